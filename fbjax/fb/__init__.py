@@ -1,0 +1,16 @@
+"""The Forward-Backward agent."""
+
+from fbjax.fb.config import FBConfig
+from fbjax.fb.inference import act, goal_inference, reward_inference
+from fbjax.fb.learner import FBAgent, FBState
+from fbjax.fb.networks import FBNetworks
+
+__all__ = [
+    "FBAgent",
+    "FBConfig",
+    "FBNetworks",
+    "FBState",
+    "act",
+    "goal_inference",
+    "reward_inference",
+]

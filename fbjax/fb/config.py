@@ -1,0 +1,65 @@
+"""The FB agent's settings: one frozen dataclass of JSON-able values (SPEC sections 2-3)."""
+
+import dataclasses
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class FBConfig:
+    """Defaults are the DMC-like ones of SPEC section 3."""
+
+    z_dim: int = 50
+    backward_hidden: int = 256
+    backward_layers: int = 2
+    forward_hidden: int = 1024
+    forward_layers: int = 1
+    actor_hidden: int = 1024
+    actor_layers: int = 1
+    ensemble_size: int = 2
+    discount: float = 0.98
+    tau: float = 0.01
+    lr_forward: float = 1e-4
+    lr_backward: float = 1e-4
+    lr_actor: float = 1e-4
+    batch_size: int = 1024
+    goal_ratio: float = 0.5
+    ortho_coef: float = 1.0
+    forward_pessimism: float = 0.0  # lambda_F on the target's member disagreement
+    actor_pessimism: float = 0.5  # lambda_pi; 0.5 with K = 2 is min(Q1, Q2)
+    actor_noise: float = 0.2
+    noise_clip: float = 0.3
+
+    def __post_init__(self):
+        checks = {
+            "z_dim": self.z_dim >= 1,
+            "backward_layers": self.backward_layers >= 1,
+            "forward_layers": self.forward_layers >= 0,
+            "actor_layers": self.actor_layers >= 0,
+            "ensemble_size": self.ensemble_size >= 1,
+            "discount": 0.0 <= self.discount < 1.0,
+            "tau": 0.0 < self.tau <= 1.0,
+            "batch_size": self.batch_size >= 2,
+            "goal_ratio": 0.0 <= self.goal_ratio <= 1.0,
+        }
+        for name in ("backward_hidden", "forward_hidden", "actor_hidden"):
+            value = getattr(self, name)
+            checks[name] = value >= 2 and value % 2 == 0
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            values = ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
+            raise ValueError(
+                f"FBConfig: invalid {values} (need z_dim>=1, backward_layers>=1, "
+                "even hidden sizes >=2, ensemble_size>=1, 0<=discount<1, 0<tau<=1, "
+                "batch_size>=2, 0<=goal_ratio<=1)"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "FBConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"FBConfig: unknown field(s) {unknown}; known: {sorted(known)}")
+        return cls(**values)

@@ -1,0 +1,207 @@
+"""The FB learner: one pure `update(state, batch, key)` and a `lax.scan` of it (SPEC section 3).
+
+Three modes, chosen when the agent is built:
+* continuous control: targets use a' ~ pi(s', z) and an actor step follows the FB step;
+* discrete control (`num_actions` set): F outputs |A| x d, targets use the greedy action of the
+  target F; no actor;
+* policy evaluation (`target_policy` set): a fixed policy replaces pi_z in the targets and there is
+  no actor step. For discrete actions `target_policy(next_obs) -> (N, |A|)` probabilities (the
+  target is their exact expectation); for continuous ones `target_policy(next_obs, key) -> (N, A)`.
+"""
+
+from collections.abc import Callable
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import optax
+
+from fbjax.data.sampling import sample_batch
+from fbjax.fb.config import FBConfig
+from fbjax.fb.losses import (
+    actor_loss,
+    fb_measure_loss,
+    orthonormality_loss,
+    pessimistic_mean,
+    sample_z,
+)
+from fbjax.fb.networks import FBNetworks
+from fbjax.types import Metrics, Params, PRNGKey, Transition
+
+
+@flax.struct.dataclass
+class FBState:
+    params: dict[str, Params]  # forward, backward[, actor]
+    target_params: dict[str, Params]  # forward, backward
+    opt_state: dict[str, optax.OptState]
+    step: jax.Array
+
+
+class FBAgent:
+    """Static parts of one FB agent: networks, optimisers, mode. All state lives in `FBState`.
+
+    axis_name: a data-parallel axis (shard_map / pmap); when given, gradients and metrics are
+    averaged over it and each device folds its index into the update key.
+    """
+
+    def __init__(
+        self,
+        config: FBConfig,
+        obs_dim: int,
+        action_dim: int = 0,
+        *,
+        num_actions: int | None = None,
+        target_policy: Callable | None = None,
+        axis_name: str | None = None,
+    ):
+        if num_actions is None and action_dim < 1:
+            raise ValueError(
+                f"FBAgent: continuous actions need action_dim >= 1 (got {action_dim}); "
+                "pass num_actions for discrete actions"
+            )
+        if num_actions is not None and num_actions < 2:
+            raise ValueError(f"FBAgent: num_actions must be >= 2 (got {num_actions})")
+        self.config = config
+        self.networks = FBNetworks(config, obs_dim, action_dim, num_actions)
+        self.target_policy = target_policy
+        self.axis_name = axis_name
+        self.optimizers = {
+            "forward": optax.adam(config.lr_forward),
+            "backward": optax.adam(config.lr_backward),
+        }
+        if self.has_actor_step:
+            self.optimizers["actor"] = optax.adam(config.lr_actor)
+
+    @property
+    def discrete(self) -> bool:
+        return self.networks.discrete
+
+    @property
+    def has_actor_step(self) -> bool:
+        return not self.discrete and self.target_policy is None
+
+    def init(self, key: PRNGKey) -> FBState:
+        params = self.networks.init(key)
+        # jnp.copy: target buffers must not alias the online ones (donation would fail).
+        target = {name: jax.tree.map(jnp.copy, params[name]) for name in ("forward", "backward")}
+        opt_state = {name: opt.init(params[name]) for name, opt in self.optimizers.items()}
+        return FBState(params, target, opt_state, jnp.zeros((), jnp.int32))
+
+    # ----- forward map evaluated at given actions -----
+
+    def forward_at(self, forward_params: Params, obs, action, z) -> jax.Array:
+        """(K, N, d): F at a given action (indices for discrete, vectors for continuous) or, for
+        discrete actions, at a distribution over actions (N, |A|) probabilities (expectation)."""
+        if not self.discrete:
+            return self.networks.forward(forward_params, obs, action, z)
+        f = self.networks.forward(forward_params, obs, None, z)  # (K, N, A, d)
+        if action.ndim == 1:
+            action = jax.nn.one_hot(action, self.networks.num_actions, dtype=f.dtype)
+        return jnp.einsum("knad,na->knd", f, action)
+
+    def q_values(self, forward_params: Params, obs, z) -> jax.Array:
+        """Discrete only: (K, N, |A|) Q_k(s, a) = F_k(s, a, z) . z."""
+        f = self.networks.forward(forward_params, obs, None, z)
+        return jnp.einsum("knad,nd->kna", f, z)
+
+    def _next_action(self, params, target_params, next_obs, z, key):
+        if self.target_policy is not None:
+            if self.discrete:
+                return self.target_policy(next_obs)
+            return self.target_policy(next_obs, key)
+        if self.discrete:
+            q = pessimistic_mean(self.q_values(target_params["forward"], next_obs, z),
+                                 self.config.actor_pessimism)
+            return jnp.argmax(q, axis=-1)
+        return self.networks.sample_action(params["actor"], next_obs, z, key)
+
+    # ----- losses -----
+
+    def fb_loss(self, fb_params, target_params, batch: Transition, z, next_action):
+        """Total FB + orthonormality loss for params {'forward', 'backward'}."""
+        c, nets = self.config, self.networks
+        b_next = nets.backward(fb_params["backward"], batch.next_obs)
+        f = self.forward_at(fb_params["forward"], batch.obs, batch.action, z)
+        m = jnp.einsum("knd,md->knm", f, b_next)
+        target_b = nets.backward(target_params["backward"], batch.next_obs)
+        target_f = self.forward_at(target_params["forward"], batch.next_obs, next_action, z)
+        target = pessimistic_mean(jnp.einsum("knd,md->knm", target_f, target_b),
+                                  c.forward_pessimism)
+        discount = c.discount * (1.0 - batch.terminal)
+        fb, parts = fb_measure_loss(m, target, discount)
+        ortho, ortho_parts = orthonormality_loss(b_next)
+        metrics = {
+            "fb_loss": fb,
+            "ortho_loss": ortho,
+            "q_mean": jnp.einsum("knd,nd->kn", f, z).mean(),
+            "b_norm": jnp.linalg.norm(b_next, axis=-1).mean(),
+            "f_norm": jnp.linalg.norm(f, axis=-1).mean(),
+            **parts,
+            **ortho_parts,
+        }
+        return fb + c.ortho_coef * ortho, metrics
+
+    def actor_loss(self, actor_params, forward_params, obs, z, key):
+        action = self.networks.sample_action(actor_params, obs, z, key)
+        f = self.networks.forward(jax.lax.stop_gradient(forward_params), obs, action, z)
+        q = jnp.einsum("knd,nd->kn", f, z)
+        loss = actor_loss(q, self.config.actor_pessimism)
+        return loss, {"actor_loss": loss, "actor_q": q.mean()}
+
+    # ----- the update -----
+
+    def _mean_over_devices(self, tree):
+        if self.axis_name is None:
+            return tree
+        return jax.lax.pmean(tree, self.axis_name)
+
+    def _apply(self, name, grads, state_params, opt_state):
+        updates, opt_state = self.optimizers[name].update(grads, opt_state, state_params)
+        return optax.apply_updates(state_params, updates), opt_state
+
+    def update(self, state: FBState, batch: Transition, key: PRNGKey) -> tuple[FBState, Metrics]:
+        if self.axis_name is not None:
+            key = jax.random.fold_in(key, jax.lax.axis_index(self.axis_name))
+        z_key, next_key, actor_key = jax.random.split(key, 3)
+        params, c = dict(state.params), self.config
+        b_next = self.networks.backward(params["backward"], batch.next_obs)
+        z = sample_z(z_key, b_next, c.z_dim, c.goal_ratio)
+        next_action = jax.lax.stop_gradient(
+            self._next_action(params, state.target_params, batch.next_obs, z, next_key))
+
+        fb_params = {"forward": params["forward"], "backward": params["backward"]}
+        grads, metrics = jax.grad(self.fb_loss, has_aux=True)(
+            fb_params, state.target_params, batch, z, next_action)
+        grads = self._mean_over_devices(grads)
+        opt_state = dict(state.opt_state)
+        for name in ("forward", "backward"):
+            params[name], opt_state[name] = self._apply(
+                name, grads[name], params[name], opt_state[name])
+            metrics[f"grad_norm_{name}"] = optax.global_norm(grads[name])
+
+        if self.has_actor_step:
+            actor_grads, actor_metrics = jax.grad(self.actor_loss, has_aux=True)(
+                params["actor"], params["forward"], batch.obs, z, actor_key)
+            actor_grads = self._mean_over_devices(actor_grads)
+            params["actor"], opt_state["actor"] = self._apply(
+                "actor", actor_grads, params["actor"], opt_state["actor"])
+            metrics.update(actor_metrics, grad_norm_actor=optax.global_norm(actor_grads))
+
+        target = {
+            name: optax.incremental_update(params[name], state.target_params[name], c.tau)
+            for name in ("forward", "backward")
+        }
+        new_state = FBState(params, target, opt_state, state.step + 1)
+        return new_state, self._mean_over_devices(metrics)
+
+    def train_steps(self, state: FBState, dataset: Transition, key: PRNGKey, num_steps: int):
+        """`num_steps` updates in one `lax.scan`, each on a batch sampled from `dataset`.
+        Returns the new state and the metrics averaged over the steps."""
+
+        def one_step(state, step_key):
+            batch_key, update_key = jax.random.split(step_key)
+            batch = sample_batch(dataset, batch_key, self.config.batch_size)
+            return self.update(state, batch, update_key)
+
+        state, metrics = jax.lax.scan(one_step, state, jax.random.split(key, num_steps))
+        return state, jax.tree.map(lambda x: x.mean(axis=0), metrics)

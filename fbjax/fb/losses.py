@@ -1,0 +1,73 @@
+"""The FB losses as pure functions of arrays (SPEC section 3).
+
+They take the already-computed matrices, so each one can be checked against a slow reference and
+reused by any learner (tabular, continuous, sharded).
+"""
+
+import jax
+import jax.numpy as jnp
+
+from fbjax.nets import project_z
+from fbjax.types import PRNGKey
+
+
+def pessimistic_mean(values: jax.Array, coef: float) -> jax.Array:
+    """mean_k values[k] - coef * mean_{k<l} |values[k] - values[l]| over the leading (member) axis.
+
+    With two members and coef = 0.5 this is min(values[0], values[1]).
+    """
+    mean = values.mean(axis=0)
+    k = values.shape[0]
+    if k < 2 or coef == 0.0:
+        return mean
+    upper_k, upper_l = jnp.triu_indices(k, 1)
+    spread = jnp.abs(values[upper_k] - values[upper_l]).mean(axis=0)
+    return mean - coef * spread
+
+
+def _off_diagonal_mean(x: jax.Array) -> jax.Array:
+    """Mean over i != j of a (..., N, N) array's last two axes."""
+    n = x.shape[-1]
+    off = 1.0 - jnp.eye(n, dtype=x.dtype)
+    return (x * off).sum(axis=(-2, -1)) / (n * (n - 1))
+
+
+def fb_measure_loss(m: jax.Array, target: jax.Array, discount: jax.Array):
+    """L_FB = sum_k [ 1/2 mean_{i!=j} (M_k - gamma_i T)[i,j]^2 - mean_i M_k[i,i] ].
+
+    m: (K, N, N) with m[k, i, j] = F_k(s_i, a_i, z_i) . B(s'_j); target: (N, N), treated as a
+    constant; discount: (N,) = gamma * (1 - terminal_i). Returns (loss, parts).
+    """
+    target = jax.lax.stop_gradient(target)
+    diff = m - discount[None, :, None] * target[None]
+    offdiag = 0.5 * _off_diagonal_mean(diff**2)
+    diag = -jnp.diagonal(m, axis1=-2, axis2=-1).mean(axis=-1)
+    loss = (offdiag + diag).sum()
+    return loss, {"fb_offdiag": offdiag.sum(), "fb_diag": diag.sum()}
+
+
+def orthonormality_loss(b: jax.Array):
+    """L_ortho = 1/2 mean_{i!=j} C_ij^2 - mean_i C_ii with C = B B^T; b: (N, d)."""
+    c = b @ b.T
+    offdiag = 0.5 * _off_diagonal_mean(c**2)
+    diag = -jnp.diagonal(c).mean()
+    return offdiag + diag, {"ortho_offdiag": offdiag, "ortho_diag": diag}
+
+
+def actor_loss(q: jax.Array, pessimism: float) -> jax.Array:
+    """-mean_i pessimistic_mean_k(Q_k[i]); q: (K, N)."""
+    return -pessimistic_mean(q, pessimism).mean()
+
+
+def sample_z(key: PRNGKey, backward_next: jax.Array, z_dim: int, goal_ratio: float) -> jax.Array:
+    """Training latents: proj(N(0, I)), each replaced with probability `goal_ratio` by the backward
+    embedding of a randomly permuted batch next state (no gradient through B).
+
+    backward_next: (N, d), already projected B(s').
+    """
+    n = backward_next.shape[0]
+    gauss_key, perm_key, mix_key = jax.random.split(key, 3)
+    z = project_z(jax.random.normal(gauss_key, (n, z_dim)))
+    goals = jax.lax.stop_gradient(backward_next[jax.random.permutation(perm_key, n)])
+    use_goal = jax.random.uniform(mix_key, (n, 1)) < goal_ratio
+    return jnp.where(use_goal, goals, z)

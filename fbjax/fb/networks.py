@@ -1,0 +1,122 @@
+"""The three FB networks (SPEC section 2) as linen modules, and their static bundle."""
+
+import dataclasses
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from fbjax.fb.config import FBConfig
+from fbjax.nets import MLP, TwoTowerBody, dense, ensemble, project_z
+from fbjax.types import Params, PRNGKey
+
+
+class BackwardMap(nn.Module):
+    """B(s'): Linear -> LayerNorm -> tanh, (layers-1) x [Linear -> ReLU], Linear -> proj."""
+
+    z_dim: int
+    hidden: int
+    layers: int
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> jax.Array:
+        x = jnp.tanh(nn.LayerNorm()(dense(self.hidden)(obs)))
+        x = MLP((self.hidden,) * (self.layers - 1))(x)
+        return project_z(dense(self.z_dim)(x))
+
+
+class ForwardMember(nn.Module):
+    """One member of F. Continuous: F(s, a, z) in R^d from towers on [s, a] and [s, z].
+    Discrete (num_actions set): F(s, ., z) in R^{|A| x d} from towers on [s] and [s, z]."""
+
+    z_dim: int
+    hidden: int
+    layers: int
+    num_actions: int | None = None
+
+    @nn.compact
+    def __call__(self, obs: jax.Array, action: jax.Array | None, z: jax.Array) -> jax.Array:
+        first = obs if self.num_actions else jnp.concatenate([obs, action], axis=-1)
+        x = TwoTowerBody(self.hidden, self.layers)(first, jnp.concatenate([obs, z], axis=-1))
+        if not self.num_actions:
+            return dense(self.z_dim)(x)
+        out = dense(self.z_dim * self.num_actions)(x)
+        return out.reshape(*out.shape[:-1], self.num_actions, self.z_dim)
+
+
+class Actor(nn.Module):
+    """mu(s, z) = tanh(Linear(body([s, z], [s])))."""
+
+    action_dim: int
+    hidden: int
+    layers: int
+
+    @nn.compact
+    def __call__(self, obs: jax.Array, z: jax.Array) -> jax.Array:
+        x = TwoTowerBody(self.hidden, self.layers)(jnp.concatenate([obs, z], axis=-1), obs)
+        return jnp.tanh(dense(self.action_dim)(x))
+
+
+@dataclasses.dataclass(frozen=True)
+class FBNetworks:
+    """Static modules of one FB agent. `num_actions` set means discrete actions (no actor)."""
+
+    config: FBConfig
+    obs_dim: int
+    action_dim: int
+    num_actions: int | None = None
+
+    @property
+    def discrete(self) -> bool:
+        return self.num_actions is not None
+
+    @property
+    def backward_module(self) -> BackwardMap:
+        c = self.config
+        return BackwardMap(c.z_dim, c.backward_hidden, c.backward_layers)
+
+    @property
+    def forward_module(self) -> nn.Module:
+        c = self.config
+        member = ensemble(ForwardMember, c.ensemble_size)
+        return member(c.z_dim, c.forward_hidden, c.forward_layers, self.num_actions)
+
+    @property
+    def actor_module(self) -> Actor:
+        c = self.config
+        return Actor(self.action_dim, c.actor_hidden, c.actor_layers)
+
+    def init(self, key: PRNGKey) -> dict[str, Params]:
+        """Parameters {'forward', 'backward'[, 'actor']} for unbatched dummy inputs."""
+        f_key, b_key, a_key = jax.random.split(key, 3)
+        obs = jnp.zeros((1, self.obs_dim))
+        z = jnp.zeros((1, self.config.z_dim))
+        action = None if self.discrete else jnp.zeros((1, self.action_dim))
+        params = {
+            "forward": self.forward_module.init(f_key, obs, action, z)["params"],
+            "backward": self.backward_module.init(b_key, obs)["params"],
+        }
+        if not self.discrete:
+            params["actor"] = self.actor_module.init(a_key, obs, z)["params"]
+        return params
+
+    def backward(self, params: Params, obs: jax.Array) -> jax.Array:
+        return self.backward_module.apply({"params": params}, obs)
+
+    def forward(self, params: Params, obs: jax.Array, action, z: jax.Array) -> jax.Array:
+        """Shape (K, ..., d) for continuous actions, (K, ..., |A|, d) for discrete ones."""
+        return self.forward_module.apply({"params": params}, obs, action, z)
+
+    def actor_mean(self, params: Params, obs: jax.Array, z: jax.Array) -> jax.Array:
+        return self.actor_module.apply({"params": params}, obs, z)
+
+    def sample_action(self, params: Params, obs, z, key: PRNGKey) -> jax.Array:
+        """a = clip(mu + clip(sigma * eps, -c, c), -1 + 1e-6, 1 - 1e-6), with a straight-through
+        outer clip so the reparameterised gradient reaches mu even at the bounds."""
+        mu = self.actor_mean(params, obs, z)
+        c = self.config
+        noise = jnp.clip(c.actor_noise * jax.random.normal(key, mu.shape), -c.noise_clip,
+                         c.noise_clip)
+        raw = mu + noise
+        clipped = jnp.clip(raw, -1.0 + 1e-6, 1.0 - 1e-6)
+        return raw + jax.lax.stop_gradient(clipped - raw)

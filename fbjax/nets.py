@@ -1,0 +1,69 @@
+"""Small linen building blocks shared by the FB networks."""
+
+from collections.abc import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+_KERNEL_INIT = nn.initializers.orthogonal()
+
+
+def dense(features: int) -> nn.Dense:
+    """A Linear layer with the house initialisation: orthogonal weights, zero bias."""
+    return nn.Dense(features, kernel_init=_KERNEL_INIT, bias_init=nn.initializers.zeros)
+
+
+def project_z(x: jax.Array) -> jax.Array:
+    """Projects onto the sphere of radius sqrt(d) (d = last axis size)."""
+    d = x.shape[-1]
+    norm = jnp.linalg.norm(x, axis=-1, keepdims=True)
+    return jnp.sqrt(d) * x / jnp.maximum(norm, 1e-12)
+
+
+class MLP(nn.Module):
+    """[Linear -> ReLU] per hidden size; no output layer."""
+
+    hidden: Sequence[int]
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        for h in self.hidden:
+            x = nn.relu(dense(h)(x))
+        return x
+
+
+class Tower(nn.Module):
+    """Input tower: Linear(h) -> LayerNorm -> tanh -> Linear(h/2) -> ReLU."""
+
+    hidden: int
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = jnp.tanh(nn.LayerNorm()(dense(self.hidden)(x)))
+        return nn.relu(dense(self.hidden // 2)(x))
+
+
+class TwoTowerBody(nn.Module):
+    """Two towers on two inputs, concatenated (size h), then `layers` x [Linear(h) -> ReLU]."""
+
+    hidden: int
+    layers: int
+
+    @nn.compact
+    def __call__(self, first: jax.Array, second: jax.Array) -> jax.Array:
+        x = jnp.concatenate([Tower(self.hidden)(first), Tower(self.hidden)(second)], axis=-1)
+        return MLP((self.hidden,) * self.layers)(x)
+
+
+def ensemble(module_cls: type[nn.Module], size: int) -> type[nn.Module]:
+    """Lifts a module to `size` independent members: parameters stacked on a leading axis,
+    inputs shared, outputs stacked on a leading axis of length `size`."""
+    return nn.vmap(
+        module_cls,
+        variable_axes={"params": 0},
+        split_rngs={"params": True},
+        in_axes=None,
+        out_axes=0,
+        axis_size=size,
+    )
