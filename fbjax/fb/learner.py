@@ -90,43 +90,44 @@ class FBAgent:
     # ----- forward map evaluated at given actions -----
 
     def forward_at(self, forward_params: Params, obs, action, z) -> jax.Array:
-        """(K, N, d): F at a given action (indices for discrete, vectors for continuous) or, for
-        discrete actions, at a distribution over actions (N, |A|) probabilities (expectation)."""
+        """(K, N, d): F at given actions (int indices when discrete, vectors when continuous)."""
         if not self.discrete:
             return self.networks.forward(forward_params, obs, action, z)
         f = self.networks.forward(forward_params, obs, None, z)  # (K, N, A, d)
-        if action.ndim == 1:
-            action = jax.nn.one_hot(action, self.networks.num_actions, dtype=f.dtype)
-        return jnp.einsum("knad,na->knd", f, action)
+        return jnp.take_along_axis(f, action[None, :, None, None], axis=2)[:, :, 0]
 
-    def q_values(self, forward_params: Params, obs, z) -> jax.Array:
-        """Discrete only: (K, N, |A|) Q_k(s, a) = F_k(s, a, z) . z."""
-        f = self.networks.forward(forward_params, obs, None, z)
-        return jnp.einsum("knad,nd->kna", f, z)
-
-    def _next_action(self, params, target_params, next_obs, z, key):
-        if self.target_policy is not None:
-            if self.discrete:
-                return self.target_policy(next_obs)
-            return self.target_policy(next_obs, key)
+    def target_successor(self, params, target_params, next_obs, z, key) -> jax.Array:
+        """T[i, j] = pessimistic_k F_bar_k(s'_i, a'_i, z_i) . B_bar(s'_j) with a' from pi_z (a
+        sample, or the greedy action of F_bar for discrete actions) or from the fixed target
+        policy; for discrete policies the expectation over a' is exact. Shape (N, N)."""
+        c, nets = self.config, self.networks
         if self.discrete:
-            q = pessimistic_mean(self.q_values(target_params["forward"], next_obs, z),
-                                 self.config.actor_pessimism)
-            return jnp.argmax(q, axis=-1)
-        return self.networks.sample_action(params["actor"], next_obs, z, key)
+            f_all = nets.forward(target_params["forward"], next_obs, None, z)  # (K, N, A, d)
+            if self.target_policy is not None:
+                probs = self.target_policy(next_obs)
+            else:
+                q = pessimistic_mean(jnp.einsum("knad,nd->kna", f_all, z), c.actor_pessimism)
+                probs = jax.nn.one_hot(jnp.argmax(q, axis=-1), nets.num_actions)
+            target_f = jnp.einsum("knad,na->knd", f_all, probs)
+        else:
+            if self.target_policy is not None:
+                next_action = self.target_policy(next_obs, key)
+            else:
+                next_action = nets.sample_action(params["actor"], next_obs, z, key)
+            target_f = nets.forward(target_params["forward"], next_obs, next_action, z)
+        target_b = nets.backward(target_params["backward"], next_obs)
+        successor = jnp.einsum("knd,md->knm", target_f, target_b)
+        return jax.lax.stop_gradient(pessimistic_mean(successor, c.forward_pessimism))
 
     # ----- losses -----
 
-    def fb_loss(self, fb_params, target_params, batch: Transition, z, next_action):
-        """Total FB + orthonormality loss for params {'forward', 'backward'}."""
+    def fb_loss(self, fb_params, batch: Transition, z, target):
+        """Total FB + orthonormality loss for params {'forward', 'backward'}; `target` is the
+        (N, N) matrix of `target_successor`."""
         c, nets = self.config, self.networks
         b_next = nets.backward(fb_params["backward"], batch.next_obs)
         f = self.forward_at(fb_params["forward"], batch.obs, batch.action, z)
         m = jnp.einsum("knd,md->knm", f, b_next)
-        target_b = nets.backward(target_params["backward"], batch.next_obs)
-        target_f = self.forward_at(target_params["forward"], batch.next_obs, next_action, z)
-        target = pessimistic_mean(jnp.einsum("knd,md->knm", target_f, target_b),
-                                  c.forward_pessimism)
         discount = c.discount * (1.0 - batch.terminal)
         fb, parts = fb_measure_loss(m, target, discount)
         ortho, ortho_parts = orthonormality_loss(b_next)
@@ -166,18 +167,16 @@ class FBAgent:
         params, c = dict(state.params), self.config
         b_next = self.networks.backward(params["backward"], batch.next_obs)
         z = sample_z(z_key, b_next, c.z_dim, c.goal_ratio)
-        next_action = jax.lax.stop_gradient(
-            self._next_action(params, state.target_params, batch.next_obs, z, next_key))
+        target = self.target_successor(params, state.target_params, batch.next_obs, z, next_key)
 
         fb_params = {"forward": params["forward"], "backward": params["backward"]}
-        grads, metrics = jax.grad(self.fb_loss, has_aux=True)(
-            fb_params, state.target_params, batch, z, next_action)
+        grads, metrics = jax.grad(self.fb_loss, has_aux=True)(fb_params, batch, z, target)
         grads = self._mean_over_devices(grads)
         opt_state = dict(state.opt_state)
         for name in ("forward", "backward"):
             params[name], opt_state[name] = self._apply(
                 name, grads[name], params[name], opt_state[name])
-            metrics[f"grad_norm_{name}"] = optax.global_norm(grads[name])
+            metrics[f"grad_norm_{name}"] = optax.tree.norm(grads[name])
 
         if self.has_actor_step:
             actor_grads, actor_metrics = jax.grad(self.actor_loss, has_aux=True)(
@@ -185,7 +184,7 @@ class FBAgent:
             actor_grads = self._mean_over_devices(actor_grads)
             params["actor"], opt_state["actor"] = self._apply(
                 "actor", actor_grads, params["actor"], opt_state["actor"])
-            metrics.update(actor_metrics, grad_norm_actor=optax.global_norm(actor_grads))
+            metrics.update(actor_metrics, grad_norm_actor=optax.tree.norm(actor_grads))
 
         target = {
             name: optax.incremental_update(params[name], state.target_params[name], c.tau)

@@ -1,0 +1,66 @@
+"""The one impure loop: compiled chunks of updates, progress, checkpoints and resume."""
+
+import time
+from collections.abc import Callable
+
+import jax
+import numpy as np
+
+from fbjax.fb.learner import FBAgent, FBState
+from fbjax.train.checkpoint import Checkpointer
+from fbjax.types import Transition
+
+ProgressFn = Callable[[int, dict[str, float]], None]
+
+
+def print_progress(step: int, metrics: dict[str, float]) -> None:
+    """Default progress_fn: one line with speed, ETA and the main losses."""
+    shown = ("train/fb_loss", "train/ortho_loss", "train/actor_loss", "train/q_mean")
+    losses = "  ".join(f"{k.split('/')[1]}={metrics[k]:.4g}" for k in shown if k in metrics)
+    print(f"step {step:>8d}  {metrics['time/steps_per_sec']:8.1f} steps/s  "
+          f"ETA {metrics['time/eta_sec']:6.0f}s  {losses}", flush=True)
+
+
+def train(
+    agent: FBAgent,
+    state: FBState,
+    dataset: Transition,
+    *,
+    num_steps: int,
+    seed: int,
+    steps_per_call: int = 500,
+    progress_fn: ProgressFn | None = print_progress,
+    checkpointer: Checkpointer | None = None,
+    save_every: int | None = None,
+) -> FBState:
+    """Runs updates until `state.step == num_steps`, `steps_per_call` per compiled call.
+
+    Each call's key is `fold_in(PRNGKey(seed), state.step)`, so no RNG state needs saving: a run
+    restored from a checkpoint continues exactly as an uninterrupted one would, provided chunk
+    boundaries fall on the same steps (save_every must be a multiple of steps_per_call).
+    """
+    if save_every is not None and save_every % steps_per_call:
+        raise ValueError(f"train: save_every={save_every} must be a multiple of "
+                         f"steps_per_call={steps_per_call}")
+    base_key = jax.random.PRNGKey(seed)
+    compiled: dict[int, Callable] = {}
+    start_step, start_time = int(state.step), time.perf_counter()
+    while (step := int(state.step)) < num_steps:
+        chunk = min(steps_per_call, num_steps - step)
+        if chunk not in compiled:
+            compiled[chunk] = jax.jit(
+                lambda s, d, k, n=chunk: agent.train_steps(s, d, k, n), donate_argnums=0)
+        state, metrics = compiled[chunk](state, dataset, jax.random.fold_in(base_key, step))
+        step = int(state.step)
+        logged = {f"train/{k}": float(v) for k, v in metrics.items()}
+        bad = sorted(k for k, v in logged.items() if not np.isfinite(v))
+        if bad:
+            raise FloatingPointError(f"train: non-finite metrics at step {step}: {bad}")
+        if progress_fn is not None:
+            rate = (step - start_step) / max(time.perf_counter() - start_time, 1e-9)
+            logged.update({"time/steps_per_sec": rate,
+                           "time/eta_sec": (num_steps - step) / max(rate, 1e-9)})
+            progress_fn(step, logged)
+        if checkpointer is not None and save_every and step % save_every == 0:
+            checkpointer.save(step, state, {"step": step})
+    return state
