@@ -1,0 +1,114 @@
+"""The tabular experiment: collect a dataset in a finite MDP, train FB on it (policy evaluation of
+the behaviour policy and/or control), and measure it against the exact answers."""
+
+import os
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from fbjax.fb.config import FBConfig
+from fbjax.fb.learner import FBAgent
+from fbjax.nets import project_z
+from fbjax.tabular.dataset import TabularData, collect
+from fbjax.tabular.evaluate import goal_reaching, learned_successor_measure, mean_row_tv
+from fbjax.tabular.exact import successor_measure, uniform_policy
+from fbjax.tabular.mdp import FiniteMDP, four_rooms, random_mdp
+from fbjax.train.checkpoint import Checkpointer
+from fbjax.train.loop import ProgressFn, train
+
+PHASES = ("policy_eval", "control")
+
+
+def build_mdp(env: dict[str, Any]) -> FiniteMDP:
+    name = env.get("name")
+    if name == "four_rooms":
+        return four_rooms(env.get("size", 7), env.get("slip", 0.0))
+    if name == "random":
+        return random_mdp(env["num_states"], env["num_actions"], env.get("seed", 0),
+                          env.get("branching"))
+    raise ValueError(f"env.name: unknown finite MDP {name!r}; expected 'four_rooms' or 'random'")
+
+
+def collect_uniform(mdp: FiniteMDP, data: dict[str, Any]) -> TabularData:
+    """The reward-free dataset: the uniform behaviour policy from rho0."""
+    policy = uniform_policy(mdp.num_states, mdp.num_actions)
+    return collect(mdp, policy, data["num_episodes"], data["episode_length"], data.get("seed", 0))
+
+
+def make_agent(mdp: FiniteMDP, fb: FBConfig, phase: str) -> FBAgent:
+    """A discrete FB agent on one-hot states; in `policy_eval` it evaluates the uniform policy."""
+    if phase not in PHASES:
+        raise ValueError(f"phase must be one of {PHASES}, got {phase!r}")
+    num_actions = mdp.num_actions
+    target_policy = None
+    if phase == "policy_eval":
+        def target_policy(obs):
+            return jnp.full((obs.shape[0], num_actions), 1.0 / num_actions)
+    return FBAgent(fb, mdp.num_states, num_actions=num_actions, target_policy=target_policy)
+
+
+def evaluate_phase(agent: FBAgent, params, mdp: FiniteMDP, rho: np.ndarray, phase: str,
+                   num_goals: int, seed: int) -> dict[str, Any]:
+    """policy_eval: mean row TV of the learned M_hat against the exact M of the uniform policy
+    (for 4 random z; F should ignore z in this mode). control: goal reaching and TV per goal."""
+    if phase == "policy_eval":
+        exact = successor_measure(mdp.transitions, uniform_policy(mdp.num_states,
+                                                                  mdp.num_actions),
+                                  agent.config.discount)
+        zs = np.asarray(project_z(jax.random.normal(jax.random.PRNGKey(seed),
+                                                    (4, agent.config.z_dim))))
+        tvs = [mean_row_tv(learned_successor_measure(agent, params, mdp, rho, z), exact)
+               for z in zs]
+        return {"tv_mean": float(np.mean(tvs)), "tv_per_z": tvs}
+    goals = np.linspace(0, mdp.num_states - 1, num_goals).round().astype(int).tolist()
+    rows = goal_reaching(agent, params, mdp, goals, rho=rho)
+    return {
+        "goals": rows,
+        "success_mean": float(np.mean([r["success"] for r in rows])),
+        "success_min": float(np.min([r["success"] for r in rows])),
+        "tv_mean": float(np.mean([r["tv"] for r in rows])),
+    }
+
+
+def run_phase(config: dict[str, Any], phase: str, workdir: str,
+              progress_fn: ProgressFn | None = None) -> dict[str, Any]:
+    """Trains (or resumes) one phase under `workdir/phase` and returns its evaluation.
+
+    `config` is the plain-dict experiment config (see experiments/configs/tabular.py)."""
+    mdp = build_mdp(config["env"])
+    data = collect_uniform(mdp, config["data"])
+    rho = data.next_state_distribution(mdp.num_states)
+    fb = FBConfig.from_dict(config["fb"])
+    agent = make_agent(mdp, fb, phase)
+    checkpointer = Checkpointer(os.path.join(workdir, phase))
+    state = agent.init(jax.random.PRNGKey(config["seed"]))
+    if checkpointer.latest_step() is not None:
+        differ = _differences(checkpointer.read_config(), config)
+        if differ:
+            raise ValueError(f"{checkpointer.directory} holds a run with another config "
+                             f"(differs in {differ}); resume with the same config (only the "
+                             "step counts may grow) or use a fresh workdir")
+        state, _ = checkpointer.restore(state)
+        print(f"[{phase}] resumed from step {int(state.step)}", flush=True)
+    checkpointer.write_config(config)
+    state = train(agent, state, data.to_transitions(mdp), num_steps=config["phases"][phase],
+                  seed=config["seed"], steps_per_call=config["steps_per_call"],
+                  progress_fn=progress_fn, checkpointer=checkpointer,
+                  save_every=config["save_every"])
+    if checkpointer.latest_step() != int(state.step):
+        checkpointer.save(int(state.step), state, {"step": int(state.step)})
+    checkpointer.close()
+    result = evaluate_phase(agent, state.params, mdp, rho, phase, config["num_goals"],
+                            config["seed"])
+    return {"phase": phase, "mdp": mdp.name, "num_states": mdp.num_states,
+            "steps": int(state.step), **result}
+
+
+_RESUMABLE_CHANGES = ("phases", "workdir")
+
+
+def _differences(saved: dict[str, Any], config: dict[str, Any]) -> list[str]:
+    keys = (set(saved) | set(config)) - set(_RESUMABLE_CHANGES)
+    return sorted(k for k in keys if saved.get(k) != config.get(k))
