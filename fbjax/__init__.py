@@ -1,0 +1,36 @@
+"""fbjax: Forward-Backward behavioral foundation models in JAX.
+
+The public API, name by name (what a notebook imports).
+"""
+
+from fbjax import tabular
+from fbjax.fb import (
+    FBAgent,
+    FBConfig,
+    FBNetworks,
+    FBState,
+    act,
+    goal_inference,
+    reward_inference,
+)
+from fbjax.nets import project_z
+from fbjax.train import Checkpointer, read_config, train
+from fbjax.types import Transition
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Checkpointer",
+    "FBAgent",
+    "FBConfig",
+    "FBNetworks",
+    "FBState",
+    "Transition",
+    "act",
+    "goal_inference",
+    "project_z",
+    "read_config",
+    "reward_inference",
+    "tabular",
+    "train",
+]
