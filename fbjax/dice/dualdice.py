@@ -1,0 +1,107 @@
+"""A DualDICE-style estimator (Nachum et al., 2019) of one fixed policy's density ratio, the
+baseline that shows what the FB ratio saves: it needs a min-max optimisation per policy.
+
+For discrete actions. nu(s, .) and zeta(s, .) output one value per action: linear maps of the
+observation when `hidden` is empty (tables, for one-hot states), MLPs otherwise. The saddle point of
+
+    L(nu, zeta) = E_D[(nu(s, a) - gamma (1 - term) E_{a'~pi(s')} nu(s', a')) zeta(s, a) - zeta(s, a)^2 / 2]
+                  - (1 - gamma) E_{s0~rho0, a0~pi}[nu(s0, a0)]        (min over nu, max over zeta)
+
+has zeta(s, a) = d^pi(s, a) / d^D(s, a) (state-action occupancy counted from t = 0). The next-state
+ratio of SPEC section 5 follows from it: d^pi(s') / rho(s') = E_D[zeta(s, a) | s'].
+"""
+
+import dataclasses
+from collections.abc import Sequence
+
+import flax.linen as nn
+import flax.struct
+import jax
+import jax.numpy as jnp
+import optax
+
+from fbjax.nets import MLP, dense
+from fbjax.types import Params, PRNGKey, Transition
+
+
+@dataclasses.dataclass(frozen=True)
+class DualDICEConfig:
+    hidden: Sequence[int] = ()
+    lr: float = 1e-2
+    steps: int = 5000
+    batch_size: int = 512
+    discount: float = 0.9
+    cosine_decay: bool = True  # anneal lr to 0 over `steps`: minibatch GDA then settles
+
+
+class _ActionValues(nn.Module):
+    num_actions: int
+    hidden: Sequence[int]
+
+    @nn.compact
+    def __call__(self, obs):
+        return dense(self.num_actions)(MLP(tuple(self.hidden))(obs))
+
+
+@flax.struct.dataclass
+class DualDICEState:
+    params: dict[str, Params]  # nu, zeta
+    opt_state: dict[str, optax.OptState]
+
+
+class DualDICE:
+    """target_probs(obs) -> (N, |A|): the fixed target policy."""
+
+    def __init__(self, config: DualDICEConfig, obs_dim: int, num_actions: int):
+        self.config, self.obs_dim, self.num_actions = config, obs_dim, num_actions
+        self.module = _ActionValues(num_actions, tuple(config.hidden))
+        lr = (optax.cosine_decay_schedule(config.lr, config.steps) if config.cosine_decay
+              else config.lr)
+        self.optimizer = optax.adam(lr)
+
+    def init(self, key: PRNGKey) -> DualDICEState:
+        obs = jnp.zeros((1, self.obs_dim))
+        nu_key, zeta_key = jax.random.split(key)
+        params = {"nu": self.module.init(nu_key, obs)["params"],
+                  "zeta": self.module.init(zeta_key, obs)["params"]}
+        return DualDICEState(params, {k: self.optimizer.init(v) for k, v in params.items()})
+
+    def _values(self, params, obs):
+        return self.module.apply({"params": params}, obs)
+
+    def loss(self, params, batch: Transition, next_probs, start_obs, start_probs):
+        """L(nu, zeta) on a batch; next_probs = pi(. | s'), start_probs = pi(. | s0)."""
+        gamma = self.config.discount
+        take = jax.vmap(lambda v, a: v[a])
+        nu = take(self._values(params["nu"], batch.obs), batch.action)
+        zeta = take(self._values(params["zeta"], batch.obs), batch.action)
+        nu_next = jnp.sum(self._values(params["nu"], batch.next_obs) * next_probs, axis=-1)
+        nu_start = jnp.sum(self._values(params["nu"], start_obs) * start_probs, axis=-1)
+        residual = nu - gamma * (1.0 - batch.terminal) * nu_next
+        return jnp.mean(residual * zeta - 0.5 * zeta**2) - (1.0 - gamma) * jnp.mean(nu_start)
+
+    def train(self, state: DualDICEState, dataset: Transition, target_probs, start_obs,
+              key: PRNGKey) -> tuple[DualDICEState, jax.Array]:
+        """`config.steps` simultaneous Adam steps: descent for nu, ascent for zeta; returns the
+        state and the loss trace. `start_obs` are samples of rho0."""
+        start_probs = target_probs(start_obs)
+
+        def step(state, step_key):
+            idx = jax.random.randint(step_key, (self.config.batch_size,), 0, dataset.obs.shape[0])
+            batch = jax.tree.map(lambda x: x[idx], dataset)
+            value, grads = jax.value_and_grad(self.loss)(
+                state.params, batch, target_probs(batch.next_obs), start_obs, start_probs)
+            grads = {"nu": grads["nu"], "zeta": jax.tree.map(jnp.negative, grads["zeta"])}
+            params, opt_state = {}, {}
+            for name in ("nu", "zeta"):
+                updates, opt_state[name] = self.optimizer.update(
+                    grads[name], state.opt_state[name], state.params[name])
+                params[name] = optax.apply_updates(state.params[name], updates)
+            return DualDICEState(params, opt_state), value
+
+        return jax.lax.scan(step, state, jax.random.split(key, self.config.steps))
+
+    def state_action_ratio(self, state: DualDICEState, obs, action) -> jax.Array:
+        """zeta(s, a) ~ d^pi(s, a) / d^D(s, a)."""
+        values = self._values(state.params["zeta"], obs)
+        return jnp.take_along_axis(values, action[:, None], axis=1)[:, 0]

@@ -1,0 +1,29 @@
+"""The free density ratio of FB policies and what it enables: OPE, ZOL search, weighted inference."""
+
+from fbjax.zol.ope import fb_value_estimate, ratio_estimate
+from fbjax.zol.ratio import (
+    RHO0_SOURCES,
+    TRANSFORMS,
+    density_ratio,
+    linear_ratio,
+    positive_ratio,
+    sample_start_states,
+    start_state_mean,
+)
+from fbjax.zol.search import ZOLConfig, ratio_weighted_regression, zol_objective, zol_search
+
+__all__ = [
+    "RHO0_SOURCES",
+    "TRANSFORMS",
+    "ZOLConfig",
+    "density_ratio",
+    "fb_value_estimate",
+    "linear_ratio",
+    "positive_ratio",
+    "ratio_estimate",
+    "ratio_weighted_regression",
+    "sample_start_states",
+    "start_state_mean",
+    "zol_objective",
+    "zol_search",
+]
