@@ -68,4 +68,4 @@ def test_tabular_saddle_point_is_the_empirical_occupancy_ratio(problem):
     # 0.02 in TV is several times tighter than the behaviour policy's occupancy is from this one.
     far = 0.5 * np.abs(tabular.occupancy(p_hat, tabular.uniform_policy(S, A), rho0_hat, GAMMA)
                        - exact_next).sum()
-    assert tv <= 0.02 and far > 0.1 and np.all(np.isfinite(trace))
+    assert tv <= 0.02 and far > 4 * 0.02 and np.all(np.isfinite(trace))
