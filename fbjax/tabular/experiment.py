@@ -72,15 +72,17 @@ def evaluate_phase(agent: FBAgent, params, mdp: FiniteMDP, rho: np.ndarray, phas
     }
 
 
-def run_phase(config: dict[str, Any], phase: str, workdir: str,
-              progress_fn: ProgressFn | None = None) -> dict[str, Any]:
-    """Trains (or resumes) one phase under `workdir/phase` and returns its evaluation.
+def train_phase(config: dict[str, Any], phase: str, workdir: str,
+                progress_fn: ProgressFn | None = None):
+    """Trains (or resumes) one phase under `workdir/phase`; returns (mdp, data, agent, state).
 
     `config` is the plain-dict experiment config (see experiments/configs/tabular.py)."""
     mdp = build_mdp(config["env"])
     data = collect_uniform(mdp, config["data"])
-    rho = data.next_state_distribution(mdp.num_states)
     fb = FBConfig.from_dict(config["fb"])
+    if fb.z_dim < mdp.num_states:
+        print(f"[{phase}] note: z_dim={fb.z_dim} < |S|={mdp.num_states}: FB cannot be exact",
+              flush=True)
     agent = make_agent(mdp, fb, phase)
     checkpointer = Checkpointer(os.path.join(workdir, phase))
     state = agent.init(jax.random.PRNGKey(config["seed"]))
@@ -100,6 +102,14 @@ def run_phase(config: dict[str, Any], phase: str, workdir: str,
     if checkpointer.latest_step() != int(state.step):
         checkpointer.save(int(state.step), state, {"step": int(state.step)})
     checkpointer.close()
+    return mdp, data, agent, state
+
+
+def run_phase(config: dict[str, Any], phase: str, workdir: str,
+              progress_fn: ProgressFn | None = None) -> dict[str, Any]:
+    """`train_phase`, then `evaluate_phase` against the exact answers."""
+    mdp, data, agent, state = train_phase(config, phase, workdir, progress_fn)
+    rho = data.next_state_distribution(mdp.num_states)
     result = evaluate_phase(agent, state.params, mdp, rho, phase, config["num_goals"],
                             config["seed"])
     return {"phase": phase, "mdp": mdp.name, "num_states": mdp.num_states,
