@@ -3,7 +3,7 @@
 The public API, name by name (what a notebook imports).
 """
 
-from fbjax import tabular
+from fbjax import dice, tabular, zol
 from fbjax.fb import (
     FBAgent,
     FBConfig,
@@ -31,6 +31,8 @@ __all__ = [
     "project_z",
     "read_config",
     "reward_inference",
+    "dice",
     "tabular",
     "train",
+    "zol",
 ]

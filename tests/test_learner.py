@@ -28,7 +28,8 @@ def _f_single(agent, params, obs, action, z, i):
     if agent.discrete:
         f = agent.networks.forward(params, _one(obs, i), None, _one(z, i))
         return np.asarray(f[:, 0, int(action[i])])
-    return np.asarray(agent.networks.forward(params, _one(obs, i), _one(action, i), _one(z, i))[:, 0])
+    f = agent.networks.forward(params, _one(obs, i), _one(action, i), _one(z, i))
+    return np.asarray(f[:, 0])
 
 
 def _reference_fb_loss(agent, params, batch, z, target):
@@ -119,7 +120,8 @@ def test_actor_loss_matches_per_sample_reference():
 def test_update_moves_parameters_and_polyak_averages_targets(make):
     agent = make()
     state = agent.init(jax.random.PRNGKey(0))
-    new, metrics = jax.jit(agent.update)(state, random_batch(N, agent.discrete), jax.random.PRNGKey(1))
+    batch = random_batch(N, agent.discrete)
+    new, metrics = jax.jit(agent.update)(state, batch, jax.random.PRNGKey(1))
     assert int(new.step) == 1
     expected_keys = {"fb_loss", "fb_diag", "fb_offdiag", "ortho_loss", "ortho_diag",
                      "ortho_offdiag", "q_mean", "b_norm", "f_norm", "grad_norm_forward",

@@ -111,7 +111,8 @@ def test_collect_records_episodes_from_rho0_and_follows_the_mdp():
     policy = np.tile([0.25, 0.75], (6, 1))
     data = tabular.collect(mdp, policy, num_episodes=400, episode_length=10, seed=8)
     assert len(data.state) == 4000 and data.start.sum() == 400
-    assert np.all(data.start.reshape(400, 10)[:, 0]) and not data.start.reshape(400, 10)[:, 1:].any()
+    starts = data.start.reshape(400, 10)
+    assert np.all(starts[:, 0]) and not starts[:, 1:].any()
     assert np.all(mdp.transitions[data.state, data.action, data.next_state] > 0)
     chained = data.state.reshape(400, 10)[:, 1:] == data.next_state.reshape(400, 10)[:, :-1]
     assert chained.all()

@@ -4,8 +4,9 @@ baseline that shows what the FB ratio saves: it needs a min-max optimisation per
 For discrete actions. nu(s, .) and zeta(s, .) output one value per action: linear maps of the
 observation when `hidden` is empty (tables, for one-hot states), MLPs otherwise. The saddle point of
 
-    L(nu, zeta) = E_D[(nu(s, a) - gamma (1 - term) E_{a'~pi(s')} nu(s', a')) zeta(s, a) - zeta(s, a)^2 / 2]
-                  - (1 - gamma) E_{s0~rho0, a0~pi}[nu(s0, a0)]        (min over nu, max over zeta)
+    L(nu, zeta) = E_D[(nu(s, a) - gamma (1 - term) E_{a'~pi(s')} nu(s', a')) zeta(s, a)
+                      - zeta(s, a)^2 / 2]
+                  - (1 - gamma) E_{s0~rho0, a0~pi}[nu(s0, a0)]   (min over nu, max over zeta)
 
 has zeta(s, a) = d^pi(s, a) / d^D(s, a) (state-action occupancy counted from t = 0). The next-state
 ratio of SPEC section 5 follows from it: d^pi(s') / rho(s') = E_D[zeta(s, a) | s'].

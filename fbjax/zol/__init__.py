@@ -1,4 +1,5 @@
-"""The free density ratio of FB policies and what it enables: OPE, ZOL search, weighted inference."""
+"""The free density ratio of FB policies and what it enables: OPE, ZOL search, weighted
+inference."""
 
 from fbjax.zol.ope import fb_value_estimate, ratio_estimate
 from fbjax.zol.ratio import (

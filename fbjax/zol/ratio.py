@@ -1,6 +1,7 @@
 """The density ratio an FB model gives for free (SPEC section 5).
 
-    w_z(s') = d^{pi_z}(s') / rho(s') ~ (1 - gamma) W_z . B(s'),  W_z = E_{s0 ~ rho0}[F_bar(s0, mu(s0, z), z)]
+    w_z(s') = d^{pi_z}(s') / rho(s') ~ (1 - gamma) W_z . B(s'),
+    W_z = E_{s0 ~ rho0}[F_bar(s0, mu(s0, z), z)]
 
 with F_bar the ensemble mean of F and mu the policy's mean action (the greedy action for discrete
 actions). Everything here is a pure function of arrays and can be vmapped over prompts.

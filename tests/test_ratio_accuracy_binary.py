@@ -1,0 +1,35 @@
+"""experiments/ratio_accuracy.py and benchmarks/zol_search.py end to end on tiny settings."""
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_ratio_accuracy_smoke(tmp_path):
+    cmd = [sys.executable, os.path.join(ROOT, "experiments", "ratio_accuracy.py"),
+           f"--config={os.path.join(ROOT, 'experiments', 'configs', 'ratio_accuracy_tiny.py')}",
+           f"--config.workdir={tmp_path}"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads((tmp_path / "ratio_accuracy.json").read_text())["results"]["four_rooms"]
+    assert result["num_policies"] == 4
+    assert set(result["fb"]) == {f"{s}/{t}" for s in ("init", "data", "mix")
+                                 for t in ("linear", "softplus", "exp")}
+    assert all(0.0 <= row["tv"] <= 1.0 for row in result["fb"].values())
+    assert result["dice_best"] in result["dice"]
+    assert "| four_rooms | FB init/exp |" in (tmp_path / "ratio_accuracy.md").read_text()
+    assert (tmp_path / "ratio_accuracy.png").stat().st_size > 1000
+
+
+def test_zol_search_benchmark_smoke():
+    cmd = [sys.executable, os.path.join(ROOT, "benchmarks", "zol_search.py"), "--prompts=2",
+           "--steps=3", "--num-samples=64", "--num-starts=8"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    row = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert row["prompts"] == 2 and row["adam_steps"] == 3
+    assert set(row["s_per_prompt"]) == {"batched", "loop_of_compiled_single", "stepwise_dispatch"}
+    assert row["speedup_vs_stepwise"] > 0 and row["speedup_vs_single_loop"] > 0
