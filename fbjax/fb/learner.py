@@ -186,11 +186,11 @@ class FBAgent:
                 "actor", actor_grads, params["actor"], opt_state["actor"])
             metrics.update(actor_metrics, grad_norm_actor=optax.tree.norm(actor_grads))
 
-        target = {
+        target_params = {
             name: optax.incremental_update(params[name], state.target_params[name], c.tau)
             for name in ("forward", "backward")
         }
-        new_state = FBState(params, target, opt_state, state.step + 1)
+        new_state = FBState(params, target_params, opt_state, state.step + 1)
         return new_state, self._mean_over_devices(metrics)
 
     def train_steps(self, state: FBState, dataset: Transition, key: PRNGKey, num_steps: int):
