@@ -31,6 +31,10 @@ def _mean(rows, key):
     return float(np.mean([r[key] for r in rows]))
 
 
+def _median(rows, key):
+    return float(np.median([r[key] for r in rows]))
+
+
 def evaluate_mdp(name, mdp_config, config, workdir):
     mdp, data, agent, state = train_phase(mdp_config, "control", os.path.join(workdir, name),
                                           progress_fn=print_progress)
@@ -47,7 +51,9 @@ def evaluate_mdp(name, mdp_config, config, workdir):
                 num_starts=config["num_starts"], seed=config["seed"])
             out["fb"][f"{source}/{transform}"] = {
                 "tv": _mean(res["rows"], "tv"), "ope_error": _mean(res["rows"], "ope_error"),
+                "ope_error_median": _median(res["rows"], "ope_error"),
                 "fb_value_error": _mean(res["rows"], "fb_value_error"),
+                "fb_value_error_median": _median(res["rows"], "fb_value_error"),
                 "tv_exact_on_sample": _mean(res["rows"], "tv_exact_on_sample")}
             print(f"[{name}] FB {source}/{transform}: {out['fb'][f'{source}/{transform}']}",
                   flush=True)
@@ -62,6 +68,7 @@ def evaluate_mdp(name, mdp_config, config, workdir):
         dice_runs[key] = res
         out["dice"][key] = {
             "tv": _mean(res["rows"], "tv"), "ope_error": _mean(res["rows"], "ope_error"),
+            "ope_error_median": _median(res["rows"], "ope_error"),
             "train_seconds_one_policy": res["train_seconds_one_policy"],
             "train_seconds_per_policy_batched":
                 res["train_seconds_all_policies_batched"] / len(kinds)}
@@ -72,16 +79,22 @@ def evaluate_mdp(name, mdp_config, config, workdir):
 
 
 def _markdown(results) -> str:
-    lines = ["| MDP | estimator | mean TV(w·rho, d^pi) | mean OPE rel. error | "
+    lines = ["| MDP | estimator | mean TV(w·rho, d^pi) | OPE rel. error, mean / median | "
              "per-policy training (s) |", "|---|---|---|---|---|"]
     for name, res in results.items():
         for key, row in res["fb"].items():
-            lines.append(f"| {name} | FB {key} | {row['tv']:.4f} | {row['ope_error']:.4f} | 0 |")
+            lines.append(f"| {name} | FB {key} | {row['tv']:.4f} | {row['ope_error']:.3f} / "
+                         f"{row['ope_error_median']:.3f} | 0 |")
+        fb_own = res["fb"]["init/linear"]
+        own, own_median = fb_own["fb_value_error"], fb_own["fb_value_error_median"]
+        lines.append(f"| {name} | FB's own value F·E[rB] (init) | – | "
+                     f"{own:.3f} / {own_median:.3f} | 0 |")
         for key, row in res["dice"].items():
-            star = " (best)" if key == res["dice_best"] else ""
+            star = " (best TV)" if key == res["dice_best"] else ""
             lines.append(f"| {name} | DualDICE {key}{star} | {row['tv']:.4f} | "
-                         f"{row['ope_error']:.4f} | {row['train_seconds_one_policy']:.2f} |")
-        floor = res["fb"]["init/linear"]["tv_exact_on_sample"]
+                         f"{row['ope_error']:.3f} / {row['ope_error_median']:.3f} | "
+                         f"{row['train_seconds_one_policy']:.2f} |")
+        floor = fb_own["tv_exact_on_sample"]
         lines.append(f"| {name} | exact ratio on the same sample (floor) | {floor:.4f} | – | – |")
     return "\n".join(lines) + "\n"
 

@@ -24,6 +24,6 @@ def get_config() -> ml_collections.ConfigDict:
     config.transforms = ("linear", "softplus", "exp")
     config.beta = 1.0
     # DualDICE settings tried per policy (lr, steps); the best one is reported next to FB.
-    config.dice_settings = ((3e-3, 5000), (1e-2, 2000), (1e-2, 5000), (3e-2, 5000))
+    config.dice_settings = ((1e-2, 2000), (1e-2, 5000), (3e-2, 5000), (1e-1, 5000), (3e-2, 20000))
     config.dice_batch_size = 512
     return config

@@ -120,6 +120,8 @@ def dice_metrics(mdp: FiniteMDP, data: TabularData, rewards, tables, gamma: floa
     start = time.perf_counter()
     zeta = np.asarray(run_all(tables_j, keys))
     batched_s = time.perf_counter() - start
+    # The same post-processing as the FB ratio: clip at 0, mean 1, clip at 20, mean 1.
+    zeta = np.asarray(jax.vmap(lambda x: positive_ratio(x, "linear"))(jnp.asarray(zeta)))
     rho0 = start_distribution(data, mdp.num_states, "init")
     rows = []
     for p in range(len(tables)):
