@@ -12,7 +12,8 @@ import json
 import os
 import sys
 
-from absl import app, logging
+import jax
+from absl import app, flags, logging
 from ml_collections import config_flags
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -22,6 +23,10 @@ from fbjax.train.loop import print_progress  # noqa: E402
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", "experiments/configs/tabular.py", "Experiment config file.")
+_COORDINATOR = flags.DEFINE_string(
+    "coordinator_address", None, "host:port of process 0, for multi-process training.")
+_NUM_PROCESSES = flags.DEFINE_integer("num_processes", 1, "Number of processes.")
+_PROCESS_ID = flags.DEFINE_integer("process_id", 0, "This process's index.")
 
 
 def _summary(result: dict) -> str:
@@ -39,16 +44,27 @@ def _summary(result: dict) -> str:
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)  # orbax logs every file it writes at INFO
+    if _NUM_PROCESSES.value > 1:
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        jax.distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
+    main_process = jax.process_index() == 0
     config = json.loads(_CONFIG.value.to_json())
     workdir = os.path.abspath(config["workdir"])
     results = []
     for phase in PHASES:
         if config["phases"].get(phase, 0) <= 0:
             continue
-        print(f"[{phase}] training {config['phases'][phase]} steps in {workdir}", flush=True)
+        if main_process:
+            print(f"[{phase}] training {config['phases'][phase]} steps in {workdir} on "
+                  f"{jax.device_count()} device(s), {jax.process_count()} process(es)", flush=True)
         result = run_phase(config, phase, workdir, progress_fn=print_progress)
-        print(_summary(result), flush=True)
+        print(f"[{phase}] process {jax.process_index()} params digest {result['params_digest']}",
+              flush=True)
+        if main_process:
+            print(_summary(result), flush=True)
         results.append(result)
+    if not main_process:
+        return
     os.makedirs(workdir, exist_ok=True)
     with open(os.path.join(workdir, "results.json"), "w") as f:
         json.dump(results, f, indent=2)

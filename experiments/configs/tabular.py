@@ -28,4 +28,8 @@ def get_config() -> ml_collections.ConfigDict:
     config.steps_per_call = 1000
     config.save_every = 1000
     config.num_goals = 8
+    # Data-parallel training over all devices of all processes (always on with several
+    # processes); the global batch is per_device_batch x devices (0: fb.batch_size / devices).
+    config.sharded = False
+    config.per_device_batch = 0
     return config

@@ -1,6 +1,7 @@
 """The tabular experiment: collect a dataset in a finite MDP, train FB on it (policy evaluation of
 the behaviour policy and/or control), and measure it against the exact answers."""
 
+import hashlib
 import os
 from typing import Any
 
@@ -8,6 +9,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fbjax.data.sharding import (
+    make_mesh,
+    process_rows,
+    replicate,
+    shard_dataset,
+    sharded_train_steps,
+    to_host,
+)
 from fbjax.fb.config import FBConfig
 from fbjax.fb.learner import FBAgent
 from fbjax.nets import project_z
@@ -86,6 +95,10 @@ def train_phase(config: dict[str, Any], phase: str, workdir: str,
     agent = make_agent(mdp, fb, phase)
     checkpointer = Checkpointer(os.path.join(workdir, phase))
     state = agent.init(jax.random.PRNGKey(config["seed"]))
+    transitions, make_steps = data.to_transitions(mdp), None
+    if config.get("sharded", False) or jax.process_count() > 1:
+        transitions, state, make_steps = _shard(agent, transitions, state,
+                                                config.get("per_device_batch", 0))
     if checkpointer.latest_step() is not None:
         differ = _differences(checkpointer.read_config(), config)
         if differ:
@@ -95,12 +108,13 @@ def train_phase(config: dict[str, Any], phase: str, workdir: str,
         state, _ = checkpointer.restore(state)
         print(f"[{phase}] resumed from step {int(state.step)}", flush=True)
     checkpointer.write_config(config)
-    state = train(agent, state, data.to_transitions(mdp), num_steps=config["phases"][phase],
+    state = train(agent, state, transitions, num_steps=config["phases"][phase],
                   seed=config["seed"], steps_per_call=config["steps_per_call"],
                   progress_fn=progress_fn, checkpointer=checkpointer,
-                  save_every=config["save_every"])
-    if checkpointer.latest_step() != int(state.step):
-        checkpointer.save(int(state.step), state, {"step": int(state.step)})
+                  save_every=config["save_every"], make_steps=make_steps)
+    step = int(to_host(state.step))
+    if checkpointer.latest_step() != step:
+        checkpointer.save(step, state, {"step": step})
     checkpointer.close()
     return mdp, data, agent, state
 
@@ -110,10 +124,28 @@ def run_phase(config: dict[str, Any], phase: str, workdir: str,
     """`train_phase`, then `evaluate_phase` against the exact answers."""
     mdp, data, agent, state = train_phase(config, phase, workdir, progress_fn)
     rho = data.next_state_distribution(mdp.num_states)
-    result = evaluate_phase(agent, state.params, mdp, rho, phase, config["num_goals"],
-                            config["seed"])
+    params = to_host(state.params)
+    result = evaluate_phase(agent, params, mdp, rho, phase, config["num_goals"], config["seed"])
     return {"phase": phase, "mdp": mdp.name, "num_states": mdp.num_states,
-            "steps": int(state.step), **result}
+            "steps": int(to_host(state.step)), "params_digest": params_digest(params), **result}
+
+
+def params_digest(params) -> str:
+    """A short hash of parameter values, to compare runs or processes bit for bit."""
+    digest = hashlib.sha256()
+    for leaf in jax.tree.leaves(params):
+        digest.update(np.ascontiguousarray(leaf).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _shard(agent: FBAgent, transitions, state, per_device_batch: int):
+    """Rows of this process sharded over the mesh, the state replicated, sharded steps."""
+    mesh = make_mesh()
+    rows = process_rows(len(transitions))
+    local = jax.tree.map(lambda x: np.asarray(x)[rows], transitions)
+    per_device = per_device_batch or max(agent.config.batch_size // jax.device_count(), 1)
+    return (shard_dataset(local, mesh), replicate(state, mesh),
+            lambda n: sharded_train_steps(agent, mesh, per_device, n))
 
 
 _RESUMABLE_CHANGES = ("phases", "workdir")

@@ -32,27 +32,37 @@ def train(
     progress_fn: ProgressFn | None = print_progress,
     checkpointer: Checkpointer | None = None,
     save_every: int | None = None,
+    make_steps: Callable[[int], Callable] | None = None,
 ) -> FBState:
     """Runs updates until `state.step == num_steps`, `steps_per_call` per compiled call.
 
     Each call's key is `fold_in(PRNGKey(seed), state.step)`, so no RNG state needs saving: a run
     restored from a checkpoint continues exactly as an uninterrupted one would, provided chunk
     boundaries fall on the same steps (save_every must be a multiple of steps_per_call).
+
+    make_steps(n) builds the compiled `(state, dataset, key) -> (state, metrics)` for n updates
+    (default: `agent.train_steps` under jit; see `fbjax.data.sharding.sharded_train_steps`).
+    Progress is reported by process 0 only; every process takes part in checkpointing.
     """
     if save_every is not None and save_every % steps_per_call:
         raise ValueError(f"train: save_every={save_every} must be a multiple of "
                          f"steps_per_call={steps_per_call}")
+    if make_steps is None:
+        def make_steps(n):
+            return jax.jit(lambda s, d, k: agent.train_steps(s, d, k, n), donate_argnums=0)
+    if jax.process_index() != 0:
+        progress_fn = None
     base_key = jax.random.PRNGKey(seed)
     compiled: dict[int, Callable] = {}
-    start_step, start_time = int(state.step), time.perf_counter()
-    while (step := int(state.step)) < num_steps:
+    start_step, start_time = _local_int(state.step), time.perf_counter()
+    while (step := _local_int(state.step)) < num_steps:
         chunk = min(steps_per_call, num_steps - step)
         if chunk not in compiled:
-            compiled[chunk] = jax.jit(
-                lambda s, d, k, n=chunk: agent.train_steps(s, d, k, n), donate_argnums=0)
+            compiled[chunk] = make_steps(chunk)
         state, metrics = compiled[chunk](state, dataset, jax.random.fold_in(base_key, step))
-        step = int(state.step)
-        logged = {f"train/{k}": float(v) for k, v in metrics.items()}
+        step = _local_int(state.step)
+        logged = {f"train/{k}": float(np.asarray(v.addressable_data(0)))
+                  for k, v in metrics.items()}
         bad = sorted(k for k, v in logged.items() if not np.isfinite(v))
         if bad:
             raise FloatingPointError(f"train: non-finite metrics at step {step}: {bad}")
@@ -64,3 +74,8 @@ def train(
         if checkpointer is not None and save_every and step % save_every == 0:
             checkpointer.save(step, state, {"step": step})
     return state
+
+
+def _local_int(x: jax.Array) -> int:
+    """The value of a replicated scalar, readable on every process."""
+    return int(np.asarray(x.addressable_data(0)))
