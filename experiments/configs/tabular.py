@@ -26,7 +26,8 @@ def get_config() -> ml_collections.ConfigDict:
     # then control (pi_z greedy in F(s, a, z) . z).
     config.phases = ml_collections.ConfigDict({"policy_eval": 2000, "control": 10000})
     config.steps_per_call = 1000
-    config.save_every = 1000
+    config.save_every = 1000  # checkpoint every N steps (a multiple of steps_per_call)
+    config.keep_checkpoints = 3  # the last K are kept
     config.num_goals = 8
     # Data-parallel training over all devices of all processes (always on with several
     # processes); the global batch is per_device_batch x devices (0: fb.batch_size / devices).

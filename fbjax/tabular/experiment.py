@@ -93,7 +93,8 @@ def train_phase(config: dict[str, Any], phase: str, workdir: str,
         print(f"[{phase}] note: z_dim={fb.z_dim} < |S|={mdp.num_states}: FB cannot be exact",
               flush=True)
     agent = make_agent(mdp, fb, phase)
-    checkpointer = Checkpointer(os.path.join(workdir, phase))
+    checkpointer = Checkpointer(os.path.join(workdir, phase),
+                                max_to_keep=config.get("keep_checkpoints", 3))
     state = agent.init(jax.random.PRNGKey(config["seed"]))
     transitions, make_steps = data.to_transitions(mdp), None
     if config.get("sharded", False) or jax.process_count() > 1:
