@@ -107,7 +107,7 @@ def train_phase(config: dict[str, Any], phase: str, workdir: str,
                              f"(differs in {differ}); resume with the same config (only the "
                              "step counts may grow) or use a fresh workdir")
         state, _ = checkpointer.restore(state)
-        print(f"[{phase}] resumed from step {int(state.step)}", flush=True)
+        print(f"[{phase}] resumed from step {int(to_host(state.step))}", flush=True)
     checkpointer.write_config(config)
     state = train(agent, state, transitions, num_steps=config["phases"][phase],
                   seed=config["seed"], steps_per_call=config["steps_per_call"],
