@@ -1,5 +1,21 @@
-"""Datasets of transitions: sampling (more to come: format, collection, relabelling, sharding)."""
+"""Datasets of transitions: sampling, the on-disk format, and sharding over devices."""
 
 from fbjax.data.sampling import sample_batch
+from fbjax.data.store import (
+    DatasetError,
+    append_dataset,
+    import_exorl_episode,
+    load_dataset,
+    read_manifest,
+    save_dataset,
+)
 
-__all__ = ["sample_batch"]
+__all__ = [
+    "DatasetError",
+    "append_dataset",
+    "import_exorl_episode",
+    "load_dataset",
+    "read_manifest",
+    "sample_batch",
+    "save_dataset",
+]

@@ -1,0 +1,184 @@
+"""The on-disk dataset format: compressed `.npz` shards plus a JSON manifest.
+
+    DIR/manifest.json      {"format": "fbjax-dataset", "version": 1, "fbjax_version": ...,
+                            "env": ..., "tasks": [...], "collection": {...}, "seed": ...,
+                            "fields": {name: {"dtype": ..., "shape": [per-row dims]}},
+                            "shards": [{"file": "shard_00000.npz", "rows": n}, ...]}
+    DIR/shard_00000.npz    one array per field, `rows` rows each
+
+Fields: obs, action, next_obs, terminal, start (see `fbjax.types.Transition`) and next_physics,
+the simulator state of s' that relabelling needs. Every write goes to a temporary file that is
+renamed into place, so an interrupted save leaves the previous dataset intact. Loading validates
+everything against the manifest and reports the first problem with the file and field it is in.
+"""
+
+import json
+import os
+import tempfile
+import zipfile
+from typing import Any
+
+import numpy as np
+
+FORMAT, VERSION = "fbjax-dataset", 1
+MANIFEST = "manifest.json"
+FIELDS = ("obs", "action", "next_obs", "terminal", "start", "next_physics")
+
+
+class DatasetError(ValueError):
+    """A dataset file does not hold what its manifest (or the format) says."""
+
+
+def _fbjax_version() -> str:
+    from fbjax import __version__
+
+    return __version__
+
+
+def _field_specs(arrays: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
+    return {k: {"dtype": str(v.dtype), "shape": list(v.shape[1:])} for k, v in arrays.items()}
+
+
+def _check_arrays(arrays: dict[str, np.ndarray], where: str,
+                  specs: dict[str, dict[str, Any]] | None = None) -> int:
+    missing = [f for f in FIELDS if f not in arrays]
+    if missing:
+        raise DatasetError(f"{where}: missing field(s) {missing}; expected {list(FIELDS)}")
+    rows = {k: arrays[k].shape[0] if arrays[k].ndim else -1 for k in FIELDS}
+    if len(set(rows.values())) != 1:
+        raise DatasetError(f"{where}: fields have different row counts {rows}")
+    for name in FIELDS:
+        value = arrays[name]
+        if specs is not None:
+            want = specs[name]
+            if str(value.dtype) != want["dtype"] or list(value.shape[1:]) != want["shape"]:
+                raise DatasetError(
+                    f"{where}: field {name!r} is {value.dtype}{list(value.shape[1:])} per row, "
+                    f"the manifest says {want['dtype']}{want['shape']}")
+        if np.issubdtype(value.dtype, np.floating) and not np.all(np.isfinite(value)):
+            bad = int(np.argwhere(~np.isfinite(value.reshape(len(value), -1)))[0, 0])
+            raise DatasetError(f"{where}: field {name!r} has NaN/inf (first at row {bad})")
+    return rows["obs"]
+
+
+def _atomic_write(path: str, write) -> None:
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _write_shard(directory: str, index: int, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    name = f"shard_{index:05d}.npz"
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **{k: arrays[k] for k in FIELDS})
+
+    _atomic_write(os.path.join(directory, name), write)
+    return {"file": name, "rows": int(arrays["obs"].shape[0])}
+
+
+def _write_manifest(directory: str, manifest: dict[str, Any]) -> None:
+    def write(tmp):
+        with open(tmp, "w") as f:
+            json.dump(manifest, f, indent=2)
+
+    _atomic_write(os.path.join(directory, MANIFEST), write)
+
+
+def save_dataset(directory: str, arrays: dict[str, np.ndarray], *, env: str,
+                 tasks: list[str], collection: dict[str, Any], seed: int) -> None:
+    """Writes a new dataset (one shard) to `directory`, which must not hold one already."""
+    arrays = {k: np.asarray(arrays[k]) for k in arrays}
+    _check_arrays(arrays, f"save_dataset({directory})")
+    os.makedirs(directory, exist_ok=True)
+    if os.path.exists(os.path.join(directory, MANIFEST)):
+        raise FileExistsError(f"{directory} already holds a dataset; use append_dataset")
+    manifest = {"format": FORMAT, "version": VERSION, "fbjax_version": _fbjax_version(),
+                "env": env, "tasks": list(tasks), "collection": collection, "seed": seed,
+                "fields": _field_specs({k: arrays[k] for k in FIELDS}), "shards": []}
+    manifest["shards"].append(_write_shard(directory, 0, arrays))
+    _write_manifest(directory, manifest)
+
+
+def append_dataset(directory: str, arrays: dict[str, np.ndarray]) -> None:
+    """Adds the rows of `arrays` as a new shard (same fields, dtypes and shapes)."""
+    manifest = read_manifest(directory)
+    arrays = {k: np.asarray(arrays[k]) for k in arrays}
+    _check_arrays(arrays, f"append_dataset({directory})", manifest["fields"])
+    manifest["shards"].append(_write_shard(directory, len(manifest["shards"]), arrays))
+    _write_manifest(directory, manifest)  # the shard is only part of the dataset once listed
+
+
+def read_manifest(directory: str) -> dict[str, Any]:
+    path = os.path.join(directory, MANIFEST)
+    if not os.path.exists(path):
+        raise DatasetError(f"{path}: no manifest; is {directory} an fbjax dataset?")
+    try:
+        with open(path) as f:
+            manifest = json.load(f)
+    except json.JSONDecodeError as e:
+        raise DatasetError(f"{path}: not valid JSON ({e})") from e
+    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+        raise DatasetError(f"{path}: format {manifest.get('format')!r} version "
+                           f"{manifest.get('version')!r}, expected {FORMAT!r} version {VERSION}")
+    for key in ("env", "tasks", "fields", "shards"):
+        if key not in manifest:
+            raise DatasetError(f"{path}: missing field {key!r}")
+    if sorted(manifest["fields"]) != sorted(FIELDS):
+        raise DatasetError(f"{path}: field 'fields' lists {sorted(manifest['fields'])}, "
+                           f"expected {sorted(FIELDS)}")
+    return manifest
+
+
+def load_dataset(directory: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """All shards concatenated, validated against the manifest; returns (arrays, manifest)."""
+    manifest = read_manifest(directory)
+    parts = []
+    for shard in manifest["shards"]:
+        path = os.path.join(directory, shard["file"])
+        try:
+            with np.load(path) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except FileNotFoundError as e:
+            raise DatasetError(f"{path}: listed in the manifest but missing") from e
+        except (zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
+            raise DatasetError(f"{path}: unreadable, truncated or corrupt ({e})") from e
+        rows = _check_arrays(arrays, path, manifest["fields"])
+        if rows != shard["rows"]:
+            raise DatasetError(f"{path}: {rows} rows, the manifest says {shard['rows']}")
+        parts.append(arrays)
+    if not parts:
+        raise DatasetError(f"{directory}: the manifest lists no shards")
+    return {k: np.concatenate([p[k] for p in parts]) for k in FIELDS}, manifest
+
+
+def import_exorl_episode(path: str) -> dict[str, np.ndarray]:
+    """Transitions of one ExoRL-format episode `.npz` (observation, action, physics, reward,
+    discount; T+1 entries each, action[0] and reward[0] being placeholders)."""
+    try:
+        with np.load(path) as npz:
+            episode = {k: npz[k] for k in npz.files}
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
+        raise DatasetError(f"{path}: unreadable, truncated or corrupt ({e})") from e
+    needed = ("observation", "action", "physics", "discount")
+    missing = [k for k in needed if k not in episode]
+    if missing:
+        raise DatasetError(f"{path}: missing field(s) {missing} of an ExoRL episode")
+    lengths = {k: len(episode[k]) for k in needed}
+    if len(set(lengths.values())) != 1 or lengths["observation"] < 2:
+        raise DatasetError(f"{path}: fields must share a length T+1 >= 2, got {lengths}")
+    obs = episode["observation"].astype(np.float32)
+    steps = len(obs) - 1
+    start = np.zeros(steps, np.float32)
+    start[0] = 1.0
+    return {"obs": obs[:-1], "action": episode["action"][1:].astype(np.float32),
+            "next_obs": obs[1:],
+            "terminal": (episode["discount"][1:] == 0).astype(np.float32).reshape(steps),
+            "start": start, "next_physics": episode["physics"][1:].astype(np.float64)}
