@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from fbjax.dice import DualDICEConfig  # noqa: E402
 from fbjax.tabular import ratio_eval  # noqa: E402
+from fbjax.tabular.exact import occupancy  # noqa: E402
 from fbjax.tabular.experiment import train_phase  # noqa: E402
 from fbjax.train.loop import print_progress  # noqa: E402
 
@@ -109,7 +110,7 @@ def _figure(path, mdp, data, tables, fb_res, dice_res, gamma):
     rho = data.next_state_distribution(mdp.num_states)
     exact, fb, dice = [], [], []
     for p, table in enumerate(tables):
-        d = ratio_eval.occupancy(mdp.transitions, table, rho0, gamma)
+        d = occupancy(mdp.transitions, table, rho0, gamma)
         exact.append(d / np.maximum(rho, 1e-12))
         w = np.zeros(mdp.num_states)
         w[fb_res["next_states"]] = fb_res["weights"][p]

@@ -1,6 +1,7 @@
 """Accuracy of the free FB density ratio (and of DualDICE) against the exact ratio, for many
 policies pi_z of a discrete FB model trained on a finite MDP."""
 
+import dataclasses
 import time
 
 import jax
@@ -11,7 +12,7 @@ from fbjax.dice import DualDICE, DualDICEConfig
 from fbjax.fb.inference import act, goal_inference, reward_inference
 from fbjax.fb.learner import FBAgent
 from fbjax.tabular.dataset import TabularData
-from fbjax.tabular.exact import discounted_return, occupancy  # noqa: F401 (re-used by callers)
+from fbjax.tabular.exact import discounted_return, occupancy
 from fbjax.tabular.mdp import FiniteMDP
 from fbjax.types import Params
 from fbjax.zol.ope import fb_value_estimate, ratio_estimate
@@ -101,7 +102,7 @@ def fb_ratio_metrics(agent: FBAgent, params: Params, mdp: FiniteMDP, data: Tabul
 def dice_metrics(mdp: FiniteMDP, data: TabularData, rewards, tables, gamma: float,
                  config: DualDICEConfig, seed: int) -> dict:
     """DualDICE trained per policy (all policies in one vmapped program, `init` start states)."""
-    config = DualDICEConfig(**{**config.__dict__, "discount": gamma})
+    config = dataclasses.replace(config, discount=gamma)
     dice = DualDICE(config, mdp.num_states, mdp.num_actions)
     ds = data.to_transitions(mdp)
     start_obs = ds.obs[np.asarray(data.start)]
