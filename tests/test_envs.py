@@ -1,0 +1,176 @@
+"""The task libraries against DM Control's own rewards on the same physics states.
+
+For each domain, 1000 random states (joint angles over their ranges, wide velocities, random
+controls) are set both in DM Control's physics (MuJoCo C, float64) and in fbjax's MJX domain
+(float32); every task's reward must agree to 1e-4. DM Control's suite tasks are called directly
+(walker stand/walk/run, cheetah run, hopper stand/hop). The ExoRL tasks (walker flip, cheetah
+walk/backward, point-mass reach) and fbjax's own (walker spin, point-mass loop) are written here
+from their public definitions on top of DM Control's physics and `rewards.tolerance`.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import mujoco
+import numpy as np
+import pytest
+
+import fbjax.envs as envs
+
+dm_suite = pytest.importorskip("dm_control.suite")
+from dm_control.suite import cheetah, hopper, point_mass, walker  # noqa: E402
+from dm_control.utils.rewards import tolerance  # noqa: E402
+
+NUM_STATES = 1000
+ATOL = 1e-4
+
+
+def _angmom_y(physics):
+    mujoco.mj_subtreeVel(physics.model.ptr, physics.data.ptr)
+    return physics.named.data.subtree_angmom["torso"][1]
+
+
+def _ramp(x, speed, margin, value_at_margin):
+    return tolerance(x, bounds=(speed, float("inf")), margin=margin, sigmoid="linear",
+                     value_at_margin=value_at_margin)
+
+
+def _small_control(physics):
+    cost = tolerance(physics.control(), margin=1, value_at_margin=0, sigmoid="quadratic").mean()
+    return (cost + 4) / 5
+
+
+def _walker_reference():
+    physics = walker.Physics.from_xml_string(*walker.get_model_and_assets())
+    stand = walker.PlanarWalker(move_speed=0, random=0)
+    walk = walker.PlanarWalker(move_speed=walker._WALK_SPEED, random=0)
+    run = walker.PlanarWalker(move_speed=walker._RUN_SPEED, random=0)
+
+    def flip(sign):
+        return lambda p: stand.get_reward(p) * (5 * _ramp(sign * _angmom_y(p), 5, 5, 0) + 1) / 6
+
+    return physics, {"stand": stand.get_reward, "walk": walk.get_reward, "run": run.get_reward,
+                     "flip": flip(1), "spin": flip(-1)}
+
+
+def _cheetah_reference():
+    physics = cheetah.Physics.from_xml_string(*cheetah.get_model_and_assets())
+    run = cheetah.Cheetah(random=0)
+
+    def move(speed, sign):
+        return lambda p: _ramp(sign * p.speed(), speed, speed, 0)
+
+    return physics, {"run": run.get_reward, "walk": move(2, 1), "run_backward": move(10, -1),
+                     "walk_backward": move(2, -1)}
+
+
+def _hopper_reference():
+    physics = hopper.Physics.from_xml_string(*hopper.get_model_and_assets())
+    return physics, {"stand": hopper.Hopper(hopping=False, random=0).get_reward,
+                     "hop": hopper.Hopper(hopping=True, random=0).get_reward}
+
+
+def _point_mass_reference():
+    physics = point_mass.Physics.from_xml_string(*point_mass.get_model_and_assets())
+
+    def reach(x, y):
+        def reward(p):
+            distance = np.linalg.norm(np.array([x, y, 0.01]) - p.named.data.geom_xpos["pointmass"])
+            return tolerance(distance, bounds=(0, 0.015), margin=0.015) * _small_control(p)
+        return reward
+
+    def loop(p):
+        xy, vel = p.named.data.geom_xpos["pointmass"][:2], p.data.qvel[:2]
+        radius = np.linalg.norm(xy)
+        on_ring = tolerance(radius - 0.15, bounds=(-0.03, 0.03), margin=0.03)
+        tangential = (xy[0] * vel[1] - xy[1] * vel[0]) / max(radius, 1e-6)
+        return on_ring * _ramp(tangential, 0.1, 0.1, 0)
+
+    return physics, {"reach_top_left": reach(-0.15, 0.15), "reach_top_right": reach(0.15, 0.15),
+                     "reach_bottom_left": reach(-0.15, -0.15),
+                     "reach_bottom_right": reach(0.15, -0.15), "loop": loop}
+
+
+REFERENCES = {"walker": _walker_reference, "cheetah": _cheetah_reference,
+              "hopper": _hopper_reference, "point_mass": _point_mass_reference}
+
+
+def _random_states(domain, rng):
+    """States that exercise every reward: near the point-mass targets and ring, torso heights
+    around the stand threshold, speeds and spins around the move/flip thresholds."""
+    model = domain.mj_model
+    keys = jax.random.split(jax.random.PRNGKey(int(rng.integers(1 << 30))), NUM_STATES)
+    qpos = np.asarray(jax.vmap(lambda k: envs.base.randomize_joints(model, k))(keys), np.float64)
+    qvel = rng.normal(0.0, 3.0, (NUM_STATES, model.nv))
+    if domain.name == "point_mass":
+        corners = rng.choice([-0.15, 0.15], (NUM_STATES, 2))
+        angle = rng.uniform(0, 2 * np.pi, NUM_STATES)
+        ring = 0.15 * np.stack([np.cos(angle), np.sin(angle)], 1)
+        near = np.where(rng.random((NUM_STATES, 1)) < 0.5, corners, ring)
+        qpos = near + rng.normal(0, 0.02, (NUM_STATES, 2))
+        qvel = rng.normal(0.0, 0.15, (NUM_STATES, 2))
+    else:
+        qpos[:, 0] = rng.uniform(-1.0, 1.0, NUM_STATES)  # rootz: around standing height
+        qvel[:, 0] = rng.normal(0.0, 8.0, NUM_STATES)
+        qvel[:, 2] = rng.normal(0.0, 6.0, NUM_STATES)  # rooty: spins both ways
+    ctrl = rng.uniform(-1, 1, (NUM_STATES, model.nu))
+    return qpos, qvel, ctrl
+
+
+@functools.cache
+def _batched_rewards(name):
+    domain = envs.make(name)
+    return jax.jit(jax.vmap(domain.rewards))
+
+
+@pytest.mark.parametrize("name", ["point_mass", "walker", "cheetah", "hopper"])
+def test_rewards_agree_with_dm_control(name):
+    domain = envs.make(name)
+    physics, references = REFERENCES[name]()
+    assert tuple(references) == domain.task_names
+    qpos, qvel, ctrl = _random_states(domain, np.random.default_rng(0))
+    ours = np.asarray(_batched_rewards(name)(
+        jnp.asarray(np.concatenate([qpos, qvel], 1), jnp.float32), jnp.asarray(ctrl, jnp.float32)))
+    expected = np.zeros_like(ours, dtype=np.float64)
+    for i in range(NUM_STATES):
+        with physics.reset_context():
+            physics.data.qpos[:] = qpos[i].astype(np.float32)
+            physics.data.qvel[:] = qvel[i].astype(np.float32)
+            physics.data.ctrl[:] = ctrl[i].astype(np.float32)
+        for j, fn in enumerate(references.values()):
+            expected[i, j] = fn(physics)
+    for j, task in enumerate(domain.task_names):
+        # The states must exercise the reward, or agreement would mean nothing.
+        assert expected[:, j].std() > 0.02, (task, expected[:, j].std())
+        error = np.abs(ours[:, j] - expected[:, j]).max()
+        assert error <= ATOL, f"{name}/{task}: max |fbjax - dm_control| = {error:.2e}"
+
+
+def test_registry_and_errors():
+    assert envs.domains() == ("point_mass", "walker", "cheetah", "hopper")
+    assert envs.tasks("cheetah") == ("run", "walk", "run_backward", "walk_backward")
+    with pytest.raises(ValueError, match="height field"):
+        envs.make("quadruped")
+    with pytest.raises(ValueError, match="unknown domain 'humanoid'"):
+        envs.make("humanoid")
+    with pytest.raises(KeyError, match="no task 'jump'"):
+        envs.make("walker").task_fn("jump")
+
+
+def test_episode_matches_a_step_by_step_loop():
+    """`step` under `lax.scan` equals calling it from Python, and observations have the
+    documented sizes."""
+    domain = envs.make("point_mass")
+    assert (domain.obs_dim, domain.action_dim, domain.physics_dim) == (4, 2, 4)
+    actions = jax.random.uniform(jax.random.PRNGKey(1), (20, 2), minval=-1, maxval=1)
+    start = domain.reset(jax.random.PRNGKey(0))
+    final, _ = jax.lax.scan(lambda s, a: (domain.step(s, a), None), start, actions)
+    step = jax.jit(domain.step)
+    state = start
+    for a in actions:
+        state = step(state, a)
+    np.testing.assert_allclose(final.obs, state.obs, atol=1e-6)
+    assert int(final.t) == 20
+    # The mass moves: 20 steps of 0.02 s under random force leave it elsewhere.
+    assert np.abs(np.asarray(final.obs[:2] - start.obs[:2])).max() > 1e-3
