@@ -1,0 +1,154 @@
+"""TD3 (Fujimoto et al., 2018) as pure functions: the offline oracle and RND's explorer.
+
+`TD3.update(state, batch, key)` takes a batch dict with obs, action, reward, next_obs and
+discount (gamma * (1 - terminal) is applied inside from `discount` = 1 - terminal). Twin critics,
+target policy smoothing and delayed actor updates as in the paper; `bc_weight` > 0 adds the
+TD3+BC behaviour-cloning term (Fujimoto & Gu, 2021) for purely offline data.
+"""
+
+import dataclasses
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+from flax import struct
+
+from fbjax.nets import MLP, dense
+from fbjax.types import Metrics, Params, PRNGKey
+
+
+@dataclasses.dataclass(frozen=True)
+class TD3Config:
+    hidden: int = 256
+    layers: int = 2
+    lr: float = 3e-4
+    discount: float = 0.98
+    tau: float = 0.005
+    policy_noise: float = 0.2
+    noise_clip: float = 0.5
+    policy_delay: int = 2
+    batch_size: int = 256
+    bc_weight: float = 0.0
+
+    def __post_init__(self):
+        for name in ("hidden", "layers", "policy_delay", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"TD3Config.{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 < self.discount < 1.0:
+            raise ValueError(f"TD3Config.discount must be in (0, 1), got {self.discount}")
+        if not 0.0 < self.tau <= 1.0:
+            raise ValueError(f"TD3Config.tau must be in (0, 1], got {self.tau}")
+
+
+class DeterministicActor(nn.Module):
+    hidden: int
+    layers: int
+    action_dim: int
+
+    @nn.compact
+    def __call__(self, obs):
+        return jnp.tanh(dense(self.action_dim)(MLP((self.hidden,) * self.layers)(obs)))
+
+
+class TwinCritic(nn.Module):
+    hidden: int
+    layers: int
+
+    @nn.compact
+    def __call__(self, obs, action):
+        x = jnp.concatenate([obs, action], -1)
+        q1 = dense(1)(MLP((self.hidden,) * self.layers)(x))[..., 0]
+        q2 = dense(1)(MLP((self.hidden,) * self.layers)(x))[..., 0]
+        return q1, q2
+
+
+@struct.dataclass
+class TD3State:
+    actor: Params
+    critic: Params
+    target_actor: Params
+    target_critic: Params
+    actor_opt: optax.OptState
+    critic_opt: optax.OptState
+    step: jax.Array
+
+
+class TD3:
+    """Static pieces (networks, optimiser, config); all state lives in `TD3State`."""
+
+    def __init__(self, config: TD3Config, obs_dim: int, action_dim: int):
+        self.config, self.obs_dim, self.action_dim = config, obs_dim, action_dim
+        self.actor = DeterministicActor(config.hidden, config.layers, action_dim)
+        self.critic = TwinCritic(config.hidden, config.layers)
+        self.optimizer = optax.adam(config.lr)
+
+    def init(self, key: PRNGKey) -> TD3State:
+        actor_key, critic_key = jax.random.split(key)
+        obs, action = jnp.zeros((1, self.obs_dim)), jnp.zeros((1, self.action_dim))
+        actor = self.actor.init(actor_key, obs)
+        critic = self.critic.init(critic_key, obs, action)
+        copy = lambda tree: jax.tree.map(jnp.copy, tree)  # noqa: E731
+        return TD3State(actor=actor, critic=critic, target_actor=copy(actor),
+                        target_critic=copy(critic), actor_opt=self.optimizer.init(actor),
+                        critic_opt=self.optimizer.init(critic), step=jnp.zeros((), jnp.int32))
+
+    def act(self, actor_params: Params, obs: jax.Array) -> jax.Array:
+        return self.actor.apply(actor_params, obs)
+
+    def critic_loss(self, critic, state: TD3State, batch: dict, key: PRNGKey):
+        cfg = self.config
+        noise = jnp.clip(cfg.policy_noise * jax.random.normal(key, batch["action"].shape),
+                         -cfg.noise_clip, cfg.noise_clip)
+        next_action = jnp.clip(self.act(state.target_actor, batch["next_obs"]) + noise, -1, 1)
+        next_q = jnp.minimum(*self.critic.apply(state.target_critic, batch["next_obs"],
+                                                next_action))
+        target = jax.lax.stop_gradient(
+            batch["reward"] + cfg.discount * batch["discount"] * next_q)
+        q1, q2 = self.critic.apply(critic, batch["obs"], batch["action"])
+        loss = jnp.mean((q1 - target) ** 2) + jnp.mean((q2 - target) ** 2)
+        return loss, {"critic_loss": loss, "q_mean": q1.mean()}
+
+    def actor_loss(self, actor, critic, batch: dict):
+        action = self.act(actor, batch["obs"])
+        q = self.critic.apply(critic, batch["obs"], action)[0]
+        loss = -q.mean()
+        if self.config.bc_weight > 0:
+            scale = self.config.bc_weight / jax.lax.stop_gradient(jnp.abs(q).mean() + 1e-6)
+            loss = scale * loss + jnp.mean((action - batch["action"]) ** 2)
+        return loss, {"actor_loss": loss}
+
+    def update(self, state: TD3State, batch: dict, key: PRNGKey) -> tuple[TD3State, Metrics]:
+        cfg = self.config
+        grads, metrics = jax.grad(self.critic_loss, has_aux=True)(state.critic, state, batch, key)
+        updates, critic_opt = self.optimizer.update(grads, state.critic_opt, state.critic)
+        critic = optax.apply_updates(state.critic, updates)
+
+        grads, actor_metrics = jax.grad(self.actor_loss, has_aux=True)(state.actor, critic, batch)
+        updates, new_actor_opt = self.optimizer.update(grads, state.actor_opt, state.actor)
+        new_actor = optax.apply_updates(state.actor, updates)
+        do_actor = (state.step % cfg.policy_delay) == 0
+        pick = lambda new, old: jax.tree.map(lambda a, b: jnp.where(do_actor, a, b), new, old)  # noqa: E731
+        actor, actor_opt = pick(new_actor, state.actor), pick(new_actor_opt, state.actor_opt)
+
+        soft = lambda t, p: jax.tree.map(lambda a, b: (1 - cfg.tau) * a + cfg.tau * b, t, p)  # noqa: E731
+        target_critic = soft(state.target_critic, critic)
+        target_actor = pick(soft(state.target_actor, actor), state.target_actor)
+        new_state = TD3State(actor=actor, critic=critic, target_actor=target_actor,
+                             target_critic=target_critic, actor_opt=actor_opt,
+                             critic_opt=critic_opt, step=state.step + 1)
+        return new_state, {**metrics, **actor_metrics}
+
+    def train_steps(self, state: TD3State, data: dict, key: PRNGKey, num_steps: int,
+                    size: jax.Array | None = None) -> tuple[TD3State, Metrics]:
+        """`num_steps` updates in a `lax.scan`, batches drawn uniformly from the first `size`
+        rows of `data` (all rows by default)."""
+        rows = jax.tree.leaves(data)[0].shape[0] if size is None else size
+
+        def one(state, key):
+            sample_key, update_key = jax.random.split(key)
+            idx = jax.random.randint(sample_key, (self.config.batch_size,), 0, rows)
+            return self.update(state, jax.tree.map(lambda x: x[idx], data), update_key)
+
+        state, metrics = jax.lax.scan(one, state, jax.random.split(key, num_steps))
+        return state, jax.tree.map(lambda m: m[-1], metrics)

@@ -1,0 +1,149 @@
+"""Reward-free data collection: many MJX environments stepped in parallel in one compiled call.
+
+Each call of the rollout resets `num_envs` environments and runs one full episode in each under
+`vmap` + `lax.scan`, returning the transitions env-major (each episode's rows contiguous, its
+first row flagged `start`). Exploration policies:
+
+* `uniform`: actions uniform in [-1, 1]^A;
+* `noise`: temporally correlated Gaussian noise, an AR(1) process per action dimension with
+  correlation `noise_correlation` and stationary scale `noise_scale`, clipped to [-1, 1];
+* `rnd`: a TD3 explorer of the RND novelty bonus (`fbjax.data.rnd`), trained between episodes
+  on a replay of the latest `buffer_size` transitions; the first episode uses uniform actions.
+"""
+
+import dataclasses
+import time
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from fbjax.data.rnd import RND, RNDConfig, RNDState
+from fbjax.envs.base import Domain
+
+POLICIES = ("uniform", "noise", "rnd")
+
+
+@dataclasses.dataclass(frozen=True)
+class CollectConfig:
+    policy: str = "rnd"
+    num_envs: int = 64
+    num_episodes: int = 2  # per environment
+    episode_length: int = 0  # 0: the domain's (1000 control steps)
+    noise_correlation: float = 0.9
+    noise_scale: float = 0.6
+    rnd: RNDConfig = RNDConfig()
+
+    def __post_init__(self):
+        if self.policy not in POLICIES:
+            raise ValueError(f"CollectConfig.policy {self.policy!r} is not one of {POLICIES}")
+        for name in ("num_envs", "num_episodes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"CollectConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.episode_length < 0:
+            raise ValueError(f"CollectConfig.episode_length must be >= 0 (0: the domain's), "
+                             f"got {self.episode_length}")
+        if not 0.0 <= self.noise_correlation < 1.0:
+            raise ValueError(f"CollectConfig.noise_correlation must be in [0, 1), "
+                             f"got {self.noise_correlation}")
+
+    def length(self, domain: Domain) -> int:
+        return self.episode_length or domain.episode_length
+
+    def total_steps(self, domain: Domain) -> int:
+        return self.num_envs * self.num_episodes * self.length(domain)
+
+
+def _policy_fn(config: CollectConfig, rnd: RND | None, policy: str):
+    rho, sigma = config.noise_correlation, config.noise_scale
+    innovation = np.sqrt(1 - rho ** 2) * sigma
+
+    def act(policy_state, obs, noise, key):
+        if policy == "uniform":
+            return jax.random.uniform(key, noise.shape, minval=-1.0, maxval=1.0), noise
+        if policy == "noise":
+            noise = rho * noise + innovation * jax.random.normal(key, noise.shape)
+            return jnp.clip(noise, -1.0, 1.0), noise
+        return rnd.act(policy_state, obs, key), noise
+
+    return act
+
+
+def make_rollout(domain: Domain, config: CollectConfig, rnd: RND | None = None,
+                 policy: str | None = None) -> Callable:
+    """jit-compiled `(policy_state, key) -> dict of arrays`, num_envs * length rows."""
+    act = _policy_fn(config, rnd, policy or config.policy)
+    num_envs, length = config.num_envs, config.length(domain)
+
+    def rollout(policy_state, key):
+        reset_key, noise_key, step_key = jax.random.split(key, 3)
+        states = jax.vmap(domain.reset)(jax.random.split(reset_key, num_envs))
+        noise = config.noise_scale * jax.random.normal(noise_key, (num_envs, domain.action_dim))
+
+        def step(carry, key):
+            states, noise = carry
+            action, noise = act(policy_state, states.obs, noise, key)
+            next_states = jax.vmap(domain.step)(states, action)
+            out = {"obs": states.obs, "action": action, "next_obs": next_states.obs,
+                   "next_physics": jax.vmap(domain.physics)(next_states)}
+            return (next_states, noise), out
+
+        _, out = jax.lax.scan(step, (states, noise), jax.random.split(step_key, length))
+        out = jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1).reshape(num_envs * length,
+                                                                   *x.shape[2:]), out)
+        first = jnp.tile(jnp.arange(length) == 0, num_envs)
+        out["start"] = first.astype(jnp.float32)
+        out["terminal"] = jnp.zeros(num_envs * length, jnp.float32)
+        return out
+
+    return jax.jit(rollout)
+
+
+def _insert(buffer: dict, block: dict, slot: jax.Array) -> dict:
+    rows = jax.tree.leaves(block)[0].shape[0]
+    return jax.tree.map(
+        lambda b, x: jax.lax.dynamic_update_slice_in_dim(b, x, slot * rows, 0), buffer, block)
+
+
+def collect(domain: Domain, config: CollectConfig, seed: int,
+            sink: Callable[[dict[str, np.ndarray]], None],
+            progress_fn: Callable[[str], None] | None = print) -> RNDState | None:
+    """Collects `config.num_episodes` blocks of `num_envs` episodes; hands each block to `sink`
+    as numpy arrays (the dataset fields). Returns the RND state for `rnd`, else None."""
+    init_key, key = jax.random.split(jax.random.PRNGKey(seed))
+    rnd = rnd_state = buffer = None
+    rollout = make_rollout(domain, config, policy="uniform" if config.policy == "rnd" else None)
+    block = config.num_envs * config.length(domain)
+    if config.policy == "rnd":
+        rnd = RND(config.rnd, domain.obs_dim, domain.action_dim)
+        rnd_state = rnd.init(init_key)
+        explore = make_rollout(domain, config, rnd)
+        slots = max(1, config.rnd.buffer_size // block)
+        buffer = {"obs": jnp.zeros((slots * block, domain.obs_dim)),
+                  "action": jnp.zeros((slots * block, domain.action_dim)),
+                  "next_obs": jnp.zeros((slots * block, domain.obs_dim))}
+        insert = jax.jit(_insert, donate_argnums=0)
+        learn = jax.jit(rnd.train_steps)
+        observe = jax.jit(rnd.observe)
+    total, start_time, extra = config.total_steps(domain), time.perf_counter(), ""
+    for episode in range(config.num_episodes):
+        episode_key = jax.random.fold_in(key, episode)
+        policy = explore if (rnd is not None and episode > 0) else rollout
+        arrays = policy(rnd_state, episode_key)
+        if rnd is not None:
+            part = {k: arrays[k] for k in buffer}
+            buffer = insert(buffer, part, jnp.asarray(episode % slots))
+            rnd_state = observe(rnd_state, part["next_obs"])
+            size = jnp.asarray(min(episode + 1, slots) * block)
+            rnd_state, metrics = learn(rnd_state, buffer, size,
+                                       jax.random.fold_in(episode_key, 1))
+            extra = f"  rnd_loss={float(metrics['rnd_loss']):.4g}"
+        sink({k: np.asarray(v) for k, v in arrays.items()})
+        if progress_fn is not None:
+            done = (episode + 1) * block
+            rate = done / max(time.perf_counter() - start_time, 1e-9)
+            progress_fn(f"collect {domain.name}/{config.policy}: episode block "
+                        f"{episode + 1}/{config.num_episodes}  {done}/{total} env steps  "
+                        f"{rate:,.0f} steps/s  ETA {(total - done) / rate:.0f}s{extra}")
+    return rnd_state
