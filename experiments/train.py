@@ -1,5 +1,7 @@
-"""Train an FB model on a finite MDP and compare it with the exact answers.
+"""Train an FB model: on an MJX dataset (configs with a `domain`), or on a finite MDP, compared
+with the exact answers (configs with an `env`, the default).
 
+  python experiments/train.py --config=experiments/configs/point_mass.py   # after collect.py
   python experiments/train.py --config=experiments/configs/tabular.py
   python experiments/train.py --config=experiments/configs/tabular.py --config.fb.z_dim=64 \
       --config.phases.control=20000 --config.workdir=/tmp/run1
@@ -18,6 +20,7 @@ from ml_collections import config_flags
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from fbjax.eval.experiment import train_all  # noqa: E402
 from fbjax.tabular.experiment import PHASES, run_phase  # noqa: E402
 from fbjax.train.loop import print_progress  # noqa: E402
 
@@ -49,6 +52,9 @@ def main(argv):
         jax.distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
     main_process = jax.process_index() == 0
     config = json.loads(_CONFIG.value.to_json())
+    if "domain" in config:
+        train_all(config)
+        return
     workdir = os.path.abspath(config["workdir"])
     results = []
     for phase in PHASES:

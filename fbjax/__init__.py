@@ -3,7 +3,9 @@
 The public API, name by name (what a notebook imports).
 """
 
-from fbjax import dice, tabular, zol
+from fbjax import dice, envs, eval, tabular, zol
+from fbjax.data.relabel import relabel
+from fbjax.data.store import load_dataset
 from fbjax.fb import (
     FBAgent,
     FBConfig,
@@ -15,6 +17,7 @@ from fbjax.fb import (
 )
 from fbjax.nets import project_z
 from fbjax.train import Checkpointer, read_config, train
+from fbjax.train.offline import load_fb
 from fbjax.types import Transition
 
 __version__ = "0.1.0"
@@ -28,10 +31,15 @@ __all__ = [
     "Transition",
     "act",
     "goal_inference",
+    "load_dataset",
+    "load_fb",
     "project_z",
     "read_config",
+    "relabel",
     "reward_inference",
     "dice",
+    "envs",
+    "eval",
     "tabular",
     "train",
     "zol",

@@ -1,24 +1,53 @@
-"""Point mass in the open arena: collect with RND, pretrain FB, prompt and evaluate all tasks.
+"""The embedded default (the README's main command): point mass in the open arena.
 
-Sized for a 2-core CPU (the pipeline's embedded default); see walker.py for an accelerator.
+Collect 256k reward-free steps with temporally correlated noise, pretrain FB (networks small
+enough for a 2-core CPU), prompt it for the 5 tasks with three methods, and compare with a TD3
+oracle and a random policy.
+Every inference setting below is fixed in advance (no tuning on test returns). walker.py and
+cheetah.py are the accelerator-sized configs.
+
+Why noise and not RND here: on point mass our RND explorer (TD3 on the novelty bonus) drives the
+mass into a corner and keeps it there (72% of 256k states in one corner cell of a 6x6 grid), and
+FB's backward map cannot become orthonormal on such data; correlated noise covers the arena
+evenly. RND stays available (`--config.collect.policy=rnd`). The FB settings (discount 0.99,
+24k updates of batch 256) were chosen on FB's training behaviour and a held-out check of reach
+returns during development; the ZOL / regression settings are the library defaults.
 """
+
+import dataclasses
 
 import ml_collections
 
+from fbjax.baselines.td3 import TD3Config
 from fbjax.data.rnd import RNDConfig
+from fbjax.fb import FBConfig
+from fbjax.zol.search import ZOLConfig
 
 
 def get_config() -> ml_collections.ConfigDict:
     config = ml_collections.ConfigDict()
     config.domain = "point_mass"
-    config.seed = 0
+    config.seed = 0  # data collection
+    config.seeds = (0,)  # FB and TD3 training seeds
     config.workdir = "runs/point_mass"
-    rnd = RNDConfig(updates_per_episode=500)
+    rnd = dataclasses.asdict(RNDConfig(updates_per_episode=500))
+    rnd["td3"] = {"hidden": 256, "layers": 2}
     config.collect = ml_collections.ConfigDict({
-        "policy": "rnd", "num_envs": 32, "num_episodes": 8, "episode_length": 0,
-        "noise_correlation": 0.9, "noise_scale": 0.6,
-        "rnd": {"rep_dim": rnd.rep_dim, "hidden": rnd.hidden, "lr": rnd.lr,
-                "expl_noise": rnd.expl_noise, "updates_per_episode": rnd.updates_per_episode,
-                "buffer_size": rnd.buffer_size, "td3": {"hidden": 256, "layers": 2}},
-    })
+        "policy": "noise", "num_envs": 32, "num_episodes": 8, "episode_length": 0,
+        "noise_correlation": 0.9, "noise_scale": 0.6, "rnd": rnd})
+    fb = FBConfig(z_dim=32, backward_hidden=128, backward_layers=2, forward_hidden=256,
+                  forward_layers=1, actor_hidden=256, actor_layers=1, ensemble_size=2,
+                  discount=0.99, lr_forward=3e-4, lr_backward=3e-4, lr_actor=3e-4,
+                  batch_size=256)
+    config.fb = ml_collections.ConfigDict(fb.to_dict())
+    config.train = ml_collections.ConfigDict(
+        {"num_steps": 24_000, "steps_per_call": 1000, "save_every": 6000,
+         "keep_checkpoints": 2})
+    td3 = dataclasses.asdict(TD3Config(hidden=256, layers=2, discount=0.99, batch_size=256))
+    config.oracle = ml_collections.ConfigDict(
+        {"td3": td3, "num_steps": 10_000, "steps_per_call": 1000})
+    config.eval = ml_collections.ConfigDict({
+        "methods": "fb,fb_zol,fb_rwr,td3,random", "num_episodes": 10, "episode_length": 0,
+        "inference_samples": 10_000, "num_starts": 256, "rwr_iterations": 10,
+        "zol": dataclasses.asdict(ZOLConfig())})
     return config

@@ -1,4 +1,4 @@
-"""The smallest point-mass pipeline config, for smoke tests: a few short episodes, tiny nets."""
+"""The smallest point-mass config, for smoke tests: short episodes, tiny networks, few steps."""
 
 import ml_collections
 
@@ -8,7 +8,15 @@ from experiments.configs import point_mass
 def get_config() -> ml_collections.ConfigDict:
     config = point_mass.get_config()
     config.workdir = "runs/tiny_point_mass"
-    config.collect.update(num_envs=4, num_episodes=2, episode_length=100)
+    config.collect.update(policy="rnd", num_envs=4, num_episodes=2, episode_length=100)
     config.collect.rnd.update(hidden=16, rep_dim=8, updates_per_episode=5)
     config.collect.rnd.td3.update(hidden=16, layers=1)
+    config.fb.update(z_dim=8, backward_hidden=16, forward_hidden=16, actor_hidden=16,
+                     batch_size=32)
+    config.train.update(num_steps=20, steps_per_call=10, save_every=10)
+    config.oracle.td3.update(hidden=16, layers=1, batch_size=32)
+    config.oracle.update(num_steps=20, steps_per_call=10)
+    config.eval.update(num_episodes=2, episode_length=50, inference_samples=200, num_starts=4,
+                       rwr_iterations=2)
+    config.eval.zol.update(steps=5)
     return config

@@ -11,6 +11,7 @@ it, as DM Control's `Physics.forward` does after each step.
 """
 
 import dataclasses
+import importlib.util
 import os
 from collections.abc import Callable
 
@@ -25,10 +26,14 @@ TaskFn = Callable[[mjx.Data, jnp.ndarray], jnp.ndarray]
 
 
 def playground_xml(name: str) -> str:
-    """Path of a DM Control Suite model shipped inside the `playground` package."""
-    import mujoco_playground
+    """Path of a DM Control Suite model shipped inside the `playground` package.
 
-    root = os.path.dirname(mujoco_playground.__file__)
+    Found without importing `mujoco_playground` (whose import pulls in warp and brax)."""
+    spec = importlib.util.find_spec("mujoco_playground")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("fbjax.envs needs the `playground` package (pip install "
+                                  "playground==0.2.0) for the DM Control Suite models")
+    root = spec.submodule_search_locations[0]
     return os.path.join(root, "_src", "dm_control_suite", "xmls", f"{name}.xml")
 
 

@@ -1,0 +1,43 @@
+"""The whole job on the embedded default: collect -> pretrain FB -> prompt -> evaluate -> report.
+
+  python experiments/pipeline.py                                   # point mass, CPU-sized
+  python experiments/pipeline.py --config=experiments/configs/walker.py   # on an accelerator
+
+Each stage keeps what an earlier run of the same config finished (the dataset, FB checkpoints),
+so an interrupted pipeline resumes. Ends by printing the results table.
+"""
+
+import json
+import os
+import sys
+import time
+
+from absl import app, logging
+from ml_collections import config_flags
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from fbjax.eval.experiment import collect_data, evaluate_all, paths, report, train_all  # noqa: E402
+
+_CONFIG = config_flags.DEFINE_config_file(
+    "config", "experiments/configs/point_mass.py", "Experiment config file.")
+
+
+def main(argv):
+    del argv
+    logging.set_verbosity(logging.WARNING)
+    config = json.loads(_CONFIG.value.to_json())
+    start, stages = time.perf_counter(), []
+    for name, stage in (("collect", collect_data), ("train", train_all),
+                        ("evaluate", evaluate_all), ("report", report)):
+        began = time.perf_counter()
+        print(f"\n=== {name} ({time.perf_counter() - start:.0f}s elapsed) ===", flush=True)
+        out = stage(config)
+        stages.append(f"{name} {time.perf_counter() - began:.0f}s")
+    print("\n" + out, flush=True)
+    print(f"\npipeline finished in {time.perf_counter() - start:.0f}s ({', '.join(stages)}); "
+          f"report in {paths(config)['report']}", flush=True)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,220 @@
+"""The MJX zero-shot experiment behind the binaries: train FB per seed, evaluate every method on
+every task, write the report. All functions take the plain-dict experiment config (see
+experiments/configs/point_mass.py) and work under its `workdir`:
+
+    WORKDIR/dataset            the collected dataset          (experiments/collect.py)
+    WORKDIR/fb/seed_S          FB checkpoints + config.json   (experiments/train.py)
+    WORKDIR/eval/results.json  one row per seed x task x method (experiments/evaluate.py)
+    WORKDIR/report/            results.md, bars.png, scatter.png (experiments/report.py)
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+import time
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import fbjax.envs as envs
+from fbjax.baselines.td3 import TD3
+from fbjax.data.collect import collect
+from fbjax.data.configs import collect_config, td3_config
+from fbjax.data.relabel import relabel
+from fbjax.data.store import append_dataset, load_dataset, read_manifest, save_dataset
+from fbjax.eval.evaluator import actor_policy, fb_policy, make_evaluator, random_policy
+from fbjax.eval.oracle import train_oracles
+from fbjax.eval.report import aggregate, figures, markdown_table
+from fbjax.eval.zero_shot import (
+    FB_METHODS,
+    METHODS,
+    infer_latents,
+    inference_data,
+    off_policy_estimates,
+)
+from fbjax.train.loop import print_progress
+from fbjax.train.offline import load_fb, train_fb
+from fbjax.zol.search import ZOLConfig
+
+
+def paths(config: dict[str, Any]) -> dict[str, str]:
+    root = os.path.abspath(config["workdir"])
+    return {"root": root, "dataset": os.path.join(root, "dataset"),
+            "fb": os.path.join(root, "fb"), "eval": os.path.join(root, "eval"),
+            "report": os.path.join(root, "report")}
+
+
+def seeds(config: dict[str, Any]) -> list[int]:
+    values = config["seeds"]
+    values = [values] if isinstance(values, int) else list(values)
+    if not values:
+        raise ValueError("config.seeds is empty; give at least one training seed")
+    return values
+
+
+def methods(config: dict[str, Any]) -> list[str]:
+    chosen = [m.strip() for m in config["eval"]["methods"].split(",") if m.strip()]
+    unknown = [m for m in chosen if m not in METHODS]
+    if unknown:
+        raise ValueError(f"config.eval.methods: unknown {unknown}; expected some of {METHODS}")
+    return chosen
+
+
+def collect_data(config: dict[str, Any]) -> str:
+    """Collects WORKDIR/dataset unless an identical one exists; returns its path."""
+    domain = envs.make(config["domain"])
+    settings = collect_config(config["collect"])
+    description = {"domain": domain.name, **dataclasses.asdict(settings)}
+    path = paths(config)["dataset"]
+    if os.path.exists(path):
+        manifest = read_manifest(path)
+        if manifest["collection"] == description and manifest["seed"] == config["seed"]:
+            print(f"dataset {path} already holds this collection "
+                  f"({sum(s['rows'] for s in manifest['shards'])} rows); keeping it", flush=True)
+            return path
+        raise FileExistsError(f"collect: {path} holds a dataset made with other settings "
+                         f"({manifest['collection']}, seed {manifest['seed']}); "
+                         "choose another --config.workdir or delete it")
+    partial = path + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    print(f"collecting {settings.total_steps(domain):,} steps of {domain.name} with "
+          f"{settings.policy} ({settings.num_envs} envs x {settings.num_episodes} episodes of "
+          f"{settings.length(domain)} steps) into {path}", flush=True)
+
+    def sink(arrays):
+        if os.path.exists(os.path.join(partial, "manifest.json")):
+            append_dataset(partial, arrays)
+        else:
+            save_dataset(partial, arrays, env=domain.name, tasks=list(domain.task_names),
+                         collection=description, seed=config["seed"])
+
+    collect(domain, settings, config["seed"], sink)
+    os.replace(partial, path)
+    print(f"dataset written to {path}", flush=True)
+    return path
+
+
+def train_all(config: dict[str, Any]) -> None:
+    p = paths(config)
+    if not os.path.exists(p["dataset"]):
+        raise FileNotFoundError(f"train: no dataset at {p['dataset']}; run experiments/"
+                                "collect.py with the same --config.workdir first")
+    for seed in seeds(config):
+        run_dir = os.path.join(p["fb"], f"seed_{seed}")
+        print(f"[train] FB seed {seed}: {config['train']['num_steps']} steps -> {run_dir}",
+              flush=True)
+        train_fb(config["fb"], config["train"], p["dataset"], run_dir, seed, print_progress)
+
+
+def _zol_config(values: dict[str, Any]) -> ZOLConfig:
+    known = {f.name for f in dataclasses.fields(ZOLConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"config.eval.zol: unknown field(s) {unknown}; known: {sorted(known)}")
+    return ZOLConfig(**values)
+
+
+def evaluate_all(config: dict[str, Any]) -> list[dict]:
+    """Every chosen method x every task x every seed; rows written to WORKDIR/eval/results.json."""
+    p, ev = paths(config), config["eval"]
+    chosen = methods(config)
+    domain = envs.make(config["domain"])
+    arrays, manifest = load_dataset(p["dataset"])
+    print(f"[evaluate] relabelling {len(arrays['obs']):,} transitions for "
+          f"{len(domain.task_names)} tasks", flush=True)
+    rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
+    num_tasks = len(domain.task_names)
+    task_ids = jnp.arange(num_tasks)
+    rows, episodes = [], ev["num_episodes"]
+    length = ev.get("episode_length", 0) or None
+    evaluators = {}
+
+    def run(kind, policy, shared, per_prompt, ids, key):
+        if kind not in evaluators:
+            discount = config["fb"]["discount"]
+            evaluators[kind] = make_evaluator(domain, policy, episodes, length, discount)
+        start = time.perf_counter()
+        out = jax.tree.map(np.asarray, evaluators[kind](shared, per_prompt, ids, key))
+        print(f"[evaluate] {kind}: {len(ids)} prompts x {episodes} episodes in "
+              f"{time.perf_counter() - start:.1f}s (compile included on first use)", flush=True)
+        return out
+
+    def add(seed, method, out, offset=0, extra=None):
+        for t, task in enumerate(domain.task_names):
+            row = {"seed": seed, "task": task, "method": method,
+                   "returns": out["return"][offset + t].tolist(),
+                   "discounted": out["discounted"][offset + t].tolist()}
+            if extra is not None:
+                row.update({k: float(v[t]) for k, v in extra.items()})
+            rows.append(row)
+
+    for seed in seeds(config):
+        key = jax.random.PRNGKey(10_000 + seed)
+        fb_methods = [m for m in chosen if m in FB_METHODS]
+        if fb_methods:
+            agent, state, _ = load_fb(os.path.join(p["fb"], f"seed_{seed}"))
+            data = inference_data(arrays, rewards, ev["inference_samples"], ev["num_starts"],
+                                  seed)
+            zs = infer_latents(agent, state.params, data, _zol_config(ev.get("zol", {})),
+                               ev["rwr_iterations"])
+            stacked = jnp.concatenate([zs[m] for m in fb_methods])
+            out = run("fb", fb_policy(agent.networks), state.params, stacked,
+                      jnp.tile(task_ids, len(fb_methods)), jax.random.fold_in(key, 0))
+            for i, method in enumerate(fb_methods):
+                ope = off_policy_estimates(agent, state.params, data, zs[method])
+                add(seed, method, out, i * num_tasks,
+                    {"ope_ratio": ope["ratio"], "ope_fb_value": ope["fb_value"]})
+        if "td3" in chosen:
+            oracle = config["oracle"]
+            td3 = TD3(td3_config(oracle["td3"], "config.oracle.td3"), domain.obs_dim,
+                      domain.action_dim)
+            print(f"[evaluate] TD3 oracle seed {seed}: {oracle['num_steps']} steps per task",
+                  flush=True)
+            td3_state = train_oracles(td3, arrays, rewards, oracle["num_steps"],
+                                      oracle["steps_per_call"], seed)
+            out = run("td3", actor_policy(td3.act), None, td3_state.actor, task_ids,
+                      jax.random.fold_in(key, 1))
+            add(seed, "td3", out)
+        if "random" in chosen:
+            out = run("random", random_policy(domain.action_dim), None,
+                      jnp.zeros(num_tasks), task_ids, jax.random.fold_in(key, 2))
+            add(seed, "random", out)
+    os.makedirs(p["eval"], exist_ok=True)
+    result = {"domain": domain.name, "dataset": p["dataset"], "collection":
+              manifest["collection"], "eval": ev, "seeds": seeds(config), "rows": rows}
+    tmp = os.path.join(p["eval"], "results.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(result, f)
+    os.replace(tmp, os.path.join(p["eval"], "results.json"))
+    return rows
+
+
+def inference_note(ev: dict[str, Any]) -> str:
+    zol = dataclasses.asdict(_zol_config(ev.get("zol", {})))
+    return ("No test leakage: every inference setting is fixed in the config before evaluation "
+            f"and none is chosen on a test return: reward inference on "
+            f"{ev['inference_samples']} dataset samples; ZOL search with {zol}; "
+            f"ratio-weighted regression with {ev['rwr_iterations']} iterations (linear ratio, "
+            f"clip 20); {ev['num_starts']} dataset episode starts as rho0.")
+
+
+def report(config: dict[str, Any]) -> str:
+    p = paths(config)
+    results_path = os.path.join(p["eval"], "results.json")
+    if not os.path.exists(results_path):
+        raise FileNotFoundError(f"report: no {results_path}; run experiments/evaluate.py first")
+    with open(results_path) as f:
+        result = json.load(f)
+    summary = aggregate(result["rows"])
+    table = (f"# {result['domain']}: zero-shot FB vs TD3 oracle vs random\n\n"
+             f"Seeds {result['seeds']}; dataset {result['collection']['policy']} "
+             f"({result['collection']['num_envs']} envs x {result['collection']['num_episodes']}"
+             f" episodes).\n\n" + markdown_table(summary, inference_note(result["eval"])))
+    os.makedirs(p["report"], exist_ok=True)
+    with open(os.path.join(p["report"], "results.md"), "w") as f:
+        f.write(table + "\n")
+    figures(summary, p["report"])
+    return table
