@@ -20,13 +20,13 @@ LOG="$OUT/walker.log"
 jax.devices(), 'mujoco', mujoco.__version__, 'walker obs', e.make('walker').obs_dim)"
 } > "$LOG" 2>&1
 echo "== collect" >> "$LOG"
-timeout 130 python3 benchmarks/collect.py --envs=1024,8192 --steps=200 --repeats=2 \
+timeout 170 python3 benchmarks/collect.py --envs=1024,8192 --steps=200 --repeats=2 \
   > "$OUT/collect_gpu.jsonl" 2>> "$LOG"
 echo "== zol" >> "$LOG"
 timeout 50 python3 benchmarks/zol_search.py --size=full --prompts=1,64 --steps=100 \
   > "$OUT/zol_gpu.jsonl" 2>> "$LOG"
 echo "== fb_update" >> "$LOG"
-timeout 40 python3 benchmarks/fb_update.py --hidden=1024 --batch=1024 --steps=100 \
+timeout 90 python3 benchmarks/fb_update.py --hidden=1024 --batch=1024 --steps=50 \
   > "$OUT/fb_update_gpu.jsonl" 2>> "$LOG"
 STEPS=$(python3 -c "
 import json

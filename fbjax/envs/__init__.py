@@ -18,9 +18,10 @@ _FACTORIES = {
 # DM Control's quadruped terrain is a height field, which MJX cannot collide with; without it
 # the model steps at ~650-1,200 physics steps/s on a 2-core CPU, too slow to collect data.
 _UNAVAILABLE = {
-    "quadruped": "DM Control's quadruped is not available: its terrain is a height field, which "
-                 "MJX's collision code does not implement, and without the terrain it steps at "
-                 "only ~650-1,200 physics steps/s on a 2-core CPU",
+    "quadruped": "DM Control's quadruped is not available: its terrain is a height field and "
+                 "MJX 3.17 raises NotImplementedError '(mjGEOM_HFIELD, mjGEOM_CYLINDER) "
+                 "collisions not implemented' on its first step; without the terrain it steps "
+                 "at only ~650-1,200 physics steps/s on a 2-core CPU",
 }
 
 

@@ -44,5 +44,5 @@ def train_oracles(td3: TD3, arrays: dict[str, np.ndarray], rewards: np.ndarray, 
             rate = done / max(time.perf_counter() - start, 1e-9)
             progress_fn(f"TD3 oracle ({num_tasks} tasks at once): step {done}/{num_steps}  "
                         f"{rate:.1f} steps/s  ETA {(num_steps - done) / rate:.0f}s  "
-                        f"mean Q per task {np.round(q, 2).tolist()}")
+                        f"mean Q per task {[round(float(v), 2) for v in q]}")
     return state
