@@ -9,25 +9,20 @@ WORKDIR/dataset.partial and renamed when complete, so an interrupted run leaves 
 finished; a complete dataset made with the same settings is kept and not collected again.
 """
 
-import json
 import os
 import sys
 
-from absl import app, logging
-from ml_collections import config_flags
+from absl import app
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from experiments.common import read_config  # noqa: E402
 from fbjax.eval.experiment import collect_data  # noqa: E402
-
-_CONFIG = config_flags.DEFINE_config_file(
-    "config", "experiments/configs/point_mass.py", "Experiment config file.")
 
 
 def main(argv):
     del argv
-    logging.set_verbosity(logging.WARNING)
-    collect_data(json.loads(_CONFIG.value.to_json()))
+    collect_data(read_config())
 
 
 if __name__ == "__main__":

@@ -9,25 +9,20 @@ td3 (offline TD3 oracle trained here on the same data with the task's reward), r
 WORKDIR/dataset (collect.py) and WORKDIR/fb/seed_S (train.py); writes WORKDIR/eval/results.json.
 """
 
-import json
 import os
 import sys
 
-from absl import app, logging
-from ml_collections import config_flags
+from absl import app
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from experiments.common import read_config  # noqa: E402
 from fbjax.eval.experiment import evaluate_all, paths  # noqa: E402
-
-_CONFIG = config_flags.DEFINE_config_file(
-    "config", "experiments/configs/point_mass.py", "Experiment config file.")
 
 
 def main(argv):
     del argv
-    logging.set_verbosity(logging.WARNING)
-    config = json.loads(_CONFIG.value.to_json())
+    config = read_config()
     rows = evaluate_all(config)
     print(f"[evaluate] {len(rows)} rows written to "
           f"{os.path.join(paths(config)['eval'], 'results.json')}", flush=True)

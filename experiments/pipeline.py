@@ -7,26 +7,21 @@ Each stage keeps what an earlier run of the same config finished (the dataset, F
 so an interrupted pipeline resumes. Ends by printing the results table.
 """
 
-import json
 import os
 import sys
 import time
 
-from absl import app, logging
-from ml_collections import config_flags
+from absl import app
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from experiments.common import read_config  # noqa: E402
 from fbjax.eval.experiment import collect_data, evaluate_all, paths, report, train_all  # noqa: E402
-
-_CONFIG = config_flags.DEFINE_config_file(
-    "config", "experiments/configs/point_mass.py", "Experiment config file.")
 
 
 def main(argv):
     del argv
-    logging.set_verbosity(logging.WARNING)
-    config = json.loads(_CONFIG.value.to_json())
+    config = read_config()
     start, stages = time.perf_counter(), []
     for name, stage in (("collect", collect_data), ("train", train_all),
                         ("evaluate", evaluate_all), ("report", report)):

@@ -117,6 +117,60 @@ def _zol_config(values: dict[str, Any]) -> ZOLConfig:
     return ZOLConfig(**values)
 
 
+class _Rollouts:
+    """The compiled evaluators (one per kind of policy, reused across seeds) and the result rows
+    they produce, one per (seed, task, method)."""
+
+    def __init__(self, domain, episodes: int, length: int | None, discount: float):
+        self.domain, self.episodes, self.length, self.discount = domain, episodes, length, discount
+        self.compiled, self.rows = {}, []
+
+    def run(self, kind, policy, shared, per_prompt, task_ids, key) -> dict[str, np.ndarray]:
+        if kind not in self.compiled:
+            self.compiled[kind] = make_evaluator(self.domain, policy, self.episodes, self.length,
+                                                 self.discount)
+        start = time.perf_counter()
+        out = jax.tree.map(np.asarray, self.compiled[kind](shared, per_prompt, task_ids, key))
+        print(f"[evaluate] {kind}: {len(task_ids)} prompts x {self.episodes} episodes in "
+              f"{time.perf_counter() - start:.1f}s (compile included on first use)", flush=True)
+        return out
+
+    def add(self, seed, method, out, offset=0, extra=None) -> None:
+        for t, task in enumerate(self.domain.task_names):
+            row = {"seed": seed, "task": task, "method": method,
+                   "returns": out["return"][offset + t].tolist(),
+                   "discounted": out["discounted"][offset + t].tolist()}
+            if extra is not None:
+                row.update({k: float(v[t]) for k, v in extra.items()})
+            self.rows.append(row)
+
+
+def _evaluate_fb(config, rollouts: _Rollouts, arrays, rewards, seed, fb_methods, key) -> None:
+    ev, task_ids = config["eval"], jnp.arange(len(rollouts.domain.task_names))
+    agent, state, _ = load_fb(os.path.join(paths(config)["fb"], f"seed_{seed}"))
+    data = inference_data(arrays, rewards, ev["inference_samples"], ev["num_starts"], seed)
+    zs = infer_latents(agent, state.params, data, _zol_config(ev.get("zol", {})),
+                       ev["rwr_iterations"])
+    stacked = jnp.concatenate([zs[m] for m in fb_methods])
+    out = rollouts.run("fb", fb_policy(agent.networks), state.params, stacked,
+                       jnp.tile(task_ids, len(fb_methods)), key)
+    for i, method in enumerate(fb_methods):
+        ope = off_policy_estimates(agent, state.params, data, zs[method])
+        rollouts.add(seed, method, out, i * len(task_ids),
+                     {"ope_ratio": ope["ratio"], "ope_fb_value": ope["fb_value"]})
+
+
+def _evaluate_oracle(config, rollouts: _Rollouts, arrays, rewards, seed, key) -> None:
+    oracle, domain = config["oracle"], rollouts.domain
+    td3 = TD3(td3_config(oracle["td3"], "config.oracle.td3"), domain.obs_dim, domain.action_dim)
+    print(f"[evaluate] TD3 oracle seed {seed}: {oracle['num_steps']} steps per task", flush=True)
+    td3_state = train_oracles(td3, arrays, rewards, oracle["num_steps"],
+                              oracle["steps_per_call"], seed)
+    out = rollouts.run("td3", actor_policy(td3.act), None, td3_state.actor,
+                       jnp.arange(len(domain.task_names)), key)
+    rollouts.add(seed, "td3", out)
+
+
 def evaluate_all(config: dict[str, Any]) -> list[dict]:
     """Every chosen method x every task x every seed; rows written to WORKDIR/eval/results.json."""
     p, ev = paths(config), config["eval"]
@@ -126,70 +180,30 @@ def evaluate_all(config: dict[str, Any]) -> list[dict]:
     print(f"[evaluate] relabelling {len(arrays['obs']):,} transitions for "
           f"{len(domain.task_names)} tasks", flush=True)
     rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
+    rollouts = _Rollouts(domain, ev["num_episodes"], ev.get("episode_length", 0) or None,
+                         config["fb"]["discount"])
+    fb_methods = [m for m in chosen if m in FB_METHODS]
     num_tasks = len(domain.task_names)
-    task_ids = jnp.arange(num_tasks)
-    rows, episodes = [], ev["num_episodes"]
-    length = ev.get("episode_length", 0) or None
-    evaluators = {}
-
-    def run(kind, policy, shared, per_prompt, ids, key):
-        if kind not in evaluators:
-            discount = config["fb"]["discount"]
-            evaluators[kind] = make_evaluator(domain, policy, episodes, length, discount)
-        start = time.perf_counter()
-        out = jax.tree.map(np.asarray, evaluators[kind](shared, per_prompt, ids, key))
-        print(f"[evaluate] {kind}: {len(ids)} prompts x {episodes} episodes in "
-              f"{time.perf_counter() - start:.1f}s (compile included on first use)", flush=True)
-        return out
-
-    def add(seed, method, out, offset=0, extra=None):
-        for t, task in enumerate(domain.task_names):
-            row = {"seed": seed, "task": task, "method": method,
-                   "returns": out["return"][offset + t].tolist(),
-                   "discounted": out["discounted"][offset + t].tolist()}
-            if extra is not None:
-                row.update({k: float(v[t]) for k, v in extra.items()})
-            rows.append(row)
-
     for seed in seeds(config):
         key = jax.random.PRNGKey(10_000 + seed)
-        fb_methods = [m for m in chosen if m in FB_METHODS]
         if fb_methods:
-            agent, state, _ = load_fb(os.path.join(p["fb"], f"seed_{seed}"))
-            data = inference_data(arrays, rewards, ev["inference_samples"], ev["num_starts"],
-                                  seed)
-            zs = infer_latents(agent, state.params, data, _zol_config(ev.get("zol", {})),
-                               ev["rwr_iterations"])
-            stacked = jnp.concatenate([zs[m] for m in fb_methods])
-            out = run("fb", fb_policy(agent.networks), state.params, stacked,
-                      jnp.tile(task_ids, len(fb_methods)), jax.random.fold_in(key, 0))
-            for i, method in enumerate(fb_methods):
-                ope = off_policy_estimates(agent, state.params, data, zs[method])
-                add(seed, method, out, i * num_tasks,
-                    {"ope_ratio": ope["ratio"], "ope_fb_value": ope["fb_value"]})
+            _evaluate_fb(config, rollouts, arrays, rewards, seed, fb_methods,
+                         jax.random.fold_in(key, 0))
         if "td3" in chosen:
-            oracle = config["oracle"]
-            td3 = TD3(td3_config(oracle["td3"], "config.oracle.td3"), domain.obs_dim,
-                      domain.action_dim)
-            print(f"[evaluate] TD3 oracle seed {seed}: {oracle['num_steps']} steps per task",
-                  flush=True)
-            td3_state = train_oracles(td3, arrays, rewards, oracle["num_steps"],
-                                      oracle["steps_per_call"], seed)
-            out = run("td3", actor_policy(td3.act), None, td3_state.actor, task_ids,
-                      jax.random.fold_in(key, 1))
-            add(seed, "td3", out)
+            _evaluate_oracle(config, rollouts, arrays, rewards, seed, jax.random.fold_in(key, 1))
         if "random" in chosen:
-            out = run("random", random_policy(domain.action_dim), None,
-                      jnp.zeros(num_tasks), task_ids, jax.random.fold_in(key, 2))
-            add(seed, "random", out)
+            out = rollouts.run("random", random_policy(domain.action_dim), None,
+                               jnp.zeros(num_tasks), jnp.arange(num_tasks),
+                               jax.random.fold_in(key, 2))
+            rollouts.add(seed, "random", out)
     os.makedirs(p["eval"], exist_ok=True)
     result = {"domain": domain.name, "dataset": p["dataset"], "collection":
-              manifest["collection"], "eval": ev, "seeds": seeds(config), "rows": rows}
+              manifest["collection"], "eval": ev, "seeds": seeds(config), "rows": rollouts.rows}
     tmp = os.path.join(p["eval"], "results.json.tmp")
     with open(tmp, "w") as f:
         json.dump(result, f)
     os.replace(tmp, os.path.join(p["eval"], "results.json"))
-    return rows
+    return rollouts.rows
 
 
 def inference_note(ev: dict[str, Any]) -> str:
