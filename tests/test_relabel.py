@@ -26,6 +26,8 @@ def test_relabel_matches_per_sample_rewards_any_chunk():
     np.testing.assert_allclose(full, expected, atol=1e-6)
     subset = np.asarray(relabel(domain, physics, action, tasks=["run", "stand"], chunk_size=64))
     np.testing.assert_allclose(subset, expected[:, [2, 0]], atol=1e-6)
+    one_task = np.asarray(domain.reward("flip", physics[3], action[3]))
+    np.testing.assert_allclose(one_task, expected[3, 3], atol=1e-6)
 
 
 def test_relabel_errors_name_the_problem():

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
+from fbjax.data.sampling import scan_updates
 from fbjax.nets import MLP, dense
 from fbjax.types import Metrics, Params, PRNGKey
 
@@ -139,16 +140,10 @@ class TD3:
                              critic_opt=critic_opt, step=state.step + 1)
         return new_state, {**metrics, **actor_metrics}
 
-    def train_steps(self, state: TD3State, data: dict, key: PRNGKey, num_steps: int,
-                    size: jax.Array | None = None) -> tuple[TD3State, Metrics]:
-        """`num_steps` updates in a `lax.scan`, batches drawn uniformly from the first `size`
-        rows of `data` (all rows by default)."""
-        rows = jax.tree.leaves(data)[0].shape[0] if size is None else size
-
-        def one(state, key):
-            sample_key, update_key = jax.random.split(key)
-            idx = jax.random.randint(sample_key, (self.config.batch_size,), 0, rows)
-            return self.update(state, jax.tree.map(lambda x: x[idx], data), update_key)
-
-        state, metrics = jax.lax.scan(one, state, jax.random.split(key, num_steps))
+    def train_steps(self, state: TD3State, data: dict, key: PRNGKey,
+                    num_steps: int) -> tuple[TD3State, Metrics]:
+        """`num_steps` updates in a `lax.scan`, batches drawn uniformly from `data`; returns the
+        last step's metrics."""
+        state, metrics = scan_updates(self.update, state, data, key, num_steps,
+                                      self.config.batch_size)
         return state, jax.tree.map(lambda m: m[-1], metrics)

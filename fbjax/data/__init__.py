@@ -1,6 +1,6 @@
 """Datasets of transitions: sampling, the on-disk format, and sharding over devices."""
 
-from fbjax.data.sampling import sample_batch
+from fbjax.data.sampling import sample_batch, scan_updates
 from fbjax.data.store import (
     DatasetError,
     append_dataset,
@@ -17,5 +17,6 @@ __all__ = [
     "load_dataset",
     "read_manifest",
     "sample_batch",
+    "scan_updates",
     "save_dataset",
 ]

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from fbjax.envs.base import Domain
 
@@ -55,9 +54,3 @@ def relabel(domain: Domain, next_physics, action, tasks: Sequence[str] | None = 
     fn = _compiled(domain, task_indices(domain, tasks), int(chunk_size))
     return fn(next_physics, action)
 
-
-def relabel_dataset(domain: Domain, arrays: dict[str, np.ndarray], task: str,
-                    chunk_size: int = 4096) -> np.ndarray:
-    """One task's rewards for a loaded dataset (`fbjax.data.store.load_dataset`'s arrays)."""
-    return np.asarray(relabel(domain, arrays["next_physics"], arrays["action"], [task],
-                              chunk_size)[:, 0])

@@ -15,6 +15,7 @@ import optax
 from flax import struct
 
 from fbjax.baselines.td3 import TD3, TD3Config, TD3State
+from fbjax.data.sampling import scan_updates
 from fbjax.nets import MLP, dense
 from fbjax.types import Metrics, Params, PRNGKey
 
@@ -111,13 +112,8 @@ class RND:
 
     def train_steps(self, state: RNDState, buffer: dict, size: jax.Array, key: PRNGKey
                     ) -> tuple[RNDState, Metrics]:
-        batch_size = self.config.td3.batch_size
-
-        def one(state, key):
-            sample_key, update_key = jax.random.split(key)
-            idx = jax.random.randint(sample_key, (batch_size,), 0, size)
-            return self.update(state, jax.tree.map(lambda x: x[idx], buffer), update_key)
-
-        keys = jax.random.split(key, self.config.updates_per_episode)
-        state, metrics = jax.lax.scan(one, state, keys)
+        """`updates_per_episode` updates on batches from the first `size` rows of the buffer."""
+        state, metrics = scan_updates(self.update, state, buffer, key,
+                                      self.config.updates_per_episode,
+                                      self.config.td3.batch_size, rows=size)
         return state, jax.tree.map(lambda m: m[-1], metrics)

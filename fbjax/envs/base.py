@@ -110,10 +110,6 @@ class Domain:
     def task_names(self) -> tuple[str, ...]:
         return tuple(self.tasks)
 
-    @property
-    def control_timestep(self) -> float:
-        return float(self.mj_model.opt.timestep) * self.n_substeps
-
     # -- dynamics -----------------------------------------------------------------------------
     def reset(self, key: jnp.ndarray) -> EnvState:
         data = mjx.make_data(self.model).replace(qpos=randomize_joints(self.mj_model, key))
@@ -138,6 +134,7 @@ class Domain:
 
     def data_from_physics(self, physics: jnp.ndarray, action: jnp.ndarray) -> mjx.Data:
         nq = self.mj_model.nq
+        physics, action = jnp.asarray(physics), jnp.asarray(action)  # mjx rejects numpy leaves
         data = mjx.make_data(self.model).replace(
             qpos=physics[:nq], qvel=physics[nq:], ctrl=jnp.clip(action, -1.0, 1.0))
         return refresh_kinematics(self.model, data)

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from fbjax.data.sampling import sample_batch
+from fbjax.data.sampling import scan_updates
 from fbjax.fb.config import FBConfig
 from fbjax.fb.losses import (
     actor_loss,
@@ -197,10 +197,6 @@ class FBAgent:
         """`num_steps` updates in one `lax.scan`, each on a batch sampled from `dataset`.
         Returns the new state and the metrics averaged over the steps."""
 
-        def one_step(state, step_key):
-            batch_key, update_key = jax.random.split(step_key)
-            batch = sample_batch(dataset, batch_key, self.config.batch_size)
-            return self.update(state, batch, update_key)
-
-        state, metrics = jax.lax.scan(one_step, state, jax.random.split(key, num_steps))
+        state, metrics = scan_updates(self.update, state, dataset, key, num_steps,
+                                      self.config.batch_size)
         return state, jax.tree.map(lambda x: x.mean(axis=0), metrics)
