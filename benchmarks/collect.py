@@ -9,16 +9,12 @@ Each measurement compiles the rollout (reported apart), then times `--repeats` r
 
 import argparse
 import json
-import os
-import sys
 import time
 
 import jax
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import fbjax.envs as envs  # noqa: E402
-from fbjax.data.collect import CollectConfig, make_rollout  # noqa: E402
+import fbjax.envs as envs
+from fbjax.data.collect import CollectConfig, make_rollout
 
 
 def main():

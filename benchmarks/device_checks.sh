@@ -37,7 +37,7 @@ except Exception:
     rate = 100.0
 print(int(max(10_000, min(300_000, rate * 80)) // 5000 * 5000))")
 echo "== walker pipeline with $STEPS FB updates" >> "$LOG"
-timeout 330 python3 experiments/pipeline.py --config=experiments/configs/walker.py \
+timeout 330 python3 -m experiments.pipeline --config=experiments/configs/walker.py \
   --config.workdir=/tmp/walker --config.train.num_steps="$STEPS" \
   --config.train.save_every="$STEPS" --config.oracle.num_steps=20000 --config.oracle.td3.hidden=256 --config.eval.num_episodes=5 >> "$LOG" 2>&1
 echo "== pipeline exit $?" >> "$LOG"

@@ -7,18 +7,14 @@ Prints one JSON line: device, config, compile times and updates/s of both, and t
 
 import argparse
 import json
-import os
-import sys
 import time
 
 import jax
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from fbjax.data import sample_batch  # noqa: E402
-from fbjax.fb import FBAgent, FBConfig  # noqa: E402
-from fbjax.types import Transition  # noqa: E402
+from fbjax.agent import sample_batch, train_steps
+from fbjax.fb import FBAgent, FBConfig
+from fbjax.types import Transition
 
 
 def _dataset(n, obs_dim, action_dim, seed=0):
@@ -59,7 +55,7 @@ def main():
         return agent.update(state, sample_batch(dataset, batch_key, args.batch), update_key)
 
     single = jax.jit(one, donate_argnums=0)
-    scanned = jax.jit(lambda s, k: agent.train_steps(s, dataset, k, args.steps),
+    scanned = jax.jit(lambda s, k: train_steps(agent, s, dataset, k, args.steps),
                       donate_argnums=0)
 
     state, single_compile = _timed(single, agent.init(key), key)

@@ -9,8 +9,6 @@ Prints one JSON line: both times, the ratio, compile time apart, and the largest
 
 import argparse
 import json
-import os
-import sys
 import time
 
 import jax
@@ -18,10 +16,8 @@ import jax.numpy as jnp
 import mujoco
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import fbjax.envs as envs  # noqa: E402
-from fbjax.data.relabel import relabel  # noqa: E402
+import fbjax.envs as envs
+from fbjax.data.relabel import relabel
 
 
 def _dm_control_loop(qpos, qvel, ctrl):

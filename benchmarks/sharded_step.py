@@ -14,16 +14,13 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 
 def measure(hidden: int, batch: int, steps: int) -> dict:
-    sys.path.insert(0, ROOT)
     import jax
     import numpy as np
 
-    from fbjax.data import sharding
     from fbjax.fb import FBAgent, FBConfig
+    from fbjax.train import sharding
     from fbjax.types import Transition
 
     config = FBConfig(forward_hidden=hidden, actor_hidden=hidden,
@@ -40,7 +37,7 @@ def measure(hidden: int, batch: int, steps: int) -> dict:
     dataset = sharding.shard_dataset(jax.tree.map(lambda x: x[sharding.process_rows(rows)], data),
                                      mesh)
     state = sharding.replicate(agent.init(jax.random.PRNGKey(0)), mesh)
-    run = sharding.sharded_train_steps(agent, mesh, batch // devices, steps)
+    run = sharding.sharded_steps(agent, mesh, steps)
     start = time.perf_counter()
     state, _ = run(state, dataset, jax.random.PRNGKey(1))
     jax.block_until_ready(state)

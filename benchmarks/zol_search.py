@@ -10,8 +10,6 @@ Prints one JSON line per (size, P): seconds per prompt for each way, and both sp
 
 import argparse
 import json
-import os
-import sys
 import time
 
 import jax
@@ -19,11 +17,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from fbjax.fb import FBAgent, FBConfig  # noqa: E402
-from fbjax.nets import project_z  # noqa: E402
-from fbjax.zol import ZOLConfig, zol_objective, zol_search  # noqa: E402
+from fbjax.fb import FBAgent, FBConfig
+from fbjax.nets import project_z
+from fbjax.zol import ZOLConfig, zol_objective, zol_search
 
 SIZES = {
     "small": dict(z_dim=16, backward_hidden=64, forward_hidden=64, actor_hidden=64),

@@ -1,7 +1,7 @@
 """Collect a reward-free dataset in an MJX domain.
 
-  python experiments/collect.py --config=experiments/configs/point_mass.py
-  python experiments/collect.py --config=experiments/configs/point_mass.py \
+  python -m experiments.collect --config=experiments/configs/point_mass.py
+  python -m experiments.collect --config=experiments/configs/point_mass.py \
       --config.collect.policy=noise --config.collect.num_envs=256 --config.workdir=/tmp/pm
 
 Writes WORKDIR/dataset (the `fbjax.data.store` format). The dataset is built in
@@ -9,15 +9,11 @@ WORKDIR/dataset.partial and renamed when complete, so an interrupted run leaves 
 finished; a complete dataset made with the same settings is kept and not collected again.
 """
 
-import os
-import sys
 
 from absl import app
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from experiments.common import read_config  # noqa: E402
-from fbjax.eval.experiment import collect_data  # noqa: E402
+from experiments.common import read_config
+from fbjax.pipeline.mjx import collect_data
 
 
 def main(argv):

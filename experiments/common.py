@@ -1,19 +1,37 @@
-"""What the MJX experiment binaries share: the --config flag (default: the point-mass config,
-found from this file so the binaries run from any directory) and reading it as a plain dict."""
+"""What the experiment binaries share: the --config flag (default: the embedded point-mass config,
+found from this file so the binaries run from any directory), the multi-process flags, and the
+one conversion of the ml_collections config into the typed config tree.
 
-import json
+Run them as modules from the repository root: `python -m experiments.pipeline`.
+"""
+
 import os
-from typing import Any
 
-from absl import logging
+import jax
+from absl import flags, logging
 from ml_collections import config_flags
 
-DEFAULT_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs",
-                              "point_mass.py")
-CONFIG = config_flags.DEFINE_config_file("config", DEFAULT_CONFIG, "Experiment config file.")
+from fbjax.pipeline.config import ExperimentConfig, TabularConfig, experiment_config
+
+CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs")
+CONFIG = config_flags.DEFINE_config_file(
+    "config", os.path.join(CONFIGS, "point_mass.py"), "Experiment config file.")
+_COORDINATOR = flags.DEFINE_string(
+    "coordinator_address", None, "host:port of process 0, for multi-process training.")
+_NUM_PROCESSES = flags.DEFINE_integer("num_processes", 1, "Number of processes.")
+_PROCESS_ID = flags.DEFINE_integer("process_id", 0, "This process's index.")
 
 
-def read_config() -> dict[str, Any]:
-    """The parsed --config as a plain dict; also quiets orbax's per-file INFO logging."""
+def read_config(mjx_only: bool = True) -> ExperimentConfig | TabularConfig:
+    """Joins the other processes (with --num_processes > 1), quiets orbax's per-file INFO logging
+    and returns the typed config tree of --config (an MJX one unless `mjx_only` is False)."""
     logging.set_verbosity(logging.WARNING)
-    return json.loads(CONFIG.value.to_json())
+    if _NUM_PROCESSES.value > 1:
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        jax.distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
+    config = experiment_config(CONFIG.value.to_dict())
+    if mjx_only and not isinstance(config, ExperimentConfig):
+        raise ValueError("--config is a finite-MDP config (it has `env`, no `domain`); this "
+                         "binary runs MJX configs such as experiments/configs/point_mass.py "
+                         "(python -m experiments.train runs tabular ones)")
+    return config

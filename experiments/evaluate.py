@@ -1,7 +1,7 @@
 """Evaluate every method on every task of the domain, for every training seed.
 
-  python experiments/evaluate.py --config=experiments/configs/point_mass.py
-  python experiments/evaluate.py --config=experiments/configs/point_mass.py \
+  python -m experiments.evaluate --config=experiments/configs/point_mass.py
+  python -m experiments.evaluate --config=experiments/configs/point_mass.py \
       --config.eval.methods=fb,random --config.eval.num_episodes=20
 
 Methods: fb (reward inference), fb_zol (ZOL latent search), fb_rwr (ratio-weighted regression),
@@ -10,14 +10,11 @@ WORKDIR/dataset (collect.py) and WORKDIR/fb/seed_S (train.py); writes WORKDIR/ev
 """
 
 import os
-import sys
 
 from absl import app
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from experiments.common import read_config  # noqa: E402
-from fbjax.eval.experiment import evaluate_all, paths  # noqa: E402
+from experiments.common import read_config
+from fbjax.pipeline.mjx import evaluate_all, paths
 
 
 def main(argv):

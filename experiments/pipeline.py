@@ -1,22 +1,18 @@
 """The whole job on the embedded default: collect -> pretrain FB -> prompt -> evaluate -> report.
 
-  python experiments/pipeline.py                                   # point mass, CPU-sized
-  python experiments/pipeline.py --config=experiments/configs/walker.py   # on an accelerator
+  python -m experiments.pipeline                                   # point mass, CPU-sized
+  python -m experiments.pipeline --config=experiments/configs/walker.py   # on an accelerator
 
 Each stage keeps what an earlier run of the same config finished (the dataset, FB checkpoints),
 so an interrupted pipeline resumes. Ends by printing the results table.
 """
 
-import os
-import sys
 import time
 
 from absl import app
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from experiments.common import read_config  # noqa: E402
-from fbjax.eval.experiment import collect_data, evaluate_all, paths, report, train_all  # noqa: E402
+from experiments.common import read_config
+from fbjax.pipeline.mjx import collect_data, evaluate_all, paths, report, train_all
 
 
 def main(argv):

@@ -1,6 +1,6 @@
 """How accurate is the density ratio an FB model gives for free?
 
-  python experiments/ratio_accuracy.py --config=experiments/configs/ratio_accuracy.py
+  python -m experiments.ratio_accuracy --config=experiments/configs/ratio_accuracy.py
 
 For each finite MDP of the config: train FB (control, or resume it), take 50 policies pi_z from goal
 and reward prompts, and compare with the exact ratio d^pi / rho: the FB ratio for each rho0 source
@@ -10,22 +10,21 @@ WORKDIR/ratio_accuracy.json, WORKDIR/ratio_accuracy.md and WORKDIR/ratio_accurac
 
 import json
 import os
-import sys
 
 import numpy as np
 from absl import app, logging
 from ml_collections import config_flags
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from fbjax.dice import DualDICEConfig  # noqa: E402
-from fbjax.tabular import ratio_eval  # noqa: E402
-from fbjax.tabular.exact import occupancy  # noqa: E402
-from fbjax.tabular.experiment import train_phase  # noqa: E402
-from fbjax.train.loop import print_progress  # noqa: E402
+from fbjax.configs import from_dict
+from fbjax.dice import DualDICEConfig
+from fbjax.pipeline.config import TabularConfig
+from fbjax.pipeline.tabular import train_phase
+from fbjax.tabular import ratio_eval
+from fbjax.tabular.exact import occupancy
 
 _CONFIG = config_flags.DEFINE_config_file(
-    "config", "experiments/configs/ratio_accuracy.py", "Experiment config file.")
+    "config", os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs",
+                           "ratio_accuracy.py"), "Experiment config file.")
 
 
 def _mean(rows, key):
@@ -37,8 +36,8 @@ def _median(rows, key):
 
 
 def evaluate_mdp(name, mdp_config, config, workdir):
-    mdp, data, agent, state = train_phase(mdp_config, "control", os.path.join(workdir, name),
-                                          progress_fn=print_progress)
+    mdp_config = from_dict(TabularConfig, mdp_config, f"config.mdps.{name}")
+    mdp, data, agent, state = train_phase(mdp_config, "control", os.path.join(workdir, name))
     zs, rewards, tables, kinds = ratio_eval.prompt_policies(
         agent, state.params, mdp, data, config["num_goal_prompts"],
         config["num_reward_prompts"], config["seed"])

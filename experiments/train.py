@@ -1,35 +1,29 @@
-"""Train an FB model: on an MJX dataset (configs with a `domain`), or on a finite MDP, compared
-with the exact answers (configs with an `env`, the default).
+"""Train FB: on an MJX dataset (configs with a `domain`, the default), or on a finite MDP compared
+with the exact answers (configs with an `env`).
 
-  python experiments/train.py --config=experiments/configs/point_mass.py   # after collect.py
-  python experiments/train.py --config=experiments/configs/tabular.py
-  python experiments/train.py --config=experiments/configs/tabular.py --config.fb.z_dim=64 \
-      --config.phases.control=20000 --config.workdir=/tmp/run1
+  python -m experiments.train                                   # point mass, after collect
+  python -m experiments.train --config.train.parallel=sharded   # over every device
+  python -m experiments.train --config=experiments/configs/tabular.py
+  python -m experiments.train --config=experiments/configs/tabular.py --config.fb.z_dim=64 \
+      --config.train.num_steps=20000 --config.workdir=/tmp/run1
 
-Each phase checkpoints under WORKDIR/PHASE (orbax, plus config.json) and resumes from there when
-run again with the same config; results go to WORKDIR/results.json.
+Every run checkpoints under its directory (orbax, plus config.json and metrics/) and resumes
+there when run again with the same config. Several hosts: add --coordinator_address=HOST0:PORT
+--num_processes=N --process_id=I on each.
 """
 
 import json
 import os
-import sys
 
 import jax
-from absl import app, flags, logging
-from ml_collections import config_flags
+from absl import app
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from fbjax.eval.experiment import train_all  # noqa: E402
-from fbjax.tabular.experiment import PHASES, run_phase  # noqa: E402
-from fbjax.train.loop import print_progress  # noqa: E402
-
-_CONFIG = config_flags.DEFINE_config_file(
-    "config", "experiments/configs/tabular.py", "Experiment config file.")
-_COORDINATOR = flags.DEFINE_string(
-    "coordinator_address", None, "host:port of process 0, for multi-process training.")
-_NUM_PROCESSES = flags.DEFINE_integer("num_processes", 1, "Number of processes.")
-_PROCESS_ID = flags.DEFINE_integer("process_id", 0, "This process's index.")
+from experiments.common import read_config
+from fbjax.pipeline.config import ExperimentConfig, TabularConfig
+from fbjax.pipeline.mjx import paths, train_all
+from fbjax.pipeline.tabular import PHASES, params_digest, phase_steps, run_phase
+from fbjax.train.run import load_fb
+from fbjax.train.sharding import to_host
 
 
 def _summary(result: dict) -> str:
@@ -44,37 +38,43 @@ def _summary(result: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv):
-    del argv
-    logging.set_verbosity(logging.WARNING)  # orbax logs every file it writes at INFO
-    if _NUM_PROCESSES.value > 1:
-        jax.config.update("jax_cpu_collectives_implementation", "gloo")
-        jax.distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
-    main_process = jax.process_index() == 0
-    config = json.loads(_CONFIG.value.to_json())
-    if "domain" in config:
-        train_all(config)
-        return
-    workdir = os.path.abspath(config["workdir"])
-    results = []
+def train_mjx(config: ExperimentConfig) -> None:
+    train_all(config)
+    for seed in config.seeds:
+        _, state, _ = load_fb(os.path.join(paths(config)["fb"], f"seed_{seed}"))
+        print(f"[train] seed {seed} process {jax.process_index()} params digest "
+              f"{params_digest(to_host(state.params))}", flush=True)
+
+
+def train_tabular(config: TabularConfig) -> None:
+    workdir = os.path.abspath(config.workdir)
+    main_process, results = jax.process_index() == 0, []
     for phase in PHASES:
-        if config["phases"].get(phase, 0) <= 0:
+        if phase_steps(config, phase) <= 0:
             continue
         if main_process:
-            print(f"[{phase}] training {config['phases'][phase]} steps in {workdir} on "
+            print(f"[{phase}] training {phase_steps(config, phase)} steps in {workdir} on "
                   f"{jax.device_count()} device(s), {jax.process_count()} process(es)", flush=True)
-        result = run_phase(config, phase, workdir, progress_fn=print_progress)
+        result = run_phase(config, phase, workdir)
         print(f"[{phase}] process {jax.process_index()} params digest {result['params_digest']}",
               flush=True)
         if main_process:
             print(_summary(result), flush=True)
         results.append(result)
-    if not main_process:
-        return
-    os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, "results.json"), "w") as f:
-        json.dump(results, f, indent=2)
-    print(f"results written to {os.path.join(workdir, 'results.json')}")
+    if main_process:
+        os.makedirs(workdir, exist_ok=True)
+        with open(os.path.join(workdir, "results.json"), "w") as f:
+            json.dump(results, f, indent=2)
+        print(f"results written to {os.path.join(workdir, 'results.json')}")
+
+
+def main(argv):
+    del argv
+    config = read_config(mjx_only=False)
+    if isinstance(config, ExperimentConfig):
+        train_mjx(config)
+    else:
+        train_tabular(config)
 
 
 if __name__ == "__main__":

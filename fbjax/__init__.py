@@ -1,46 +1,57 @@
 """fbjax: Forward-Backward behavioral foundation models in JAX.
 
-The public API, name by name (what a notebook imports).
+The public API, name by name (what a notebook imports). Names are imported on first use, so
+`import fbjax.fb` loads neither MuJoCo nor orbax.
 """
 
-from fbjax import dice, envs, eval, tabular, zol
-from fbjax.data.relabel import relabel
-from fbjax.data.store import load_dataset
-from fbjax.fb import (
-    FBAgent,
-    FBConfig,
-    FBNetworks,
-    FBState,
-    act,
-    goal_inference,
-    reward_inference,
-)
-from fbjax.nets import project_z
-from fbjax.train import Checkpointer, read_config, train
-from fbjax.train.offline import load_fb
-from fbjax.types import Transition
+import importlib
 
-__version__ = "0.1.0"
+from fbjax.version import __version__
 
-__all__ = [
-    "Checkpointer",
-    "FBAgent",
-    "FBConfig",
-    "FBNetworks",
-    "FBState",
-    "Transition",
-    "act",
-    "goal_inference",
-    "load_dataset",
-    "load_fb",
-    "project_z",
-    "read_config",
-    "relabel",
-    "reward_inference",
-    "dice",
-    "envs",
-    "eval",
-    "tabular",
-    "train",
-    "zol",
-]
+# name -> (module, attribute); attribute None re-exports the module itself.
+_EXPORTS = {
+    "FBAgent": ("fbjax.fb", "FBAgent"),
+    "FBConfig": ("fbjax.fb", "FBConfig"),
+    "FBNetworks": ("fbjax.fb", "FBNetworks"),
+    "FBState": ("fbjax.fb", "FBState"),
+    "act": ("fbjax.fb", "act"),
+    "goal_inference": ("fbjax.fb", "goal_inference"),
+    "reward_inference": ("fbjax.fb", "reward_inference"),
+    "project_z": ("fbjax.nets", "project_z"),
+    "Transition": ("fbjax.types", "Transition"),
+    "from_dict": ("fbjax.configs", "from_dict"),
+    "Checkpointer": ("fbjax.train", "Checkpointer"),
+    "TrainConfig": ("fbjax.train", "TrainConfig"),
+    "load_fb": ("fbjax.train", "load_fb"),
+    "read_config": ("fbjax.train", "read_config"),
+    "load_dataset": ("fbjax.data.store", "load_dataset"),
+    "relabel": ("fbjax.data.relabel", "relabel"),
+    "agent": ("fbjax.agent", None),
+    "baselines": ("fbjax.baselines", None),
+    "data": ("fbjax.data", None),
+    "dice": ("fbjax.dice", None),
+    "envs": ("fbjax.envs", None),
+    "eval": ("fbjax.eval", None),
+    "fb": ("fbjax.fb", None),
+    "pipeline": ("fbjax.pipeline", None),
+    "tabular": ("fbjax.tabular", None),
+    "train": ("fbjax.train", None),
+    "zol": ("fbjax.zol", None),
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'fbjax' has no attribute {name!r}")
+    module, attribute = _EXPORTS[name]
+    value = importlib.import_module(module)
+    if attribute is not None:
+        value = getattr(value, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,6 +1,7 @@
 """Run with 4 fake CPU devices (tests/test_sharding.py sets XLA_FLAGS before jax starts):
-the sharded FB step against the single-device step, and where the shards and samples lie."""
+the sharded FB step and scan against the single-device ones, and where the shards lie."""
 
+import dataclasses
 import json
 import sys
 
@@ -8,8 +9,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fbjax.data import sharding
-from tests.helpers import discrete_agent, random_batch
+from fbjax.fb import FBAgent
+from fbjax.train import sharding
+from tests.helpers import NUM_ACTIONS, OBS_DIM, TINY, discrete_agent, random_batch
 
 
 def main():
@@ -44,22 +46,24 @@ def main():
     rows = sorted((s.index[0].start or 0, s.index[0].stop) for s in dataset.obs.addressable_shards)
     assert rows == [(0, 10), (10, 20), (20, 30), (30, 40)], rows
 
-    # Each device samples only its own rows: obs[:, 0] holds the row number.
-    numbered = random_batch(40, True, seed=6).replace(
-        obs=jnp.tile(jnp.arange(40.0)[:, None], (1, 3)))
-    dataset = sharding.shard_dataset(numbered, mesh)
-    sampled = sharding.sample_sharded_batch(dataset, jax.random.PRNGKey(7), 8, mesh)
-    for shard in sampled.obs.addressable_shards:
-        device_rank = shard.index[0].start // 8
-        rows_seen = np.asarray(shard.data)[:, 0]
-        assert np.all((rows_seen >= 10 * device_rank) & (rows_seen < 10 * (device_rank + 1)))
-
-    # A scan of sharded steps runs and keeps the state replicated.
-    steps = sharding.sharded_train_steps(agent, mesh, per_device_batch=4, num_steps=3)
-    new_state, metrics = steps(sharding.replicate(state, mesh), dataset, key)
-    assert int(sharding.to_host(new_state.step)) == 3
-    assert np.isfinite(float(metrics["fb_loss"]))
-    print(json.dumps({"max_param_diff": max(worst.values())}))
+    # A scan of sharded steps equals the single-device scan: the same rows are drawn (global
+    # indices from the same keys) and each update is the same global-batch update.
+    agent = FBAgent(dataclasses.replace(TINY, batch_size=8), OBS_DIM, num_actions=NUM_ACTIONS)
+    state = agent.init(jax.random.PRNGKey(1))
+    data = random_batch(40, True, seed=6)
+    key = jax.random.PRNGKey(8)
+    single_scan, single_scan_metrics = sharding.single_device_steps(agent, 3)(
+        jax.tree.map(jnp.copy, state), data, key)
+    multi_scan, multi_scan_metrics = sharding.sharded_steps(agent, mesh, 3)(
+        sharding.replicate(state, mesh), sharding.shard_dataset(data, mesh), key)
+    assert int(sharding.to_host(multi_scan.step)) == 3
+    scan_host = dict(jax.tree_util.tree_leaves_with_path(sharding.to_host(multi_scan)))
+    scan_worst = max(float(np.max(np.abs(np.asarray(a) - scan_host[path])))
+                     for path, a in jax.tree_util.tree_leaves_with_path(single_scan))
+    assert scan_worst <= 1e-6, scan_worst
+    np.testing.assert_allclose(multi_scan_metrics["fb_loss"], single_scan_metrics["fb_loss"],
+                               rtol=1e-5, atol=1e-6)
+    print(json.dumps({"max_param_diff": max(worst.values()), "max_scan_param_diff": scan_worst}))
 
 
 if __name__ == "__main__":

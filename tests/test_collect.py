@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import fbjax.envs as envs
+from fbjax.configs import from_dict
 from fbjax.data.collect import CollectConfig, collect, make_rollout
-from fbjax.data.configs import collect_config
 from fbjax.data.relabel import relabel
 from fbjax.data.store import load_dataset
 
@@ -80,18 +80,20 @@ def test_policies_and_rollout_match_a_python_loop():
 
 def test_rnd_predictor_learns_and_configs_validate():
     domain = envs.make("point_mass")
-    config = collect_config({"policy": "rnd", "num_envs": 8, "num_episodes": 3,
+    config = from_dict(CollectConfig, {"policy": "rnd", "num_envs": 8, "num_episodes": 3,
                              "episode_length": 100,
                              "rnd": {"hidden": 32, "updates_per_episode": 100,
-                                     "td3": {"hidden": 32, "layers": 1}}})
+                                     "td3": {"hidden": 32, "layers": 1}}}, "collect")
     lines, blocks = [], []
     state = collect(domain, config, 0, blocks.append, progress_fn=lines.append)
     losses = [float(line.split("rnd_loss=")[1]) for line in lines]
     assert losses[-1] < losses[0]  # the predictor fits the visited states
     assert int(state.explorer.step) == 300 and len(blocks) == 3
+    # A partial rnd.td3 keeps RNDConfig's own TD3 defaults for the fields it does not name.
+    assert config.rnd.td3.discount == 0.99 and config.rnd.td3.hidden == 32
     with pytest.raises(ValueError, match="policy 'random' is not one of"):
-        collect_config({"policy": "random"})
+        from_dict(CollectConfig, {"policy": "random"}, "collect")
     with pytest.raises(ValueError, match=r"collect.rnd: unknown field\(s\) \['size'\]"):
-        collect_config({"rnd": {"size": 3}})
+        from_dict(CollectConfig, {"rnd": {"size": 3}}, "collect")
     with pytest.raises(ValueError, match="num_envs must be >= 1"):
         CollectConfig(num_envs=0)

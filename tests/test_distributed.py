@@ -9,9 +9,9 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TRAIN = [sys.executable, os.path.join(ROOT, "experiments", "train.py"),
+TRAIN = [sys.executable, "-m", "experiments.train",
          f"--config={os.path.join(ROOT, 'experiments', 'configs', 'tiny.py')}",
-         "--config.phases.policy_eval=0"]
+         "--config.policy_eval_steps=0"]
 
 
 def _free_port() -> int:
@@ -42,8 +42,8 @@ def test_two_processes_train_on_their_shards_and_agree(tmp_path):
 
 
 def test_sigkill_after_a_checkpoint_then_resume_is_bit_exact(tmp_path):
-    steps = ["--config.phases.control=20000", "--config.save_every=10000",
-             "--config.steps_per_call=1000"]
+    steps = ["--config.train.num_steps=20000", "--config.train.save_every=10000",
+             "--config.train.steps_per_call=1000"]
     straight = subprocess.run(TRAIN + steps + [f"--config.workdir={tmp_path / 'straight'}"],
                               cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert straight.returncode == 0, straight.stderr[-3000:]

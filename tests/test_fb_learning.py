@@ -11,26 +11,30 @@ import numpy as np
 import pytest
 
 from experiments.configs import tabular as tabular_config
-from fbjax.fb import FBConfig
-from fbjax.tabular.experiment import build_mdp, collect_uniform, evaluate_phase, make_agent
-from fbjax.train import train
+from fbjax.pipeline.config import experiment_config
+from fbjax.pipeline.tabular import (
+    build_mdp,
+    collect_uniform,
+    evaluate_phase,
+    make_agent,
+    phase_steps,
+)
+from fbjax.train import fit
 
 pytestmark = pytest.mark.slow
 
 
 def _train_and_evaluate(phase):
-    config = tabular_config.get_config().to_dict()
-    mdp = build_mdp(config["env"])
-    data = collect_uniform(mdp, config["data"])
-    agent = make_agent(mdp, FBConfig.from_dict(config["fb"]), phase)
+    config = experiment_config(tabular_config.get_config().to_dict())
+    mdp = build_mdp(config.env)
+    data = collect_uniform(mdp, config.data)
+    agent = make_agent(mdp, config.fb, phase)
     assert agent.config.z_dim >= mdp.num_states
-    state = train(agent, agent.init(jax.random.PRNGKey(config["seed"])),
-                  data.to_transitions(mdp), num_steps=config["phases"][phase],
-                  seed=config["seed"], steps_per_call=config["steps_per_call"],
-                  progress_fn=None)
+    state = fit(agent, agent.init(jax.random.PRNGKey(config.seed)), data.to_transitions(mdp),
+                num_steps=phase_steps(config, phase), seed=config.seed,
+                steps_per_call=config.train.steps_per_call, progress_fn=None)
     rho = data.next_state_distribution(mdp.num_states)
-    return evaluate_phase(agent, state.params, mdp, rho, phase, config["num_goals"],
-                          config["seed"])
+    return evaluate_phase(agent, state.params, mdp, rho, phase, config.num_goals, config.seed)
 
 
 def test_policy_evaluation_recovers_the_exact_successor_measure():

@@ -5,7 +5,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from fbjax.data import sample_batch
 from tests.helpers import (
     NUM_ACTIONS,
     TINY,
@@ -151,37 +150,3 @@ def test_policy_evaluation_mode_has_no_actor_step():
     for a, b in zip(jax.tree.leaves(state.params["actor"]), jax.tree.leaves(new.params["actor"]),
                     strict=True):
         np.testing.assert_array_equal(a, b)
-
-
-def test_data_parallel_axis_averages_gradients_over_devices():
-    """Two simulated devices (vmap with an axis name) with different batches: with the axis name
-    the gradients are averaged, so both copies end with the same parameters; without it they
-    would differ."""
-    batches = jax.tree.map(lambda a, b: jnp.stack([a, b]), random_batch(N, True, seed=1),
-                           random_batch(N, True, seed=2))
-
-    def run(agent):
-        state = agent.init(jax.random.PRNGKey(0))
-        states = jax.tree.map(lambda x: jnp.stack([x, x]), state)
-        step = jax.vmap(agent.update, in_axes=(0, 0, None), axis_name="data")
-        new, _ = step(states, batches, jax.random.PRNGKey(3))
-        return jax.tree.leaves(new.params)
-
-    for leaf in run(discrete_agent(axis_name="data")):
-        np.testing.assert_allclose(leaf[0], leaf[1], rtol=1e-6, atol=1e-7)
-    assert any(not np.allclose(leaf[0], leaf[1]) for leaf in run(discrete_agent()))
-
-
-def test_train_steps_is_a_scan_of_update():
-    agent = discrete_agent()
-    dataset = random_batch(50, True, seed=4)
-    state, key = agent.init(jax.random.PRNGKey(0)), jax.random.PRNGKey(5)
-    scanned, metrics = agent.train_steps(state, dataset, key, 3)
-    manual = state
-    for step_key in jax.random.split(key, 3):
-        batch_key, update_key = jax.random.split(step_key)
-        manual, _ = agent.update(manual, sample_batch(dataset, batch_key, N), update_key)
-    assert int(scanned.step) == 3
-    for a, b in zip(jax.tree.leaves(scanned), jax.tree.leaves(manual), strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    assert metrics["fb_loss"].shape == ()

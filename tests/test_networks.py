@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from fbjax.configs import from_dict, to_dict
 from fbjax.fb import FBAgent, FBConfig
 from fbjax.nets import project_z
 from tests.helpers import ACTION_DIM, NUM_ACTIONS, OBS_DIM, TINY, continuous_agent, discrete_agent
@@ -76,6 +77,6 @@ def test_sampled_actions_stay_inside_bounds_with_straight_through_gradient():
 def test_config_rejects_bad_values_naming_them():
     with pytest.raises(ValueError, match="discount=1.5"):
         FBConfig(discount=1.5)
-    with pytest.raises(ValueError, match="unknown field"):
-        FBConfig.from_dict({"zdim": 3})
-    assert FBConfig.from_dict(TINY.to_dict()) == TINY
+    with pytest.raises(ValueError, match=r"fb: unknown field\(s\) \['zdim'\]"):
+        from_dict(FBConfig, {"zdim": 3}, "fb")
+    assert from_dict(FBConfig, to_dict(TINY)) == TINY

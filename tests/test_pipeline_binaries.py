@@ -13,7 +13,7 @@ TINY = os.path.join(ROOT, "experiments", "configs", "tiny_point_mass.py")
 
 
 def _run(binary, workdir, *overrides, check=True):
-    cmd = [sys.executable, os.path.join(ROOT, "experiments", binary), f"--config={TINY}",
+    cmd = [sys.executable, "-m", f"experiments.{binary}", f"--config={TINY}",
            f"--config.workdir={workdir}", *overrides]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
     if check and proc.returncode != 0:
@@ -24,13 +24,14 @@ def _run(binary, workdir, *overrides, check=True):
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     path = tmp_path_factory.mktemp("tiny_pipeline")
-    proc = _run("pipeline.py", path)
+    proc = _run("pipeline", path)
     assert "pipeline finished" in proc.stdout and "| task |" in proc.stdout
     return path
 
 
 def test_pipeline_writes_every_stage(workdir):
-    for part in ("dataset/manifest.json", "fb/seed_0/config.json", "eval/results.json",
+    for part in ("dataset/manifest.json", "fb/seed_0/config.json", "oracle/seed_0/config.json",
+                 "fb/seed_0/metrics/metrics.jsonl", "eval/results.json",
                  "report/results.md", "report/bars.png", "report/scatter.png"):
         assert os.path.exists(workdir / part), part
     with open(workdir / "eval" / "results.json") as f:
@@ -47,22 +48,27 @@ def test_pipeline_writes_every_stage(workdir):
 
 def test_stage_binaries_and_resume(workdir):
     # Each stage binary on its own, over the finished pipeline's workdir.
-    assert "keeping it" in _run("collect.py", workdir).stdout
-    trained = _run("train.py", workdir, "--config.train.num_steps=30")
-    assert "resumed FB from step 20" in trained.stdout
-    evaluated = _run("evaluate.py", workdir, "--config.eval.methods=fb,random")
+    assert "keeping it" in _run("collect", workdir).stdout
+    trained = _run("train", workdir, "--config.train.num_steps=30")
+    assert "[train] resumed from step 20" in trained.stdout
+    evaluated = _run("evaluate", workdir, "--config.eval.methods=fb,random")
     assert "rows written" in evaluated.stdout
-    report = _run("report.py", workdir)
+    report = _run("report", workdir)
     assert "| task | fb | random |" in report.stdout
 
 
 def test_refusals_name_the_problem(tmp_path, workdir):
-    other = _run("train.py", workdir, "--config.fb.z_dim=12", check=False)
+    other = _run("train", workdir, "--config.fb.z_dim=12", check=False)
     assert other.returncode != 0 and "other settings" in other.stderr
-    missing = _run("train.py", tmp_path / "empty", check=False)
+    missing = _run("train", tmp_path / "empty", check=False)
     assert missing.returncode != 0 and "no dataset" in missing.stderr
-    bad = _run("evaluate.py", workdir, "--config.eval.methods=fb,sac", check=False)
+    bad = _run("evaluate", workdir, "--config.eval.methods=fb,sac", check=False)
     assert bad.returncode != 0 and "unknown ['sac']" in bad.stderr
+    tiny_tabular = os.path.join(ROOT, "experiments", "configs", "tiny.py")
+    tabular = subprocess.run([sys.executable, "-m", "experiments.collect",
+                              f"--config={tiny_tabular}"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=300)
+    assert tabular.returncode != 0 and "finite-MDP config" in tabular.stderr
 
 
 def test_quickstart_notebook_runs_on_the_tiny_run(workdir, monkeypatch):

@@ -9,7 +9,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_ratio_accuracy_smoke(tmp_path):
-    cmd = [sys.executable, os.path.join(ROOT, "experiments", "ratio_accuracy.py"),
+    cmd = [sys.executable, "-m", "experiments.ratio_accuracy",
            f"--config={os.path.join(ROOT, 'experiments', 'configs', 'ratio_accuracy_tiny.py')}",
            f"--config.workdir={tmp_path}"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)

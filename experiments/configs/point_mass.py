@@ -19,36 +19,34 @@ import dataclasses
 
 import ml_collections
 
-from fbjax.baselines.td3 import TD3Config
-from fbjax.data.rnd import RNDConfig
+from fbjax.baselines import RNDConfig, TD3Config
+from fbjax.data.collect import CollectConfig
 from fbjax.fb import FBConfig
-from fbjax.zol.search import ZOLConfig
+from fbjax.pipeline.config import EvalConfig, ExperimentConfig, OracleConfig
+from fbjax.train import TrainConfig
 
 
 def get_config() -> ml_collections.ConfigDict:
-    config = ml_collections.ConfigDict()
-    config.domain = "point_mass"
-    config.seed = 0  # data collection
-    config.seeds = (0,)  # FB and TD3 training seeds
-    config.workdir = "runs/point_mass"
-    rnd = dataclasses.asdict(RNDConfig(updates_per_episode=500))
-    rnd["td3"] = {"hidden": 256, "layers": 2}
-    config.collect = ml_collections.ConfigDict({
-        "policy": "noise", "num_envs": 32, "num_episodes": 8, "episode_length": 0,
-        "noise_correlation": 0.9, "noise_scale": 0.6, "rnd": rnd})
-    fb = FBConfig(z_dim=32, backward_hidden=128, backward_layers=2, forward_hidden=256,
-                  forward_layers=1, actor_hidden=256, actor_layers=1, ensemble_size=2,
-                  discount=0.99, lr_forward=3e-4, lr_backward=3e-4, lr_actor=3e-4,
-                  batch_size=256)
-    config.fb = ml_collections.ConfigDict(fb.to_dict())
-    config.train = ml_collections.ConfigDict(
-        {"num_steps": 24_000, "steps_per_call": 1000, "save_every": 6000,
-         "keep_checkpoints": 2})
-    td3 = dataclasses.asdict(TD3Config(hidden=256, layers=2, discount=0.99, batch_size=256))
-    config.oracle = ml_collections.ConfigDict(
-        {"td3": td3, "num_steps": 10_000, "steps_per_call": 1000})
-    config.eval = ml_collections.ConfigDict({
-        "methods": "fb,fb_zol,fb_rwr,td3,random", "num_episodes": 10, "episode_length": 0,
-        "inference_samples": 10_000, "num_starts": 256, "rwr_iterations": 10,
-        "zol": dataclasses.asdict(ZOLConfig())})
-    return config
+    rnd = RNDConfig(updates_per_episode=500,
+                    td3=TD3Config(hidden=256, layers=2, discount=0.99, tau=0.01, batch_size=256))
+    config = ExperimentConfig(
+        domain="point_mass",
+        seed=0,  # data collection
+        seeds=(0,),  # FB and TD3 training seeds
+        workdir="runs/point_mass",
+        collect=CollectConfig(policy="noise", num_envs=32, num_episodes=8, episode_length=0,
+                              noise_correlation=0.9, noise_scale=0.6, rnd=rnd),
+        fb=FBConfig(z_dim=32, backward_hidden=128, backward_layers=2, forward_hidden=256,
+                    forward_layers=1, actor_hidden=256, actor_layers=1, ensemble_size=2,
+                    discount=0.99, lr_forward=3e-4, lr_backward=3e-4, lr_actor=3e-4,
+                    batch_size=256),
+        train=TrainConfig(num_steps=24_000, steps_per_call=1000, save_every=6000,
+                          keep_checkpoints=2),
+        oracle=OracleConfig(
+            td3=TD3Config(hidden=256, layers=2, discount=0.99, batch_size=256),
+            train=TrainConfig(num_steps=10_000, steps_per_call=1000, save_every=5000)),
+        eval=EvalConfig(methods="fb,fb_zol,fb_rwr,td3,random", num_episodes=10,
+                        episode_length=0, inference_samples=10_000, num_starts=256,
+                        rwr_iterations=10),
+    )
+    return ml_collections.ConfigDict(dataclasses.asdict(config))

@@ -12,7 +12,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.seed = 0
     config.workdir = "runs/ratio_accuracy"
     gridworld = base.to_dict()
-    gridworld["phases"] = {"policy_eval": 0, "control": base.phases.control}
+    gridworld["policy_eval_steps"] = 0
     random = dict(gridworld, env={"name": "random", "num_states": 20, "num_actions": 4,
                                   "seed": 0, "branching": 4})
     config.mdps = ml_collections.ConfigDict({"four_rooms": gridworld, "random": random})

@@ -6,7 +6,7 @@ from experiments.configs import ratio_accuracy, tiny
 def get_config():
     config = ratio_accuracy.get_config()
     small = tiny.get_config().to_dict()
-    small["phases"] = {"policy_eval": 0, "control": 20}
+    small["policy_eval_steps"] = 0
     config.mdps = {"four_rooms": small}
     config.num_goal_prompts = 2
     config.num_reward_prompts = 2

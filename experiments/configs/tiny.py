@@ -12,8 +12,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.data.num_episodes = 20
     config.data.episode_length = 20
     config.fb.update(z_dim=8, backward_hidden=16, forward_hidden=16, batch_size=16)
-    config.phases.update(policy_eval=20, control=20)
-    config.steps_per_call = 10
-    config.save_every = 10
+    config.policy_eval_steps = 20
+    config.train.update(num_steps=20, steps_per_call=10, save_every=10)
     config.num_goals = 2
     return config

@@ -15,7 +15,7 @@ def get_config() -> ml_collections.ConfigDict:
                      batch_size=32)
     config.train.update(num_steps=20, steps_per_call=10, save_every=10)
     config.oracle.td3.update(hidden=16, layers=1, batch_size=32)
-    config.oracle.update(num_steps=20, steps_per_call=10)
+    config.oracle.train.update(num_steps=20, steps_per_call=10, save_every=10)
     config.eval.update(num_episodes=2, episode_length=50, inference_samples=200, num_starts=4,
                        rwr_iterations=2)
     config.eval.zol.update(steps=5)

@@ -9,8 +9,9 @@ import dataclasses
 import ml_collections
 
 from experiments.configs import point_mass
-from fbjax.baselines.td3 import TD3Config
+from fbjax.baselines import TD3Config
 from fbjax.fb import FBConfig
+from fbjax.train import TrainConfig
 
 
 def get_config() -> ml_collections.ConfigDict:
@@ -19,10 +20,11 @@ def get_config() -> ml_collections.ConfigDict:
     config.workdir = "runs/walker"
     config.collect.update(policy="rnd", num_envs=1024, num_episodes=2)
     config.collect.rnd.update(updates_per_episode=1000, buffer_size=1_000_000)
-    config.fb = ml_collections.ConfigDict(FBConfig().to_dict())  # full size, discount 0.98
+    config.fb = dataclasses.asdict(FBConfig())  # full size, discount 0.98
     config.train.update(num_steps=200_000, steps_per_call=5000, save_every=25_000)
-    td3 = dataclasses.asdict(TD3Config(hidden=1024, layers=2, discount=0.98, batch_size=1024))
-    config.oracle = ml_collections.ConfigDict(
-        {"td3": td3, "num_steps": 50_000, "steps_per_call": 5000})
+    config.oracle.td3 = dataclasses.asdict(TD3Config(hidden=1024, layers=2, discount=0.98,
+                                          batch_size=1024))
+    config.oracle.train = dataclasses.asdict(TrainConfig(num_steps=50_000, steps_per_call=5000,
+                                              save_every=25_000))
     config.eval.update(num_episodes=10, inference_samples=50_000, num_starts=1024)
     return config

@@ -1,5 +1,6 @@
-"""Baselines that see the reward at training time: TD3 (the offline oracle)."""
+"""Agents that see a reward or explore: TD3 (the offline oracle) and RND (the explorer)."""
 
+from fbjax.baselines.rnd import RND, RNDConfig, RNDState
 from fbjax.baselines.td3 import TD3, TD3Config, TD3State
 
-__all__ = ["TD3", "TD3Config", "TD3State"]
+__all__ = ["RND", "RNDConfig", "RNDState", "TD3", "TD3Config", "TD3State"]

@@ -1,9 +1,9 @@
 """TD3 (Fujimoto et al., 2018) as pure functions: the offline oracle and RND's explorer.
 
-`TD3.update(state, batch, key)` takes a batch dict with obs, action, reward, next_obs and
-discount (gamma * (1 - terminal) is applied inside from `discount` = 1 - terminal). Twin critics,
-target policy smoothing and delayed actor updates as in the paper; `bc_weight` > 0 adds the
-TD3+BC behaviour-cloning term (Fujimoto & Gu, 2021) for purely offline data.
+`TD3.update(state, batch, key)` (the `fbjax.agent.Agent` protocol) takes a batch dict with obs,
+action, reward, next_obs and terminal (1.0 where s' ends the episode: no bootstrapping). Twin
+critics, target policy smoothing and delayed actor (and actor-target) updates as in the paper;
+`bc_weight` > 0 adds the TD3+BC behaviour-cloning term (Fujimoto & Gu, 2021) for offline data.
 """
 
 import dataclasses
@@ -14,7 +14,6 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from fbjax.data.sampling import scan_updates
 from fbjax.nets import MLP, dense
 from fbjax.types import Metrics, Params, PRNGKey
 
@@ -83,6 +82,7 @@ class TD3:
         self.actor = DeterministicActor(config.hidden, config.layers, action_dim)
         self.critic = TwinCritic(config.hidden, config.layers)
         self.optimizer = optax.adam(config.lr)
+        self.batch_size = config.batch_size
 
     def init(self, key: PRNGKey) -> TD3State:
         actor_key, critic_key = jax.random.split(key)
@@ -97,15 +97,18 @@ class TD3:
     def act(self, actor_params: Params, obs: jax.Array) -> jax.Array:
         return self.actor.apply(actor_params, obs)
 
-    def critic_loss(self, critic, state: TD3State, batch: dict, key: PRNGKey):
+    def critic_target(self, state: TD3State, batch: dict, key: PRNGKey) -> jax.Array:
+        """r + gamma (1 - terminal) min_i Q_i'(s', clip(mu'(s') + clipped noise))."""
         cfg = self.config
         noise = jnp.clip(cfg.policy_noise * jax.random.normal(key, batch["action"].shape),
                          -cfg.noise_clip, cfg.noise_clip)
         next_action = jnp.clip(self.act(state.target_actor, batch["next_obs"]) + noise, -1, 1)
         next_q = jnp.minimum(*self.critic.apply(state.target_critic, batch["next_obs"],
                                                 next_action))
-        target = jax.lax.stop_gradient(
-            batch["reward"] + cfg.discount * batch["discount"] * next_q)
+        return batch["reward"] + cfg.discount * (1.0 - batch["terminal"]) * next_q
+
+    def critic_loss(self, critic, state: TD3State, batch: dict, key: PRNGKey):
+        target = jax.lax.stop_gradient(self.critic_target(state, batch, key))
         q1, q2 = self.critic.apply(critic, batch["obs"], batch["action"])
         loss = jnp.mean((q1 - target) ** 2) + jnp.mean((q2 - target) ** 2)
         return loss, {"critic_loss": loss, "q_mean": q1.mean()}
@@ -132,18 +135,10 @@ class TD3:
         pick = lambda new, old: jax.tree.map(lambda a, b: jnp.where(do_actor, a, b), new, old)  # noqa: E731
         actor, actor_opt = pick(new_actor, state.actor), pick(new_actor_opt, state.actor_opt)
 
-        soft = lambda t, p: jax.tree.map(lambda a, b: (1 - cfg.tau) * a + cfg.tau * b, t, p)  # noqa: E731
-        target_critic = soft(state.target_critic, critic)
-        target_actor = pick(soft(state.target_actor, actor), state.target_actor)
+        target_critic = optax.incremental_update(critic, state.target_critic, cfg.tau)
+        target_actor = pick(optax.incremental_update(actor, state.target_actor, cfg.tau),
+                            state.target_actor)
         new_state = TD3State(actor=actor, critic=critic, target_actor=target_actor,
                              target_critic=target_critic, actor_opt=actor_opt,
                              critic_opt=critic_opt, step=state.step + 1)
         return new_state, {**metrics, **actor_metrics}
-
-    def train_steps(self, state: TD3State, data: dict, key: PRNGKey,
-                    num_steps: int) -> tuple[TD3State, Metrics]:
-        """`num_steps` updates in a `lax.scan`, batches drawn uniformly from `data`; returns the
-        last step's metrics."""
-        state, metrics = scan_updates(self.update, state, data, key, num_steps,
-                                      self.config.batch_size)
-        return state, jax.tree.map(lambda m: m[-1], metrics)

@@ -1,6 +1,5 @@
-"""Datasets of transitions: sampling, the on-disk format, and sharding over devices."""
+"""Datasets of transitions: the on-disk format, reward-free collection and relabelling."""
 
-from fbjax.data.sampling import sample_batch, scan_updates
 from fbjax.data.store import (
     DatasetError,
     append_dataset,
@@ -16,7 +15,5 @@ __all__ = [
     "import_exorl_episode",
     "load_dataset",
     "read_manifest",
-    "sample_batch",
-    "scan_updates",
     "save_dataset",
 ]

@@ -7,7 +7,7 @@ first row flagged `start`). Exploration policies:
 * `uniform`: actions uniform in [-1, 1]^A;
 * `noise`: temporally correlated Gaussian noise, an AR(1) process per action dimension with
   correlation `noise_correlation` and stationary scale `noise_scale`, clipped to [-1, 1];
-* `rnd`: a TD3 explorer of the RND novelty bonus (`fbjax.data.rnd`), trained between episodes
+* `rnd`: a TD3 explorer of the RND novelty bonus (`fbjax.baselines.rnd`), trained between episodes
   on a replay of the latest `buffer_size` transitions; the first episode uses uniform actions.
 """
 
@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fbjax.data.rnd import RND, RNDConfig, RNDState
+from fbjax.baselines.rnd import RND, RNDConfig, RNDState
 from fbjax.envs.base import Domain
 
 POLICIES = ("uniform", "noise", "rnd")

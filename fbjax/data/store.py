@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from fbjax.version import __version__
+
 FORMAT, VERSION = "fbjax-dataset", 1
 MANIFEST = "manifest.json"
 FIELDS = ("obs", "action", "next_obs", "terminal", "start", "next_physics")
@@ -27,12 +29,6 @@ FIELDS = ("obs", "action", "next_obs", "terminal", "start", "next_physics")
 
 class DatasetError(ValueError):
     """A dataset file does not hold what its manifest (or the format) says."""
-
-
-def _fbjax_version() -> str:
-    from fbjax import __version__
-
-    return __version__
 
 
 def _field_specs(arrays: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
@@ -100,7 +96,7 @@ def save_dataset(directory: str, arrays: dict[str, np.ndarray], *, env: str,
     os.makedirs(directory, exist_ok=True)
     if os.path.exists(os.path.join(directory, MANIFEST)):
         raise FileExistsError(f"{directory} already holds a dataset; use append_dataset")
-    manifest = {"format": FORMAT, "version": VERSION, "fbjax_version": _fbjax_version(),
+    manifest = {"format": FORMAT, "version": VERSION, "fbjax_version": __version__,
                 "env": env, "tasks": list(tasks), "collection": collection, "seed": seed,
                 "fields": _field_specs({k: arrays[k] for k in FIELDS}), "shards": []}
     manifest["shards"].append(_write_shard(directory, 0, arrays))

@@ -1,7 +1,6 @@
 """The FB agent's settings: one frozen dataclass of JSON-able values (SPEC sections 2-3)."""
 
 import dataclasses
-from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,14 +51,3 @@ class FBConfig:
                 "even hidden sizes >=2, ensemble_size>=1, 0<=discount<1, 0<tau<=1, "
                 "batch_size>=2, 0<=goal_ratio<=1)"
             )
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "FBConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"FBConfig: unknown field(s) {unknown}; known: {sorted(known)}")
-        return cls(**values)

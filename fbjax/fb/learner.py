@@ -16,7 +16,6 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from fbjax.data.sampling import scan_updates
 from fbjax.fb.config import FBConfig
 from fbjax.fb.losses import (
     actor_loss,
@@ -39,10 +38,8 @@ class FBState:
 
 class FBAgent:
     """Static parts of one FB agent: networks, optimisers, mode. All state lives in `FBState`.
-
-    axis_name: a data-parallel axis (shard_map / pmap); when given, gradients and metrics are
-    averaged over it and each device folds its index into the update key.
-    """
+    Follows `fbjax.agent.Agent`; data parallelism is the training loop's business (the update is
+    written for one global batch and jit partitions it)."""
 
     def __init__(
         self,
@@ -52,7 +49,6 @@ class FBAgent:
         *,
         num_actions: int | None = None,
         target_policy: Callable | None = None,
-        axis_name: str | None = None,
     ):
         if num_actions is None and action_dim < 1:
             raise ValueError(
@@ -64,7 +60,7 @@ class FBAgent:
         self.config = config
         self.networks = FBNetworks(config, obs_dim, action_dim, num_actions)
         self.target_policy = target_policy
-        self.axis_name = axis_name
+        self.batch_size = config.batch_size
         self.optimizers = {
             "forward": optax.adam(config.lr_forward),
             "backward": optax.adam(config.lr_backward),
@@ -151,18 +147,11 @@ class FBAgent:
 
     # ----- the update -----
 
-    def _mean_over_devices(self, tree):
-        if self.axis_name is None:
-            return tree
-        return jax.lax.pmean(tree, self.axis_name)
-
     def _apply(self, name, grads, state_params, opt_state):
         updates, opt_state = self.optimizers[name].update(grads, opt_state, state_params)
         return optax.apply_updates(state_params, updates), opt_state
 
     def update(self, state: FBState, batch: Transition, key: PRNGKey) -> tuple[FBState, Metrics]:
-        if self.axis_name is not None:
-            key = jax.random.fold_in(key, jax.lax.axis_index(self.axis_name))
         z_key, next_key, actor_key = jax.random.split(key, 3)
         params, c = dict(state.params), self.config
         b_next = self.networks.backward(params["backward"], batch.next_obs)
@@ -171,7 +160,6 @@ class FBAgent:
 
         fb_params = {"forward": params["forward"], "backward": params["backward"]}
         grads, metrics = jax.grad(self.fb_loss, has_aux=True)(fb_params, batch, z, target)
-        grads = self._mean_over_devices(grads)
         opt_state = dict(state.opt_state)
         for name in ("forward", "backward"):
             params[name], opt_state[name] = self._apply(
@@ -181,7 +169,6 @@ class FBAgent:
         if self.has_actor_step:
             actor_grads, actor_metrics = jax.grad(self.actor_loss, has_aux=True)(
                 params["actor"], params["forward"], batch.obs, z, actor_key)
-            actor_grads = self._mean_over_devices(actor_grads)
             params["actor"], opt_state["actor"] = self._apply(
                 "actor", actor_grads, params["actor"], opt_state["actor"])
             metrics.update(actor_metrics, grad_norm_actor=optax.tree.norm(actor_grads))
@@ -191,12 +178,4 @@ class FBAgent:
             for name in ("forward", "backward")
         }
         new_state = FBState(params, target_params, opt_state, state.step + 1)
-        return new_state, self._mean_over_devices(metrics)
-
-    def train_steps(self, state: FBState, dataset: Transition, key: PRNGKey, num_steps: int):
-        """`num_steps` updates in one `lax.scan`, each on a batch sampled from `dataset`.
-        Returns the new state and the metrics averaged over the steps."""
-
-        state, metrics = scan_updates(self.update, state, dataset, key, num_steps,
-                                      self.config.batch_size)
-        return state, jax.tree.map(lambda x: x.mean(axis=0), metrics)
+        return new_state, metrics

@@ -1,6 +1,9 @@
-"""Training loop, checkpoints and progress."""
+"""The one impure training loop for every agent: runs (build or resume), checkpoints, metrics on
+disk, sharding over devices and processes."""
 
 from fbjax.train.checkpoint import Checkpointer, read_config
-from fbjax.train.loop import print_progress, train
+from fbjax.train.loop import fit, print_progress
+from fbjax.train.run import PARALLEL, TrainConfig, load_fb, train_run
 
-__all__ = ["Checkpointer", "print_progress", "read_config", "train"]
+__all__ = ["PARALLEL", "Checkpointer", "TrainConfig", "fit", "load_fb", "print_progress",
+           "read_config", "train_run"]

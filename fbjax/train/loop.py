@@ -1,4 +1,4 @@
-"""The one impure loop: compiled chunks of updates, progress, checkpoints and resume."""
+"""The one impure loop: compiled chunks of updates, progress, metrics on disk, NaN guard."""
 
 import time
 from collections.abc import Callable
@@ -6,25 +6,28 @@ from collections.abc import Callable
 import jax
 import numpy as np
 
-from fbjax.fb.learner import FBAgent, FBState
+from fbjax.agent import Agent
 from fbjax.train.checkpoint import Checkpointer
-from fbjax.types import Transition
+from fbjax.train.metrics import MetricsWriter
+from fbjax.train.sharding import single_device_steps
 
 ProgressFn = Callable[[int, dict[str, float]], None]
+StepsFn = Callable  # (state, dataset, key) -> (state, mean metrics)
 
 
 def print_progress(step: int, metrics: dict[str, float]) -> None:
     """Default progress_fn: one line with speed, ETA and the main losses."""
-    shown = ("train/fb_loss", "train/ortho_loss", "train/actor_loss", "train/q_mean")
+    shown = ("train/fb_loss", "train/ortho_loss", "train/actor_loss", "train/q_mean",
+             "train/critic_loss")
     losses = "  ".join(f"{k.split('/')[1]}={metrics[k]:.4g}" for k in shown if k in metrics)
     print(f"step {step:>8d}  {metrics['time/steps_per_sec']:8.1f} steps/s  "
           f"ETA {metrics['time/eta_sec']:6.0f}s  {losses}", flush=True)
 
 
-def train(
-    agent: FBAgent,
-    state: FBState,
-    dataset: Transition,
+def fit(
+    agent: Agent,
+    state,
+    dataset,
     *,
     num_steps: int,
     seed: int,
@@ -32,28 +35,31 @@ def train(
     progress_fn: ProgressFn | None = print_progress,
     checkpointer: Checkpointer | None = None,
     save_every: int | None = None,
-    make_steps: Callable[[int], Callable] | None = None,
-) -> FBState:
-    """Runs updates until `state.step == num_steps`, `steps_per_call` per compiled call.
+    make_steps: Callable[[int], StepsFn] | None = None,
+    writer: MetricsWriter | None = None,
+):
+    """Runs `agent`'s updates until `state.step == num_steps`, `steps_per_call` per compiled call.
 
     Each call's key is `fold_in(PRNGKey(seed), state.step)`, so no RNG state needs saving: a run
     restored from a checkpoint continues exactly as an uninterrupted one would, provided chunk
     boundaries fall on the same steps (save_every must be a multiple of steps_per_call).
 
     make_steps(n) builds the compiled `(state, dataset, key) -> (state, metrics)` for n updates
-    (default: `agent.train_steps` under jit; see `fbjax.data.sharding.sharded_train_steps`).
-    Progress is reported by process 0 only; every process takes part in checkpointing.
+    (default `single_device_steps`; `fbjax.train.sharding.sharded_steps` for many devices).
+    Metrics are averaged over the chunk (and over copies of a vmapped agent). Progress and
+    metrics are written by process 0 only; every process takes part in checkpointing. A
+    non-finite metric stops the run with FloatingPointError before anything is saved.
     """
     if save_every is not None and save_every % steps_per_call:
         raise ValueError(f"train: save_every={save_every} must be a multiple of "
                          f"steps_per_call={steps_per_call}")
     if make_steps is None:
         def make_steps(n):
-            return jax.jit(lambda s, d, k: agent.train_steps(s, d, k, n), donate_argnums=0)
+            return single_device_steps(agent, n)
     if jax.process_index() != 0:
         progress_fn = None
     base_key = jax.random.PRNGKey(seed)
-    compiled: dict[int, Callable] = {}
+    compiled: dict[int, StepsFn] = {}
     start_step, start_time = _local_int(state.step), time.perf_counter()
     while (step := _local_int(state.step)) < num_steps:
         chunk = min(steps_per_call, num_steps - step)
@@ -61,15 +67,19 @@ def train(
             compiled[chunk] = make_steps(chunk)
         state, metrics = compiled[chunk](state, dataset, jax.random.fold_in(base_key, step))
         step = _local_int(state.step)
-        logged = {f"train/{k}": float(np.asarray(v.addressable_data(0)))
+        logged = {f"train/{k}": float(np.mean(np.asarray(v.addressable_data(0))))
                   for k, v in metrics.items()}
         bad = sorted(k for k, v in logged.items() if not np.isfinite(v))
         if bad:
-            raise FloatingPointError(f"train: non-finite metrics at step {step}: {bad}")
+            last = None if checkpointer is None else checkpointer.latest_step()
+            raise FloatingPointError(f"train: non-finite metrics at step {step}: {bad}; "
+                                     f"nothing saved after the last checkpoint (step {last})")
+        rate = (step - start_step) / max(time.perf_counter() - start_time, 1e-9)
+        logged.update({"time/steps_per_sec": rate,
+                       "time/eta_sec": (num_steps - step) / max(rate, 1e-9)})
+        if writer is not None:
+            writer.write(step, logged)
         if progress_fn is not None:
-            rate = (step - start_step) / max(time.perf_counter() - start_time, 1e-9)
-            logged.update({"time/steps_per_sec": rate,
-                           "time/eta_sec": (num_steps - step) / max(rate, 1e-9)})
             progress_fn(step, logged)
         if checkpointer is not None and save_every and step % save_every == 0:
             checkpointer.save(step, state, {"step": step})
@@ -77,5 +87,6 @@ def train(
 
 
 def _local_int(x: jax.Array) -> int:
-    """The value of a replicated scalar, readable on every process."""
-    return int(np.asarray(x.addressable_data(0)))
+    """The value of a replicated scalar (or of the first copy of a vmapped one), readable on
+    every process."""
+    return int(np.asarray(x.addressable_data(0)).reshape(-1)[0])

@@ -1,11 +1,11 @@
 """Data-parallel training over every device of every process, with JAX's own sharding.
 
-The dataset is split by rows over a 1-D mesh axis ("data"): each device holds and samples only its
-own rows. Parameters and optimiser states are replicated. A global batch (per-device batch x
-number of devices) is sampled shard by shard under `shard_map`, and the unchanged `FBAgent.update`
-runs on it under `jit` with explicit shardings: XLA partitions the computation, so the loss and its
-gradients are those of the global batch (the N x N FB matrices included) and one sharded step
-equals the single-device step on the same batch. The same code runs on 1 device or many, on one
+The dataset is split by rows over a 1-D mesh axis ("data"); parameters and optimiser states are
+replicated. Each step draws the same global row indices a single-device run would draw, gathers
+those rows from the sharded dataset and constrains the batch to the data axis, and the unchanged
+`agent.update` runs on it under `jit` with explicit shardings: XLA partitions the computation, so
+the loss and its gradients are those of the global batch (the N x N FB matrices included) and one
+sharded step equals the single-device step. The same code runs on 1 device or many, on one
 process or several (after `jax.distributed.initialize`).
 """
 
@@ -14,8 +14,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from fbjax.fb.learner import FBAgent
-from fbjax.types import PRNGKey, Transition
+from fbjax.agent import Agent, scan_updates, uniform_sampler
 
 DATA_AXIS = "data"
 
@@ -47,10 +46,10 @@ def process_rows(num_rows: int) -> slice:
     return slice(start, start + per_process)
 
 
-def shard_dataset(local: Transition, mesh: Mesh) -> Transition:
+def shard_dataset(local, mesh: Mesh):
     """A global dataset sharded by rows from this process's rows (every process passes the same
     number of rows, a multiple of its local device count)."""
-    rows = local.obs.shape[0]
+    rows = jax.tree.leaves(local)[0].shape[0]
     if rows % jax.local_device_count():
         raise ValueError(f"shard_dataset: {rows} local rows are not a multiple of the "
                          f"{jax.local_device_count()} local devices; slice with process_rows")
@@ -71,36 +70,31 @@ def to_host(tree):
     return jax.tree.map(lambda x: np.asarray(x.addressable_data(0)), tree)
 
 
-def sample_sharded_batch(dataset: Transition, key: PRNGKey, per_device_batch: int,
-                         mesh: Mesh) -> Transition:
-    """A global batch: each device draws `per_device_batch` rows uniformly from its own shard."""
-
-    def local_sample(shard, key):
-        key = jax.random.fold_in(key, jax.lax.axis_index(DATA_AXIS))
-        idx = jax.random.randint(key, (per_device_batch,), 0, shard.obs.shape[0])
-        return jax.tree.map(lambda x: x[idx], shard)
-
-    return jax.shard_map(local_sample, mesh=mesh, in_specs=(P(DATA_AXIS), P()),
-                         out_specs=P(DATA_AXIS))(dataset, key)
-
-
-def sharded_train_steps(agent: FBAgent, mesh: Mesh, per_device_batch: int, num_steps: int):
-    """A jitted `(state, dataset, key) -> (state, metrics)` running `num_steps` updates on global
-    batches of per_device_batch x devices rows; state replicated, dataset sharded by rows."""
-    if agent.axis_name is not None:
-        raise ValueError("sharded_train_steps: build the agent without axis_name; the global "
-                         "batch is partitioned by jit, not averaged by hand")
+def single_device_steps(agent: Agent, num_steps: int):
+    """A jitted `(state, dataset, key) -> (state, mean metrics)` of `num_steps` updates."""
 
     def steps(state, dataset, key):
-        def one_step(state, step_key):
-            batch_key, update_key = jax.random.split(step_key)
-            batch = sample_sharded_batch(dataset, batch_key, per_device_batch, mesh)
-            batch = jax.lax.with_sharding_constraint(batch, data_sharding(mesh))
-            return agent.update(state, batch, update_key)
+        return scan_updates(agent.update, state, uniform_sampler(dataset, agent.batch_size), key,
+                            num_steps)
 
-        state, metrics = jax.lax.scan(one_step, state, jax.random.split(key, num_steps))
-        return state, jax.tree.map(lambda x: x.mean(axis=0), metrics)
+    return jax.jit(steps, donate_argnums=0)
 
+
+def sharded_steps(agent: Agent, mesh: Mesh, num_steps: int):
+    """As `single_device_steps`, with the state replicated and the dataset sharded by rows; the
+    global batch (`agent.batch_size` rows, a multiple of the device count) is split over devices."""
+    if agent.batch_size % mesh.size:
+        raise ValueError(f"sharded training: batch_size {agent.batch_size} is not a multiple of "
+                         f"the {mesh.size} devices")
     rep, data = replicated(mesh), data_sharding(mesh)
+
+    def steps(state, dataset, key):
+        sample = uniform_sampler(dataset, agent.batch_size)
+
+        def sharded_sample(batch_key):
+            return jax.lax.with_sharding_constraint(sample(batch_key), data)
+
+        return scan_updates(agent.update, state, sharded_sample, key, num_steps)
+
     return jax.jit(steps, in_shardings=(rep, data, rep), out_shardings=(rep, rep),
                    donate_argnums=0)

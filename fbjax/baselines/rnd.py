@@ -14,8 +14,8 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
+from fbjax.agent import scan_updates, uniform_sampler
 from fbjax.baselines.td3 import TD3, TD3Config, TD3State
-from fbjax.data.sampling import scan_updates
 from fbjax.nets import MLP, dense
 from fbjax.types import Metrics, Params, PRNGKey
 
@@ -65,6 +65,7 @@ class RND:
         self.embed = Embedding(config.hidden, config.rep_dim)
         self.optimizer = optax.adam(config.lr)
         self.obs_dim, self.action_dim = obs_dim, action_dim
+        self.batch_size = config.td3.batch_size
 
     def init(self, key: PRNGKey) -> RNDState:
         td3_key, pred_key, target_key = jax.random.split(key, 3)
@@ -105,7 +106,7 @@ class RND:
         bonus = self.novelty(state.predictor, state, batch["next_obs"])
         reward = bonus / (bonus.std() + 1e-8)
         explorer, metrics = self.td3.update(
-            state.explorer, {**batch, "reward": reward, "discount": jnp.ones_like(reward)}, key)
+            state.explorer, {**batch, "reward": reward, "terminal": jnp.zeros_like(reward)}, key)
         new_state = state.replace(explorer=explorer, predictor_opt=opt,
                                   predictor=optax.apply_updates(state.predictor, updates))
         return new_state, {**metrics, "rnd_loss": loss, "bonus_mean": bonus.mean()}
@@ -113,7 +114,5 @@ class RND:
     def train_steps(self, state: RNDState, buffer: dict, size: jax.Array, key: PRNGKey
                     ) -> tuple[RNDState, Metrics]:
         """`updates_per_episode` updates on batches from the first `size` rows of the buffer."""
-        state, metrics = scan_updates(self.update, state, buffer, key,
-                                      self.config.updates_per_episode,
-                                      self.config.td3.batch_size, rows=size)
-        return state, jax.tree.map(lambda m: m[-1], metrics)
+        sample = uniform_sampler(buffer, self.batch_size, rows=size)
+        return scan_updates(self.update, state, sample, key, self.config.updates_per_episode)

@@ -1,19 +1,18 @@
-"""The MJX zero-shot experiment behind the binaries: train FB per seed, evaluate every method on
-every task, write the report. All functions take the plain-dict experiment config (see
-experiments/configs/point_mass.py) and work under its `workdir`:
+"""The MJX pipeline behind the binaries: collect, train FB per seed, evaluate every method on
+every task, write the report. Every function takes the typed `ExperimentConfig` and works under its
+`workdir`:
 
     WORKDIR/dataset            the collected dataset          (experiments/collect.py)
     WORKDIR/fb/seed_S          FB checkpoints + config.json   (experiments/train.py)
+    WORKDIR/oracle/seed_S      TD3 oracle checkpoints         (experiments/evaluate.py)
     WORKDIR/eval/results.json  one row per seed x task x method (experiments/evaluate.py)
     WORKDIR/report/            results.md, bars.png, scatter.png (experiments/report.py)
 """
 
-import dataclasses
 import json
 import os
 import shutil
 import time
-from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -21,63 +20,41 @@ import numpy as np
 
 import fbjax.envs as envs
 from fbjax.baselines.td3 import TD3
+from fbjax.configs import from_dict, to_dict
 from fbjax.data.collect import collect
-from fbjax.data.configs import collect_config, td3_config
 from fbjax.data.relabel import relabel
 from fbjax.data.store import append_dataset, load_dataset, read_manifest, save_dataset
 from fbjax.eval.evaluator import actor_policy, fb_policy, make_evaluator, random_policy
 from fbjax.eval.oracle import train_oracles
 from fbjax.eval.report import aggregate, figures, markdown_table
-from fbjax.eval.zero_shot import (
-    FB_METHODS,
-    METHODS,
-    infer_latents,
-    inference_data,
-    off_policy_estimates,
-)
-from fbjax.train.loop import print_progress
-from fbjax.train.offline import load_fb, train_fb
-from fbjax.zol.search import ZOLConfig
+from fbjax.eval.zero_shot import FB_METHODS, infer_latents, inference_data, off_policy_estimates
+from fbjax.fb.learner import FBAgent
+from fbjax.pipeline.config import EvalConfig, ExperimentConfig
+from fbjax.train.run import load_fb, train_run
+from fbjax.types import Transition
 
 
-def paths(config: dict[str, Any]) -> dict[str, str]:
-    root = os.path.abspath(config["workdir"])
-    return {"root": root, "dataset": os.path.join(root, "dataset"),
-            "fb": os.path.join(root, "fb"), "eval": os.path.join(root, "eval"),
-            "report": os.path.join(root, "report")}
+def paths(config: ExperimentConfig) -> dict[str, str]:
+    root = os.path.abspath(config.workdir)
+    return {name: os.path.join(root, name) if name != "root" else root
+            for name in ("root", "dataset", "fb", "oracle", "eval", "report")}
 
 
-def seeds(config: dict[str, Any]) -> list[int]:
-    values = config["seeds"]
-    values = [values] if isinstance(values, int) else list(values)
-    if not values:
-        raise ValueError("config.seeds is empty; give at least one training seed")
-    return values
-
-
-def methods(config: dict[str, Any]) -> list[str]:
-    chosen = [m.strip() for m in config["eval"]["methods"].split(",") if m.strip()]
-    unknown = [m for m in chosen if m not in METHODS]
-    if unknown:
-        raise ValueError(f"config.eval.methods: unknown {unknown}; expected some of {METHODS}")
-    return chosen
-
-
-def collect_data(config: dict[str, Any]) -> str:
+def collect_data(config: ExperimentConfig) -> str:
     """Collects WORKDIR/dataset unless an identical one exists; returns its path."""
-    domain = envs.make(config["domain"])
-    settings = collect_config(config["collect"])
-    description = {"domain": domain.name, **dataclasses.asdict(settings)}
+    domain = envs.make(config.domain)
+    settings = config.collect
+    description = {"domain": domain.name, **to_dict(settings)}
     path = paths(config)["dataset"]
     if os.path.exists(path):
         manifest = read_manifest(path)
-        if manifest["collection"] == description and manifest["seed"] == config["seed"]:
+        if manifest["collection"] == description and manifest["seed"] == config.seed:
             print(f"dataset {path} already holds this collection "
                   f"({sum(s['rows'] for s in manifest['shards'])} rows); keeping it", flush=True)
             return path
         raise FileExistsError(f"collect: {path} holds a dataset made with other settings "
-                         f"({manifest['collection']}, seed {manifest['seed']}); "
-                         "choose another --config.workdir or delete it")
+                              f"({manifest['collection']}, seed {manifest['seed']}); "
+                              "choose another --config.workdir or delete it")
     partial = path + ".partial"
     shutil.rmtree(partial, ignore_errors=True)
     print(f"collecting {settings.total_steps(domain):,} steps of {domain.name} with "
@@ -89,32 +66,49 @@ def collect_data(config: dict[str, Any]) -> str:
             append_dataset(partial, arrays)
         else:
             save_dataset(partial, arrays, env=domain.name, tasks=list(domain.task_names),
-                         collection=description, seed=config["seed"])
+                         collection=description, seed=config.seed)
 
-    collect(domain, settings, config["seed"], sink)
+    collect(domain, settings, config.seed, sink)
     os.replace(partial, path)
     print(f"dataset written to {path}", flush=True)
     return path
 
 
-def train_all(config: dict[str, Any]) -> None:
+def to_transitions(arrays: dict[str, np.ndarray]) -> Transition:
+    """The stored fields FB trains on, as float32 host arrays."""
+    return Transition(**{k: np.asarray(arrays[k], np.float32)
+                         for k in ("obs", "action", "next_obs", "terminal", "start")})
+
+
+def _dataset_description(config: ExperimentConfig, arrays, manifest) -> dict:
+    return {"dataset": paths(config)["dataset"], "domain": manifest["env"],
+            "tasks": manifest["tasks"], "obs_dim": int(arrays["obs"].shape[1]),
+            "action_dim": int(arrays["action"].shape[1])}
+
+
+def train_fb(config: ExperimentConfig, seed: int, arrays=None, manifest=None):
+    """Trains (or resumes) FB for one seed in WORKDIR/fb/seed_S; returns (agent, state)."""
+    if arrays is None:
+        arrays, manifest = load_dataset(paths(config)["dataset"])
+    description = {"fb": to_dict(config.fb), **_dataset_description(config, arrays, manifest)}
+    agent = FBAgent(config.fb, description["obs_dim"], description["action_dim"])
+    run_dir = os.path.join(paths(config)["fb"], f"seed_{seed}")
+    print(f"[train] FB seed {seed}: {config.train.num_steps} steps -> {run_dir} "
+          f"({config.train.parallel}, {jax.device_count()} device(s), "
+          f"{jax.process_count()} process(es))", flush=True)
+    state = train_run(agent, to_transitions(arrays), run_dir, description, config.train, seed,
+                      label="[train] ")
+    return agent, state
+
+
+def train_all(config: ExperimentConfig) -> None:
     p = paths(config)
     if not os.path.exists(p["dataset"]):
         raise FileNotFoundError(f"train: no dataset at {p['dataset']}; run experiments/"
                                 "collect.py with the same --config.workdir first")
-    for seed in seeds(config):
-        run_dir = os.path.join(p["fb"], f"seed_{seed}")
-        print(f"[train] FB seed {seed}: {config['train']['num_steps']} steps -> {run_dir}",
-              flush=True)
-        train_fb(config["fb"], config["train"], p["dataset"], run_dir, seed, print_progress)
-
-
-def _zol_config(values: dict[str, Any]) -> ZOLConfig:
-    known = {f.name for f in dataclasses.fields(ZOLConfig)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"config.eval.zol: unknown field(s) {unknown}; known: {sorted(known)}")
-    return ZOLConfig(**values)
+    arrays, manifest = load_dataset(p["dataset"])
+    for seed in config.seeds:
+        train_fb(config, seed, arrays, manifest)
 
 
 class _Rollouts:
@@ -145,12 +139,12 @@ class _Rollouts:
             self.rows.append(row)
 
 
-def _evaluate_fb(config, rollouts: _Rollouts, arrays, rewards, seed, fb_methods, key) -> None:
-    ev, task_ids = config["eval"], jnp.arange(len(rollouts.domain.task_names))
+def _evaluate_fb(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards, seed,
+                 fb_methods, key) -> None:
+    ev, task_ids = config.eval, jnp.arange(len(rollouts.domain.task_names))
     agent, state, _ = load_fb(os.path.join(paths(config)["fb"], f"seed_{seed}"))
-    data = inference_data(arrays, rewards, ev["inference_samples"], ev["num_starts"], seed)
-    zs = infer_latents(agent, state.params, data, _zol_config(ev.get("zol", {})),
-                       ev["rwr_iterations"])
+    data = inference_data(arrays, rewards, ev.inference_samples, ev.num_starts, seed)
+    zs = infer_latents(agent, state.params, data, ev.zol, ev.rwr_iterations)
     stacked = jnp.concatenate([zs[m] for m in fb_methods])
     out = rollouts.run("fb", fb_policy(agent.networks), state.params, stacked,
                        jnp.tile(task_ids, len(fb_methods)), key)
@@ -160,45 +154,53 @@ def _evaluate_fb(config, rollouts: _Rollouts, arrays, rewards, seed, fb_methods,
                      {"ope_ratio": ope["ratio"], "ope_fb_value": ope["fb_value"]})
 
 
-def _evaluate_oracle(config, rollouts: _Rollouts, arrays, rewards, seed, key) -> None:
-    oracle, domain = config["oracle"], rollouts.domain
-    td3 = TD3(td3_config(oracle["td3"], "config.oracle.td3"), domain.obs_dim, domain.action_dim)
-    print(f"[evaluate] TD3 oracle seed {seed}: {oracle['num_steps']} steps per task", flush=True)
-    td3_state = train_oracles(td3, arrays, rewards, oracle["num_steps"],
-                              oracle["steps_per_call"], seed)
+def train_oracle(config: ExperimentConfig, arrays, rewards, manifest, seed: int):
+    """Trains (or resumes) the TD3 oracles of every task for one seed in WORKDIR/oracle/seed_S."""
+    td3 = TD3(config.oracle.td3, int(arrays["obs"].shape[1]), int(arrays["action"].shape[1]))
+    run_dir = os.path.join(paths(config)["oracle"], f"seed_{seed}")
+    print(f"[oracle] TD3 seed {seed}: {config.oracle.train.num_steps} steps for each of "
+          f"{rewards.shape[1]} tasks at once -> {run_dir}", flush=True)
+    state = train_oracles(td3, arrays, rewards, run_dir, config.oracle.train, seed,
+                          _dataset_description(config, arrays, manifest))
+    return td3, state
+
+
+def _evaluate_oracle(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards, manifest,
+                     seed, key) -> None:
+    td3, td3_state = train_oracle(config, arrays, rewards, manifest, seed)
     out = rollouts.run("td3", actor_policy(td3.act), None, td3_state.actor,
-                       jnp.arange(len(domain.task_names)), key)
+                       jnp.arange(len(rollouts.domain.task_names)), key)
     rollouts.add(seed, "td3", out)
 
 
-def evaluate_all(config: dict[str, Any]) -> list[dict]:
+def evaluate_all(config: ExperimentConfig) -> list[dict]:
     """Every chosen method x every task x every seed; rows written to WORKDIR/eval/results.json."""
-    p, ev = paths(config), config["eval"]
-    chosen = methods(config)
-    domain = envs.make(config["domain"])
+    p, ev = paths(config), config.eval
+    domain = envs.make(config.domain)
     arrays, manifest = load_dataset(p["dataset"])
     print(f"[evaluate] relabelling {len(arrays['obs']):,} transitions for "
           f"{len(domain.task_names)} tasks", flush=True)
     rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
-    rollouts = _Rollouts(domain, ev["num_episodes"], ev.get("episode_length", 0) or None,
-                         config["fb"]["discount"])
-    fb_methods = [m for m in chosen if m in FB_METHODS]
+    rollouts = _Rollouts(domain, ev.num_episodes, ev.episode_length or None, config.fb.discount)
+    fb_methods = [m for m in ev.chosen if m in FB_METHODS]
     num_tasks = len(domain.task_names)
-    for seed in seeds(config):
+    for seed in config.seeds:
         key = jax.random.PRNGKey(10_000 + seed)
         if fb_methods:
             _evaluate_fb(config, rollouts, arrays, rewards, seed, fb_methods,
                          jax.random.fold_in(key, 0))
-        if "td3" in chosen:
-            _evaluate_oracle(config, rollouts, arrays, rewards, seed, jax.random.fold_in(key, 1))
-        if "random" in chosen:
+        if "td3" in ev.chosen:
+            _evaluate_oracle(config, rollouts, arrays, rewards, manifest, seed,
+                             jax.random.fold_in(key, 1))
+        if "random" in ev.chosen:
             out = rollouts.run("random", random_policy(domain.action_dim), None,
                                jnp.zeros(num_tasks), jnp.arange(num_tasks),
                                jax.random.fold_in(key, 2))
             rollouts.add(seed, "random", out)
     os.makedirs(p["eval"], exist_ok=True)
     result = {"domain": domain.name, "dataset": p["dataset"], "collection":
-              manifest["collection"], "eval": ev, "seeds": seeds(config), "rows": rollouts.rows}
+              manifest["collection"], "eval": to_dict(ev), "seeds": list(config.seeds),
+              "rows": rollouts.rows}
     tmp = os.path.join(p["eval"], "results.json.tmp")
     with open(tmp, "w") as f:
         json.dump(result, f)
@@ -206,16 +208,15 @@ def evaluate_all(config: dict[str, Any]) -> list[dict]:
     return rollouts.rows
 
 
-def inference_note(ev: dict[str, Any]) -> str:
-    zol = dataclasses.asdict(_zol_config(ev.get("zol", {})))
+def inference_note(ev: EvalConfig) -> str:
     return ("No test leakage: every inference setting is fixed in the config before evaluation "
             f"and none is chosen on a test return: reward inference on "
-            f"{ev['inference_samples']} dataset samples; ZOL search with {zol}; "
-            f"ratio-weighted regression with {ev['rwr_iterations']} iterations (linear ratio, "
-            f"clip 20); {ev['num_starts']} dataset episode starts as rho0.")
+            f"{ev.inference_samples} dataset samples; ZOL search with {to_dict(ev.zol)}; "
+            f"ratio-weighted regression with {ev.rwr_iterations} iterations (linear ratio, "
+            f"clip 20); {ev.num_starts} dataset episode starts as rho0.")
 
 
-def report(config: dict[str, Any]) -> str:
+def report(config: ExperimentConfig) -> str:
     p = paths(config)
     results_path = os.path.join(p["eval"], "results.json")
     if not os.path.exists(results_path):
@@ -223,10 +224,11 @@ def report(config: dict[str, Any]) -> str:
     with open(results_path) as f:
         result = json.load(f)
     summary = aggregate(result["rows"])
+    note = inference_note(from_dict(EvalConfig, result["eval"], f"{results_path}: eval"))
     table = (f"# {result['domain']}: zero-shot FB vs TD3 oracle vs random\n\n"
              f"Seeds {result['seeds']}; dataset {result['collection']['policy']} "
              f"({result['collection']['num_envs']} envs x {result['collection']['num_episodes']}"
-             f" episodes).\n\n" + markdown_table(summary, inference_note(result["eval"])))
+             f" episodes).\n\n" + markdown_table(summary, note))
     os.makedirs(p["report"], exist_ok=True)
     with open(os.path.join(p["report"], "results.md"), "w") as f:
         f.write(table + "\n")

@@ -1,0 +1,96 @@
+"""The one agent protocol every learner follows (FB, TD3, RND, DualDICE), and what builds on it.
+
+An agent is a static object (networks, optimisers, config) with
+
+    batch_size: int
+    init(key) -> state                       a pytree of arrays (a flax struct)
+    update(state, batch, key) -> (state, metrics)
+
+All of its state lives in `state`; `update` is pure. Several updates are one `lax.scan` of
+`update` on freshly sampled batches (`scan_updates`), and their metrics are reduced one way: the
+mean over the scanned steps. `vmapped(agent, n)` turns an agent into n independent copies (tasks,
+seeds) trained in one program.
+"""
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import jax
+
+from fbjax.types import Metrics, PRNGKey
+
+
+class Agent(Protocol):
+    batch_size: int
+
+    def init(self, key: PRNGKey) -> Any: ...
+
+    def update(self, state: Any, batch: Any, key: PRNGKey) -> tuple[Any, Metrics]: ...
+
+
+Sampler = Callable[[PRNGKey], Any]
+
+
+def sample_batch(dataset, key: PRNGKey, batch_size: int, rows: jax.Array | int | None = None):
+    """`batch_size` rows drawn uniformly with replacement from the first `rows` rows (all by
+    default) of a pytree of arrays with a shared leading axis (a `Transition`, a dict)."""
+    if rows is None:
+        rows = jax.tree.leaves(dataset)[0].shape[0]
+    idx = jax.random.randint(key, (batch_size,), 0, rows)
+    return jax.tree.map(lambda x: x[idx], dataset)
+
+
+def uniform_sampler(dataset, batch_size: int, rows: jax.Array | int | None = None) -> Sampler:
+    """key -> a uniform minibatch of `dataset` (see `sample_batch`)."""
+    return lambda key: sample_batch(dataset, key, batch_size, rows)
+
+
+def mean_metrics(metrics: Metrics) -> Metrics:
+    """The one reduction of scanned metrics: the mean over the leading (step) axis."""
+    return jax.tree.map(lambda x: x.mean(axis=0), metrics)
+
+
+def scan_updates(update: Callable, state, sample: Sampler, key: PRNGKey, num_steps: int):
+    """`num_steps` of `update(state, batch, key)` in one `lax.scan`, each on `sample(batch_key)`.
+    The step key is split by purpose (batch, update). Returns the state and the mean metrics."""
+
+    def one_step(state, step_key):
+        batch_key, update_key = jax.random.split(step_key)
+        return update(state, sample(batch_key), update_key)
+
+    state, metrics = jax.lax.scan(one_step, state, jax.random.split(key, num_steps))
+    return state, mean_metrics(metrics)
+
+
+def train_steps(agent: Agent, state, dataset, key: PRNGKey, num_steps: int):
+    """`num_steps` updates of `agent`, batches of `agent.batch_size` drawn uniformly from
+    `dataset` (any pytree with a shared leading axis)."""
+    return scan_updates(agent.update, state, uniform_sampler(dataset, agent.batch_size), key,
+                        num_steps)
+
+
+class Vmapped:
+    """`n` independent copies of an agent (one per task or per seed) as one agent.
+
+    The state has a leading axis of size n. `update` takes a batch shared by every copy except the
+    fields named in `per_copy` (e.g. "reward"), which carry the copies on their last axis
+    (rows, n) in the dataset, so sampling rows samples them for every copy at once. Each copy gets
+    its own key; metrics come back per copy (leading axis n)."""
+
+    def __init__(self, agent: Agent, n: int, per_copy: tuple[str, ...] = ()):
+        if n < 1:
+            raise ValueError(f"Vmapped: need at least one copy, got n={n}")
+        self.agent, self.n, self.per_copy = agent, n, per_copy
+        self.batch_size = agent.batch_size
+
+    def init(self, key: PRNGKey):
+        return jax.vmap(self.agent.init)(jax.random.split(key, self.n))
+
+    def update(self, state, batch, key: PRNGKey):
+        shared = {k: v for k, v in batch.items() if k not in self.per_copy}
+        own = {k: jax.numpy.moveaxis(batch[k], -1, 0) for k in self.per_copy}
+
+        def one(s, own_fields, k):
+            return self.agent.update(s, {**shared, **own_fields}, k)
+
+        return jax.vmap(one)(state, own, jax.random.split(key, self.n))

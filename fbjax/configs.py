@@ -1,0 +1,96 @@
+"""Typed settings from plain dicts, once, at the edge; and the differences between two of them.
+
+Library configs are frozen dataclasses of JSON-able values. `from_dict(cls, values)` builds one
+(nested dataclasses included) from a nested dict, e.g. an ml_collections config's `to_dict()`,
+strictly: an unknown field is an error naming its path; a missing one takes the default, and a
+nested section given in part is completed from that field's default instance (so a partial
+`rnd.td3` keeps RNDConfig's own TD3 defaults, not TD3Config's).
+"""
+
+import dataclasses
+import types
+import typing
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def from_dict(cls: type[T], values: dict[str, Any] | T, where: str = "config") -> T:
+    """`cls(**values)` with nested dataclass fields built from their dicts; lists become tuples
+    where the field is a tuple. Raises ValueError naming `where.field` for unknown fields."""
+    if isinstance(values, cls):
+        return values
+    if not isinstance(values, dict):
+        raise ValueError(f"{where}: expected a mapping of {cls.__name__} fields, "
+                         f"got {type(values).__name__} {values!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ValueError(f"{where}: unknown field(s) {unknown}; {cls.__name__} has "
+                         f"{sorted(fields)}")
+    kwargs = {}
+    for name, value in values.items():
+        default = fields[name].default
+        if dataclasses.is_dataclass(default) and isinstance(value, dict):
+            value = _deep_merge(dataclasses.asdict(default), value)
+        kwargs[name] = _convert(hints[name], value, f"{where}.{name}")
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{where}: {e}") from e
+
+
+def _deep_merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            value = _deep_merge(base[key], value)
+        merged[key] = value
+    return merged
+
+
+def _convert(hint, value, where: str):
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return from_dict(hint, value, where)
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        nested = [a for a in typing.get_args(hint) if dataclasses.is_dataclass(a)]
+        if nested and isinstance(value, dict):
+            return from_dict(nested[0], value, where)
+        return value
+    if origin is tuple or hint is tuple:
+        return tuple(value) if isinstance(value, list | tuple) else value
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def to_dict(config) -> dict[str, Any]:
+    """The JSON-able dict of a config dataclass (tuples as lists, as JSON stores them)."""
+    return _jsonable(dataclasses.asdict(config))
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def differences(saved: Any, current: Any, prefix: str = "") -> list[str]:
+    """Every leaf where two JSON-able trees differ, as 'path: saved -> current'."""
+    if isinstance(saved, dict) and isinstance(current, dict):
+        out = []
+        for key in sorted(set(saved) | set(current), key=str):
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key not in saved:
+                out.append(f"{path}: (absent) -> {current[key]!r}")
+            elif key not in current:
+                out.append(f"{path}: {saved[key]!r} -> (absent)")
+            else:
+                out += differences(saved[key], current[key], path)
+        return out
+    saved, current = _jsonable(saved), _jsonable(current)
+    return [] if saved == current else [f"{prefix or '(root)'}: {saved!r} -> {current!r}"]

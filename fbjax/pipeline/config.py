@@ -1,0 +1,112 @@
+"""The experiment config trees: one frozen dataclass per pipeline, built once at the binary's edge
+from the ml_collections config (`experiment_config(config.to_dict())`); the library below reads
+only these dataclasses. Both pipelines share `TrainConfig` (fbjax.train) for every trained agent.
+"""
+
+import dataclasses
+from typing import Any
+
+from fbjax.baselines.td3 import TD3Config
+from fbjax.configs import from_dict
+from fbjax.data.collect import CollectConfig
+from fbjax.eval.zero_shot import METHODS
+from fbjax.fb.config import FBConfig
+from fbjax.train.run import TrainConfig
+from fbjax.zol.search import ZOLConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class OracleConfig:
+    """The offline TD3 oracle: one TD3 per task, all tasks in one program."""
+
+    td3: TD3Config = TD3Config(hidden=256, layers=2, discount=0.99, batch_size=256)
+    train: TrainConfig = TrainConfig(num_steps=10_000, steps_per_call=1000, save_every=5000)
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig:
+    methods: str = ",".join(METHODS)  # comma-separated, as the command line gives it
+    num_episodes: int = 10
+    episode_length: int = 0  # 0: the domain's
+    inference_samples: int = 10_000
+    num_starts: int = 256
+    rwr_iterations: int = 10
+    zol: ZOLConfig = ZOLConfig()
+
+    def __post_init__(self):
+        unknown = [m for m in self.chosen if m not in METHODS]
+        if unknown or not self.chosen:
+            raise ValueError(f"EvalConfig.methods {self.methods!r}: unknown {unknown}; expected "
+                             f"one or more of {METHODS}, comma-separated")
+        for name in ("num_episodes", "inference_samples", "num_starts"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"EvalConfig.{name} must be >= 1, got {getattr(self, name)}")
+
+    @property
+    def chosen(self) -> tuple[str, ...]:
+        return tuple(m.strip() for m in self.methods.split(",") if m.strip())
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentConfig:
+    """The MJX pipeline: collect -> train FB per seed -> evaluate every method -> report."""
+
+    domain: str = "point_mass"
+    seed: int = 0  # data collection
+    seeds: tuple[int, ...] = (0,)  # FB and TD3 training seeds
+    workdir: str = "runs/point_mass"
+    collect: CollectConfig = CollectConfig()
+    fb: FBConfig = FBConfig()
+    train: TrainConfig = TrainConfig()
+    oracle: OracleConfig = OracleConfig()
+    eval: EvalConfig = EvalConfig()
+
+    def __post_init__(self):
+        if not self.seeds:
+            raise ValueError("seeds is empty; give at least one training seed")
+
+
+@dataclasses.dataclass(frozen=True)
+class MDPConfig:
+    name: str = "four_rooms"  # or "random"
+    size: int = 7  # four_rooms
+    slip: float = 0.0  # four_rooms
+    num_states: int = 20  # random
+    num_actions: int = 4  # random
+    seed: int = 0  # random
+    branching: int | None = None  # random
+
+    def __post_init__(self):
+        if self.name not in ("four_rooms", "random"):
+            raise ValueError(f"env.name: unknown finite MDP {self.name!r}; expected "
+                             "'four_rooms' or 'random'")
+
+
+@dataclasses.dataclass(frozen=True)
+class TabularDataConfig:
+    num_episodes: int = 1000
+    episode_length: int = 50
+    seed: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class TabularConfig:
+    """The tabular pipeline: FB on a finite MDP, in policy evaluation (of the uniform behaviour
+    policy, `policy_eval_steps` updates) then control (`train.num_steps`), against exact answers."""
+
+    seed: int = 0
+    workdir: str = "runs/tabular"
+    env: MDPConfig = MDPConfig()
+    data: TabularDataConfig = TabularDataConfig()
+    fb: FBConfig = FBConfig()
+    policy_eval_steps: int = 2000  # 0 skips the phase
+    train: TrainConfig = TrainConfig()  # num_steps: the control phase (0 skips it)
+    num_goals: int = 8
+
+
+def experiment_config(values: dict[str, Any]) -> ExperimentConfig | TabularConfig:
+    """The typed tree of an experiment config dict: MJX configs have a `domain`, tabular ones an
+    `env`."""
+    if "domain" in values:
+        return from_dict(ExperimentConfig, values, "config")
+    return from_dict(TabularConfig, values, "config")

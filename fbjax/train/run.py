@@ -1,0 +1,125 @@
+"""A training run that owns its directory: build or resume, train, save; and loading FB runs.
+
+    RUN_DIR/config.json    what the run is (its description: settings, data, sizes, seed)
+    RUN_DIR/<step>/        orbax checkpoints of the full state (the last `keep_checkpoints`)
+    RUN_DIR/metrics/       metrics.jsonl and TensorBoard events
+
+The same function trains FB (tabular and MJX), the TD3 oracles and anything else that follows
+`fbjax.agent.Agent`, on one device or sharded over every device of every process.
+"""
+
+import dataclasses
+import os
+from typing import Any
+
+import jax
+import numpy as np
+
+from fbjax.agent import Agent
+from fbjax.configs import differences, from_dict, to_dict
+from fbjax.fb.config import FBConfig
+from fbjax.fb.learner import FBAgent, FBState
+from fbjax.train.checkpoint import Checkpointer, read_config
+from fbjax.train.loop import ProgressFn, fit, print_progress
+from fbjax.train.metrics import MetricsWriter
+from fbjax.train.sharding import make_mesh, process_rows, replicate, shard_dataset, sharded_steps
+
+PARALLEL = ("single", "sharded")
+# Settings a run may change when it resumes: how long it trains and how it is laid out.
+RESUMABLE = ("train.num_steps", "train.parallel")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """How a run trains; shared by every agent and every pipeline (tabular and MJX)."""
+
+    num_steps: int = 10_000
+    steps_per_call: int = 1000
+    save_every: int = 5000  # a multiple of steps_per_call
+    keep_checkpoints: int = 2
+    parallel: str = "single"  # or "sharded": data-parallel over every device of every process
+
+    def __post_init__(self):
+        for name in ("num_steps", "steps_per_call", "save_every", "keep_checkpoints"):
+            if getattr(self, name) < (0 if name == "num_steps" else 1):
+                raise ValueError(f"TrainConfig.{name} must be >= "
+                                 f"{0 if name == 'num_steps' else 1}, got {getattr(self, name)}")
+        if self.save_every % self.steps_per_call:
+            raise ValueError(f"TrainConfig.save_every={self.save_every} must be a multiple of "
+                             f"steps_per_call={self.steps_per_call}")
+        if self.parallel not in PARALLEL:
+            raise ValueError(f"TrainConfig.parallel {self.parallel!r} is not one of {PARALLEL}")
+
+
+def is_sharded(config: TrainConfig) -> bool:
+    return config.parallel == "sharded" or jax.process_count() > 1
+
+
+def train_run(agent: Agent, dataset, run_dir: str, description: dict[str, Any],
+              config: TrainConfig, seed: int, progress_fn: ProgressFn | None = print_progress,
+              label: str = "") -> Any:
+    """Trains `agent` on `dataset` (a host pytree, the same on every process) in `run_dir` until
+    `config.num_steps`, resuming from the last checkpoint when there is one.
+
+    `description` (JSON-able) says what the run is; `train` and `seed` are added to it. A resumed
+    run must have the same description except for RESUMABLE; the error lists each other leaf
+    that differs with both values. Returns the final state (replicated when sharded)."""
+    description = {**description, "train": to_dict(config), "seed": seed}
+    checkpointer = Checkpointer(run_dir, max_to_keep=config.keep_checkpoints)
+    state, make_steps = agent.init(jax.random.PRNGKey(seed)), None
+    if is_sharded(config):
+        mesh = make_mesh()
+        rows = process_rows(len(jax.tree.leaves(dataset)[0]))
+        dataset = shard_dataset(jax.tree.map(lambda x: np.asarray(x)[rows], dataset), mesh)
+        state = replicate(state, mesh)
+
+        def make_steps(n):
+            return sharded_steps(agent, mesh, n)
+    if checkpointer.latest_step() is not None:
+        state = _resume(checkpointer, state, description, label)
+    checkpointer.write_config(description)
+    writer = MetricsWriter(os.path.join(checkpointer.directory, "metrics"))
+    try:
+        state = fit(agent, state, dataset, num_steps=config.num_steps, seed=seed,
+                    steps_per_call=config.steps_per_call, progress_fn=progress_fn,
+                    checkpointer=checkpointer, save_every=config.save_every,
+                    make_steps=make_steps, writer=writer)
+        step = int(np.asarray(state.step.addressable_data(0)).reshape(-1)[0])
+        if checkpointer.latest_step() != step:
+            checkpointer.save(step, state, {"step": step})
+    finally:
+        writer.close()
+        checkpointer.close()
+    return state
+
+
+def _resume(checkpointer: Checkpointer, state, description: dict[str, Any], label: str):
+    saved = checkpointer.read_config()
+    differ = [d for d in differences(saved, description)
+              if not d.startswith(tuple(f"{r}:" for r in RESUMABLE))]
+    if differ:
+        raise ValueError(f"{checkpointer.directory} holds a run with other settings: "
+                         f"{'; '.join(differ)} (saved -> now). Resume with the same settings "
+                         f"(only {', '.join(RESUMABLE)} may change) or use another directory")
+    state, _ = checkpointer.restore(state)
+    step = int(np.asarray(state.step.addressable_data(0)).reshape(-1)[0])
+    if jax.process_index() == 0:
+        print(f"{label}resumed from step {step} in {checkpointer.directory}", flush=True)
+    return state
+
+
+def load_fb(run_dir: str, step: int | None = None) -> tuple[FBAgent, FBState, dict[str, Any]]:
+    """An FB run's agent, its state (latest step unless `step`) and description, from the run
+    directory alone (its config.json records the FB config and the observation/action sizes)."""
+    if not os.path.exists(os.path.join(run_dir, "config.json")):
+        raise FileNotFoundError(f"load_fb: {run_dir} has no config.json; is it an FB run "
+                                "directory written by fbjax.train.train_run?")
+    description = read_config(run_dir)
+    agent = FBAgent(from_dict(FBConfig, description["fb"], f"{run_dir}/config.json: fb"),
+                    description["obs_dim"], description["action_dim"])
+    checkpointer = Checkpointer(run_dir, max_to_keep=None)
+    if checkpointer.latest_step() is None:
+        raise FileNotFoundError(f"load_fb: {run_dir} holds no checkpoint")
+    state, _ = checkpointer.restore(agent.init(jax.random.PRNGKey(0)), step)
+    checkpointer.close()
+    return agent, state, description
