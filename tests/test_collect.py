@@ -19,9 +19,9 @@ EPISODE = 1000
 
 
 def test_collect_binary_writes_a_valid_point_mass_dataset(tmp_path):
-    """4 environments x 1 episode of 1000 steps with RND, through experiments/collect.py."""
+    """4 environments x 1 episode of 1000 steps with RND, through experiments.collect."""
     workdir = tmp_path / "run"
-    cmd = [sys.executable, os.path.join(ROOT, "experiments", "collect.py"),
+    cmd = [sys.executable, "-m", "experiments.collect",
            f"--config={os.path.join(ROOT, 'experiments', 'configs', 'tiny_point_mass.py')}",
            f"--config.workdir={workdir}", "--config.collect.num_episodes=1",
            f"--config.collect.episode_length={EPISODE}"]

@@ -1,9 +1,11 @@
-"""experiments/ratio_accuracy.py and benchmarks/zol_search.py end to end on tiny settings."""
+"""experiments.ratio_accuracy and benchmarks/zol_search.py end to end on tiny settings."""
 
 import json
 import os
 import subprocess
 import sys
+
+import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -18,7 +20,10 @@ def test_ratio_accuracy_smoke(tmp_path):
     assert result["num_policies"] == 4
     assert set(result["fb"]) == {f"{s}/{t}" for s in ("init", "data", "mix")
                                  for t in ("linear", "softplus", "exp")}
-    assert all(0.0 <= row["tv"] <= 1.0 for row in result["fb"].values())
+    # A tiny model after 20 steps is further from d^pi than the exact ratio weighting the same
+    # sample (the sampling floor); TV never exceeds 1.
+    for row in result["fb"].values():
+        assert row["tv_exact_on_sample"] - 1e-9 <= row["tv"] <= 1.0
     assert result["dice_best"] in result["dice"]
     assert "| four_rooms | FB init/exp |" in (tmp_path / "ratio_accuracy.md").read_text()
     assert (tmp_path / "ratio_accuracy.png").stat().st_size > 1000
@@ -32,4 +37,8 @@ def test_zol_search_benchmark_smoke():
     row = json.loads(proc.stdout.strip().splitlines()[-1])
     assert row["prompts"] == 2 and row["adam_steps"] == 3
     assert set(row["s_per_prompt"]) == {"batched", "loop_of_compiled_single", "stepwise_dispatch"}
-    assert row["speedup_vs_stepwise"] > 0 and row["speedup_vs_single_loop"] > 0
+    per = row["s_per_prompt"]
+    np.testing.assert_allclose(row["speedup_vs_stepwise"],
+                               per["stepwise_dispatch"] / per["batched"], rtol=1e-6)
+    np.testing.assert_allclose(row["speedup_vs_single_loop"],
+                               per["loop_of_compiled_single"] / per["batched"], rtol=1e-6)

@@ -132,13 +132,17 @@ def tiny_model():
     return agent, params, start_obs, next_obs, rewards, z0
 
 
-def test_linear_ratio_estimate_equals_fb_value_estimate(tiny_model):
-    agent, params, start_obs, next_obs, rewards, z0 = tiny_model
-    w = density_ratio(agent.networks, params, start_obs, next_obs, z0[0], TINY.discount)
-    np.testing.assert_allclose(
-        ratio_estimate(w, rewards[0], TINY.discount),
-        fb_value_estimate(agent.networks, params, start_obs, next_obs, rewards[0], z0[0]),
-        rtol=1e-4, atol=1e-6)
+def test_fb_value_estimate_of_an_exact_factorisation_is_the_exact_return(exact_setup):
+    mdp, policy, rho, reward, fb, z = exact_setup
+    states = np.eye(8)
+    with jax.enable_x64(True):
+        # E_rho[r B] over the 8 states with probabilities rho, as 8 equally weighted samples:
+        value = float(fb_value_estimate(fb, {"forward": None, "backward": None},
+                                        jnp.asarray(states), jnp.asarray(states),
+                                        jnp.asarray(reward * rho * 8), jnp.asarray(z),
+                                        start_weights=jnp.asarray(mdp.initial)))
+    exact = tabular.discounted_return(mdp.transitions, policy, mdp.initial, reward, GAMMA)
+    np.testing.assert_allclose(value, exact, rtol=1e-6)
 
 
 def test_sample_start_states_sources():
@@ -193,7 +197,10 @@ def test_zol_search_over_prompts_equals_single_prompt_calls(tiny_model, search_r
     for p in range(rewards.shape[0]):
         z_single, info_single = search(rewards[p : p + 1], z0[p : p + 1])
         np.testing.assert_allclose(z_batch[p], z_single[0], rtol=1e-4, atol=1e-5)
-        np.testing.assert_allclose(info["objective"][p], info_single["objective"][0], rtol=1e-5)
+        # The objective is a float32 mean of 40 terms of size ~1 and can sit near 0: batched and
+        # single programs may round differently by ~40 ulp of 1 (40 * 6e-8 = 2.4e-6).
+        np.testing.assert_allclose(info["objective"][p], info_single["objective"][0], rtol=1e-5,
+                                   atol=2.4e-6)
 
 
 def test_zol_search_keeps_the_best_measured_iterate(tiny_model, search_results):

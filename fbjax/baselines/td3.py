@@ -8,6 +8,7 @@ critics, target policy smoothing and delayed actor (and actor-target) updates as
 
 import dataclasses
 
+import chex
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -124,6 +125,9 @@ class TD3:
 
     def update(self, state: TD3State, batch: dict, key: PRNGKey) -> tuple[TD3State, Metrics]:
         cfg = self.config
+        chex.assert_shape([batch["obs"], batch["next_obs"]], (None, self.obs_dim))
+        chex.assert_shape(batch["action"], (None, self.action_dim))
+        chex.assert_shape([batch["reward"], batch["terminal"]], (batch["obs"].shape[0],))
         grads, metrics = jax.grad(self.critic_loss, has_aux=True)(state.critic, state, batch, key)
         updates, critic_opt = self.optimizer.update(grads, state.critic_opt, state.critic)
         critic = optax.apply_updates(state.critic, updates)

@@ -130,14 +130,15 @@ def collect(domain: Domain, config: CollectConfig, seed: int,
     for episode in range(config.num_episodes):
         episode_key = jax.random.fold_in(key, episode)
         policy = explore if (rnd is not None and episode > 0) else rollout
-        arrays = policy(rnd_state, episode_key)
+        rollout_key, learn_key = jax.random.split(episode_key)
+        arrays = policy(rnd_state, rollout_key)
         if rnd is not None:
             part = {k: arrays[k] for k in buffer}
             buffer = insert(buffer, part, jnp.asarray(episode % slots))
             rnd_state = observe(rnd_state, part["next_obs"])
             size = jnp.asarray(min(episode + 1, slots) * block)
             rnd_state, metrics = learn(rnd_state, buffer, size,
-                                       jax.random.fold_in(episode_key, 1))
+                                       learn_key)
             extra = f"  rnd_loss={float(metrics['rnd_loss']):.4g}"
         sink({k: np.asarray(v) for k, v in arrays.items()})
         if progress_fn is not None:

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from fbjax.agent import sample_batch, scan_updates
 from fbjax.nets import MLP, dense
 from fbjax.types import Params, PRNGKey, Transition
 
@@ -59,6 +60,7 @@ class DualDICE:
         lr = (optax.cosine_decay_schedule(config.lr, config.steps) if config.cosine_decay
               else config.lr)
         self.optimizer = optax.adam(lr)
+        self.batch_size = config.batch_size
 
     def init(self, key: PRNGKey) -> DualDICEState:
         obs = jnp.zeros((1, self.obs_dim))
@@ -81,26 +83,34 @@ class DualDICE:
         residual = nu - gamma * (1.0 - batch.terminal) * nu_next
         return jnp.mean(residual * zeta - 0.5 * zeta**2) - (1.0 - gamma) * jnp.mean(nu_start)
 
+    def update(self, state: DualDICEState, batch: dict, key: PRNGKey):
+        """One simultaneous Adam step (the `fbjax.agent.Agent` protocol): descent for nu, ascent
+        for zeta. batch: transition (a Transition), next_probs = pi(. | s'), start_obs and
+        start_probs = pi(. | s0). The step is deterministic given the batch; `key` is unused."""
+        del key
+        value, grads = jax.value_and_grad(self.loss)(
+            state.params, batch["transition"], batch["next_probs"], batch["start_obs"],
+            batch["start_probs"])
+        grads = {"nu": grads["nu"], "zeta": jax.tree.map(jnp.negative, grads["zeta"])}
+        params, opt_state = {}, {}
+        for name in ("nu", "zeta"):
+            updates, opt_state[name] = self.optimizer.update(
+                grads[name], state.opt_state[name], state.params[name])
+            params[name] = optax.apply_updates(state.params[name], updates)
+        return DualDICEState(params, opt_state), {"loss": value}
+
     def train(self, state: DualDICEState, dataset: Transition, target_probs, start_obs,
-              key: PRNGKey) -> tuple[DualDICEState, jax.Array]:
-        """`config.steps` simultaneous Adam steps: descent for nu, ascent for zeta; returns the
-        state and the loss trace. `start_obs` are samples of rho0."""
+              key: PRNGKey) -> tuple[DualDICEState, dict]:
+        """`config.steps` updates on minibatches of `dataset` (all of `start_obs`, samples of
+        rho0, in every batch); returns the state and the mean metrics."""
         start_probs = target_probs(start_obs)
 
-        def step(state, step_key):
-            idx = jax.random.randint(step_key, (self.config.batch_size,), 0, dataset.obs.shape[0])
-            batch = jax.tree.map(lambda x: x[idx], dataset)
-            value, grads = jax.value_and_grad(self.loss)(
-                state.params, batch, target_probs(batch.next_obs), start_obs, start_probs)
-            grads = {"nu": grads["nu"], "zeta": jax.tree.map(jnp.negative, grads["zeta"])}
-            params, opt_state = {}, {}
-            for name in ("nu", "zeta"):
-                updates, opt_state[name] = self.optimizer.update(
-                    grads[name], state.opt_state[name], state.params[name])
-                params[name] = optax.apply_updates(state.params[name], updates)
-            return DualDICEState(params, opt_state), value
+        def sample(batch_key):
+            transition = sample_batch(dataset, batch_key, self.batch_size)
+            return {"transition": transition, "next_probs": target_probs(transition.next_obs),
+                    "start_obs": start_obs, "start_probs": start_probs}
 
-        return jax.lax.scan(step, state, jax.random.split(key, self.config.steps))
+        return scan_updates(self.update, state, sample, key, self.config.steps)
 
     def state_action_ratio(self, state: DualDICEState, obs, action) -> jax.Array:
         """zeta(s, a) ~ d^pi(s, a) / d^D(s, a)."""

@@ -45,4 +45,11 @@ def tasks(name: str) -> tuple[str, ...]:
     return make(name).task_names
 
 
-__all__ = ["Domain", "EnvState", "domains", "make", "tasks"]
+def brax_env(name: str, task: str):
+    """Task `task` of domain `name` as a brax `Env` (imports brax on first use)."""
+    from fbjax.envs.brax_adapter import BraxTask
+
+    return BraxTask(make(name), task)
+
+
+__all__ = ["Domain", "EnvState", "brax_env", "domains", "make", "tasks"]

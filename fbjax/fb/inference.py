@@ -1,5 +1,6 @@
 """Zero-shot task inference and acting (SPEC section 4), batched over P prompts."""
 
+import chex
 import jax
 import jax.numpy as jnp
 
@@ -46,6 +47,7 @@ def reward_inference(
 
 def goal_inference(networks: FBNetworks, backward_params: Params, goals: jax.Array) -> jax.Array:
     """z_g = proj(B(g)); goals (P, obs_dim) -> (P, d), or (obs_dim,) -> (d,)."""
+    chex.assert_shape(goals, (..., networks.obs_dim))
     return networks.backward(backward_params, goals)
 
 
@@ -60,6 +62,7 @@ def act(
 ) -> jax.Array:
     """The policy pi_z. Continuous: the actor mean, or a noisy sample (mean=False, key needed).
     Discrete: the greedy action of the pessimistic Q = F(s, a, z) . z (`mean` is ignored)."""
+    chex.assert_equal_shape_prefix([obs, z], obs.ndim - 1)
     if networks.discrete:
         coef = networks.config.actor_pessimism if pessimism is None else pessimism
         f = networks.forward(params["forward"], obs, None, z)

@@ -11,6 +11,7 @@ Three modes, chosen when the agent is built:
 
 from collections.abc import Callable
 
+import chex
 import flax.struct
 import jax
 import jax.numpy as jnp
@@ -152,6 +153,8 @@ class FBAgent:
         return optax.apply_updates(state_params, updates), opt_state
 
     def update(self, state: FBState, batch: Transition, key: PRNGKey) -> tuple[FBState, Metrics]:
+        chex.assert_shape([batch.obs, batch.next_obs], (None, self.networks.obs_dim))
+        chex.assert_equal_shape_prefix(jax.tree.leaves(batch), 1)
         z_key, next_key, actor_key = jax.random.split(key, 3)
         params, c = dict(state.params), self.config
         b_next = self.networks.backward(params["backward"], batch.next_obs)

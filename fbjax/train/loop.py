@@ -30,7 +30,7 @@ def fit(
     dataset,
     *,
     num_steps: int,
-    seed: int,
+    key: jax.Array,
     steps_per_call: int = 500,
     progress_fn: ProgressFn | None = print_progress,
     checkpointer: Checkpointer | None = None,
@@ -40,7 +40,7 @@ def fit(
 ):
     """Runs `agent`'s updates until `state.step == num_steps`, `steps_per_call` per compiled call.
 
-    Each call's key is `fold_in(PRNGKey(seed), state.step)`, so no RNG state needs saving: a run
+    Each call's key is `fold_in(key, state.step)`, so no RNG state needs saving: a run
     restored from a checkpoint continues exactly as an uninterrupted one would, provided chunk
     boundaries fall on the same steps (save_every must be a multiple of steps_per_call).
 
@@ -58,14 +58,13 @@ def fit(
             return single_device_steps(agent, n)
     if jax.process_index() != 0:
         progress_fn = None
-    base_key = jax.random.PRNGKey(seed)
     compiled: dict[int, StepsFn] = {}
     start_step, start_time = _local_int(state.step), time.perf_counter()
     while (step := _local_int(state.step)) < num_steps:
         chunk = min(steps_per_call, num_steps - step)
         if chunk not in compiled:
             compiled[chunk] = make_steps(chunk)
-        state, metrics = compiled[chunk](state, dataset, jax.random.fold_in(base_key, step))
+        state, metrics = compiled[chunk](state, dataset, jax.random.fold_in(key, step))
         step = _local_int(state.step)
         logged = {f"train/{k}": float(np.mean(np.asarray(v.addressable_data(0))))
                   for k, v in metrics.items()}

@@ -66,7 +66,8 @@ def train_run(agent: Agent, dataset, run_dir: str, description: dict[str, Any],
     that differs with both values. Returns the final state (replicated when sharded)."""
     description = {**description, "train": to_dict(config), "seed": seed}
     checkpointer = Checkpointer(run_dir, max_to_keep=config.keep_checkpoints)
-    state, make_steps = agent.init(jax.random.PRNGKey(seed)), None
+    init_key, train_key = jax.random.split(jax.random.PRNGKey(seed))  # one stream per purpose
+    state, make_steps = agent.init(init_key), None
     if is_sharded(config):
         mesh = make_mesh()
         rows = process_rows(len(jax.tree.leaves(dataset)[0]))
@@ -80,7 +81,7 @@ def train_run(agent: Agent, dataset, run_dir: str, description: dict[str, Any],
     checkpointer.write_config(description)
     writer = MetricsWriter(os.path.join(checkpointer.directory, "metrics"))
     try:
-        state = fit(agent, state, dataset, num_steps=config.num_steps, seed=seed,
+        state = fit(agent, state, dataset, num_steps=config.num_steps, key=train_key,
                     steps_per_call=config.steps_per_call, progress_fn=progress_fn,
                     checkpointer=checkpointer, save_every=config.save_every,
                     make_steps=make_steps, writer=writer)

@@ -7,6 +7,7 @@ with F_bar the ensemble mean of F and mu the policy's mean action (the greedy ac
 actions). Everything here is a pure function of arrays and can be vmapped over prompts.
 """
 
+import chex
 import jax
 import jax.numpy as jnp
 
@@ -77,6 +78,8 @@ def density_ratio(networks: FBNetworks, params: Params, start_obs: jax.Array,
     """w_z(s') for each row of next_obs, for one z (vmap over z for many prompts).
 
     transform None returns the raw linear estimate; otherwise `positive_ratio` is applied."""
+    chex.assert_rank([start_obs, next_obs, z], [2, 2, 1])
+    chex.assert_equal_shape_suffix([start_obs, next_obs], 1)
     w_mean = start_state_mean(networks, params, start_obs, z, start_weights)
     backward_next = jax.lax.stop_gradient(networks.backward(params["backward"], next_obs))
     linear = linear_ratio(w_mean, backward_next, discount)

@@ -1,0 +1,47 @@
+"""from_dict: strict, nested, completed from the field's own default; differences: every leaf."""
+
+import dataclasses
+
+import pytest
+
+from fbjax.baselines import RNDConfig, TD3Config
+from fbjax.configs import differences, from_dict, to_dict
+from fbjax.data.collect import CollectConfig
+from fbjax.pipeline.config import ExperimentConfig, experiment_config
+
+
+def test_nested_sections_are_built_and_completed_from_the_field_default():
+    config = from_dict(CollectConfig, {"policy": "noise", "rnd": {"td3": {"hidden": 32}}})
+    assert config.policy == "noise"
+    assert isinstance(config.rnd, RNDConfig) and isinstance(config.rnd.td3, TD3Config)
+    # RNDConfig's own td3 default has discount 0.99 (TD3Config's is 0.98): it is kept.
+    assert config.rnd.td3 == dataclasses.replace(RNDConfig().td3, hidden=32)
+
+
+def test_lists_become_tuples_and_ints_floats():
+    config = from_dict(ExperimentConfig, {"seeds": [3, 4], "fb": {"discount": 0}})
+    assert config.seeds == (3, 4)
+    assert isinstance(config.fb.discount, float)
+
+
+def test_unknown_fields_and_bad_values_name_their_path():
+    with pytest.raises(ValueError, match=r"config\.collect\.rnd: unknown field\(s\) \['size'\]"):
+        from_dict(ExperimentConfig, {"collect": {"rnd": {"size": 3}}}, "config")
+    with pytest.raises(ValueError, match=r"config\.fb: .*discount=1\.5"):
+        from_dict(ExperimentConfig, {"fb": {"discount": 1.5}}, "config")
+    with pytest.raises(ValueError, match=r"config\.train: expected a mapping"):
+        from_dict(ExperimentConfig, {"train": 5}, "config")
+
+
+def test_round_trip_through_json_dicts():
+    config = experiment_config({"domain": "walker", "seeds": [0, 1]})
+    assert from_dict(ExperimentConfig, to_dict(config)) == config
+    assert to_dict(config)["seeds"] == [0, 1]
+
+
+def test_differences_name_each_leaf_with_both_values():
+    saved = {"fb": {"z_dim": 8, "lr": 1e-3}, "seeds": [0], "gone": 1}
+    now = {"fb": {"z_dim": 6, "lr": 1e-3}, "seeds": (0,), "new": 2}
+    assert differences(saved, now) == ["fb.z_dim: 8 -> 6", "gone: 1 -> (absent)",
+                                       "new: (absent) -> 2"]
+    assert differences(saved, saved) == []

@@ -1,0 +1,98 @@
+"""The package's layers: no module imports a package above its own, and `import fbjax.fb` stays
+free of MuJoCo and orbax."""
+
+import ast
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGE = os.path.join(ROOT, "fbjax")
+
+# Bottom to top. A module may import its own unit and units of lower layers only.
+LAYERS = (
+    {"version", "types", "configs"},
+    {"nets", "agent"},
+    {"fb"},
+    {"zol", "dice"},
+    {"tabular", "envs", "baselines"},
+    {"data"},
+    {"train"},
+    {"eval"},
+    {"pipeline"},
+)
+RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
+
+
+def _unit(module: str) -> str:
+    """fbjax.fb.learner -> fb; fbjax.nets -> nets."""
+    return module.split(".")[1]
+
+
+def _imports(path: str) -> set[str]:
+    tree = ast.parse(open(path).read(), path)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("fbjax.")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "fbjax":
+                found |= {f"fbjax.{a.name}" for a in node.names}
+            elif node.module.startswith("fbjax."):
+                found.add(node.module)
+    return found
+
+
+def _modules():
+    for folder, _, files in os.walk(PACKAGE):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                rel = os.path.relpath(path, ROOT)[:-3].replace(os.sep, ".")
+                yield rel.removesuffix(".__init__"), path
+
+
+def test_every_unit_has_a_layer():
+    units = {_unit(m) for m, _ in _modules() if m != "fbjax"}
+    assert units == set(RANK), f"unplaced: {units - set(RANK)}, gone: {set(RANK) - units}"
+
+
+def test_no_module_imports_a_layer_above_it():
+    wrong = []
+    for module, path in _modules():
+        if module == "fbjax":  # the root re-exports everything, lazily
+            continue
+        own = _unit(module)
+        for imported in _imports(path):
+            other = _unit(imported)
+            if other != own and RANK[other] >= RANK[own]:
+                wrong.append(f"{module} imports {imported} ({own} is layer {RANK[own]}, "
+                             f"{other} layer {RANK[other]})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_checker_sees_a_wrong_import(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import jax\nfrom fbjax.pipeline import mjx\n\ndef f():\n"
+                   "    import fbjax.eval.report\n")
+    assert _imports(str(bad)) == {"fbjax.pipeline", "fbjax.eval.report"}
+
+
+def test_importing_fb_loads_neither_mujoco_nor_orbax():
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import fbjax.fb"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    loaded = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert "jax" in loaded and "fbjax.fb.learner" in loaded  # the trace is what we think
+    heavy = sorted(m for m in loaded if m.split(".")[0] in ("mujoco", "orbax"))
+    assert not heavy, heavy
+
+
+def test_root_exports_resolve_and_train_is_the_package():
+    import fbjax
+    import fbjax.train
+
+    assert fbjax.train is sys.modules["fbjax.train"]
+    assert fbjax.train.Checkpointer is fbjax.Checkpointer
+    for name in fbjax.__all__:
+        assert getattr(fbjax, name) is not None, name
