@@ -1,0 +1,46 @@
+"""Where a results file came from: commit, command, device and package versions, as JSON.
+
+  python -m experiments.provenance --command "python -m experiments.pipeline" > provenance.json
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+
+PACKAGES = ("fbjax", "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "mujoco", "mujoco-mjx",
+            "numpy")
+
+
+def provenance(command: str) -> dict:
+    import jax
+
+    def git(*args):
+        out = subprocess.run(["git", *args], capture_output=True, text=True)
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {"commit": git("rev-parse", "HEAD"),
+            "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+            "command": command, "device": jax.devices()[0].device_kind,
+            "device_count": jax.device_count(), "cpu_count": os.cpu_count(),
+            "platform": platform.platform(), "python": sys.version.split()[0],
+            "packages": versions}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--command", required=True, help="the command that made the results")
+    print(json.dumps(provenance(parser.parse_args().command), indent=2))
+
+
+if __name__ == "__main__":
+    main()
