@@ -1,6 +1,8 @@
 """The TD3 oracle: every task's critic learns its own reward (all tasks in one run), and the run
 resumes like any training run."""
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -37,6 +39,14 @@ def test_each_task_critic_converges_to_its_own_reward(tmp_path):
         for q in td3.critic.apply(critic, obs, action):
             assert abs(float(q.mean()) - (t + 1.0)) < 0.05, (t, float(q.mean()))
             assert float(jnp.max(jnp.abs(q - (t + 1.0)))) < 0.5
+    # The curves on disk keep each task's critic apart (train/q_mean/t), beside their mean.
+    with open(tmp_path / "oracle" / "metrics" / "metrics.jsonl") as f:
+        last = json.loads(f.readlines()[-1])
+    assert last["step"] == 400
+    for t in range(TASKS):
+        assert abs(last[f"train/q_mean/{t}"] - (t + 1.0)) < 0.5
+    per_task = [last[f"train/q_mean/{t}"] for t in range(TASKS)]
+    assert abs(last["train/q_mean"] - np.mean(per_task)) < 1e-6
     saved = read_config(str(tmp_path / "oracle"))
     assert saved["num_tasks"] == TASKS and saved["train"]["num_steps"] == 400
 

@@ -35,6 +35,22 @@ def test_table_shows_percent_of_oracle_only_where_the_oracle_earns_enough():
     row_a = next(line for line in table.splitlines() if line.startswith("| a |"))
     row_b = next(line for line in table.splitlines() if line.startswith("| b |"))
     assert row_a.endswith(" 50% |")  # 4 / 8
-    assert row_b.endswith(" — |")  # oracle 0.5 < 1: no ratio of near-zero returns
+    assert row_b.endswith(" no oracle |")  # oracle 0.5 < 1: no ratio of near-zero returns
     assert "| a | fb | 2.00 | 3.00 | 2.00 |" in table
     assert table.rstrip().endswith("note")
+
+
+def test_table_without_fb_has_no_percent_column():
+    rows = [r for r in ROWS if r["method"] == "td3"]
+    table = markdown_table(aggregate(rows), "note")
+    assert "| task | td3 |" in table and "% of oracle |" not in table
+    assert all(line.count("|") == 3 for line in table.splitlines() if line.startswith("| a"))
+
+
+def test_an_oracle_that_does_not_beat_random_is_no_oracle():
+    rows = ROWS + [
+        {"seed": 0, "task": "a", "method": "random", "returns": [6.0, 9.0], "discounted": [1, 1]}]
+    table = markdown_table(aggregate(rows), "note")
+    row_a = next(line for line in table.splitlines() if line.startswith("| a |"))
+    # td3 8 ± 0 against random 7.5 ± 2.9: the CIs overlap, so fb / td3 is not shown.
+    assert row_a.endswith(" no oracle |")

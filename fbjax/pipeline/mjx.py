@@ -2,11 +2,11 @@
 every task, write the report. Every function takes the typed `ExperimentConfig` and works under its
 `workdir`:
 
-    WORKDIR/dataset            the collected dataset          (experiments/collect.py)
-    WORKDIR/fb/seed_S          FB checkpoints + config.json   (experiments/train.py)
-    WORKDIR/oracle/seed_S      TD3 oracle checkpoints         (experiments/evaluate.py)
-    WORKDIR/eval/results.json  one row per seed x task x method (experiments/evaluate.py)
-    WORKDIR/report/            results.md, bars.png, scatter.png (experiments/report.py)
+    WORKDIR/dataset            the collected dataset          (experiments.collect)
+    WORKDIR/fb/seed_S          FB checkpoints + config.json   (experiments.train)
+    WORKDIR/oracle/seed_S      TD3 oracle checkpoints         (experiments.evaluate)
+    WORKDIR/eval/results.json  one row per seed x task x method (experiments.evaluate)
+    WORKDIR/report/            results.md, bars.png, scatter.png (experiments.report)
 """
 
 import json
@@ -30,7 +30,7 @@ from fbjax.eval.report import aggregate, figures, markdown_table
 from fbjax.eval.zero_shot import FB_METHODS, infer_latents, inference_data, off_policy_estimates
 from fbjax.fb.learner import FBAgent
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
-from fbjax.train.run import load_fb, train_run
+from fbjax.train.run import is_sharded, load_fb, train_run
 from fbjax.types import Transition
 
 
@@ -93,9 +93,9 @@ def train_fb(config: ExperimentConfig, seed: int, arrays=None, manifest=None):
     description = {"fb": to_dict(config.fb), **_dataset_description(config, arrays, manifest)}
     agent = FBAgent(config.fb, description["obs_dim"], description["action_dim"])
     run_dir = os.path.join(paths(config)["fb"], f"seed_{seed}")
-    print(f"[train] FB seed {seed}: {config.train.num_steps} steps -> {run_dir} "
-          f"({config.train.parallel}, {jax.device_count()} device(s), "
-          f"{jax.process_count()} process(es))", flush=True)
+    layout = "sharded" if is_sharded(config.train) else "single"
+    print(f"[train] FB seed {seed}: {config.train.num_steps} steps -> {run_dir} ({layout}, "
+          f"{jax.device_count()} device(s), {jax.process_count()} process(es))", flush=True)
     state = train_run(agent, to_transitions(arrays), run_dir, description, config.train, seed,
                       label="[train] ")
     return agent, state
@@ -104,8 +104,8 @@ def train_fb(config: ExperimentConfig, seed: int, arrays=None, manifest=None):
 def train_all(config: ExperimentConfig) -> None:
     p = paths(config)
     if not os.path.exists(p["dataset"]):
-        raise FileNotFoundError(f"train: no dataset at {p['dataset']}; run experiments/"
-                                "collect.py with the same --config.workdir first")
+        raise FileNotFoundError(f"train: no dataset at {p['dataset']}; run python -m "
+                                "experiments.collect with the same --config.workdir first")
     arrays, manifest = load_dataset(p["dataset"])
     for seed in config.seeds:
         train_fb(config, seed, arrays, manifest)
@@ -220,7 +220,8 @@ def report(config: ExperimentConfig) -> str:
     p = paths(config)
     results_path = os.path.join(p["eval"], "results.json")
     if not os.path.exists(results_path):
-        raise FileNotFoundError(f"report: no {results_path}; run experiments/evaluate.py first")
+        raise FileNotFoundError(f"report: no {results_path}; run python -m experiments.evaluate "
+                                "first")
     with open(results_path) as f:
         result = json.load(f)
     summary = aggregate(result["rows"])

@@ -66,8 +66,7 @@ def fit(
             compiled[chunk] = make_steps(chunk)
         state, metrics = compiled[chunk](state, dataset, jax.random.fold_in(key, step))
         step = _local_int(state.step)
-        logged = {f"train/{k}": float(np.mean(np.asarray(v.addressable_data(0))))
-                  for k, v in metrics.items()}
+        logged = _logged_metrics(metrics)
         bad = sorted(k for k, v in logged.items() if not np.isfinite(v))
         if bad:
             last = None if checkpointer is None else checkpointer.latest_step()
@@ -83,6 +82,18 @@ def fit(
         if checkpointer is not None and save_every and step % save_every == 0:
             checkpointer.save(step, state, {"step": step})
     return state
+
+
+def _logged_metrics(metrics) -> dict[str, float]:
+    """`train/NAME` per metric (averaged over copies of a vmapped agent), plus `train/NAME/i` for
+    each copy i when there are several (e.g. one TD3 oracle per task)."""
+    logged = {}
+    for name, value in metrics.items():
+        values = np.asarray(value.addressable_data(0), np.float64).reshape(-1)
+        logged[f"train/{name}"] = float(values.mean())
+        if values.size > 1:
+            logged.update({f"train/{name}/{i}": float(v) for i, v in enumerate(values)})
+    return logged
 
 
 def _local_int(x: jax.Array) -> int:
