@@ -29,7 +29,8 @@ def provenance(command: str) -> dict:
         except metadata.PackageNotFoundError:
             versions[name] = None
     return {"commit": git("rev-parse", "HEAD"),
-            "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+            "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no", "--",
+                                            ".", ":!experiments/results", ":!benchmarks/results")),
             "command": command, "device": jax.devices()[0].device_kind,
             "device_count": jax.device_count(), "cpu_count": os.cpu_count(),
             "platform": platform.platform(), "python": sys.version.split()[0],

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Regenerates the CPU results that README quotes, from the current commit, each with a
+# provenance.json (commit, command, device, versions) written before its run starts:
+#   experiments/results/point_mass/   the main command (python -m experiments.pipeline)
+#   experiments/results/tabular_*     the finite-MDP ground truth (experiments.train, tabular.py)
+#   experiments/results/ratio_*       the free ratio against exact answers and DualDICE
+# About 25 minutes on 2 CPU cores. Runs go to a scratch folder (default /tmp/fbjax_regenerate).
+# Benchmarks (benchmarks/results/) and GPU runs (walker_h200/) are made by their own scripts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SCRATCH=${1:-/tmp/fbjax_regenerate}
+OUT=experiments/results
+rm -rf "$SCRATCH" && mkdir -p "$SCRATCH" "$OUT/point_mass"
+
+run() {  # run NAME COMMAND...: provenance, then the command with its log and wall time
+  local name=$1; shift
+  python -m experiments.provenance --command "$*" > "$SCRATCH/$name.provenance.json"
+  local start=$SECONDS
+  "$@" 2>&1 | tee "$SCRATCH/$name.log"
+  echo "wall time $((SECONDS - start)) s" | tee -a "$SCRATCH/$name.log"
+}
+
+run pipeline python -m experiments.pipeline --config.workdir="$SCRATCH/point_mass"
+cp "$SCRATCH/pipeline.log" "$OUT/point_mass/pipeline.log"
+cp "$SCRATCH/pipeline.provenance.json" "$OUT/point_mass/provenance.json"
+cp "$SCRATCH"/point_mass/report/{results.md,bars.png,scatter.png} "$OUT/point_mass/"
+cp "$SCRATCH/point_mass/eval/results.json" "$OUT/point_mass/results.json"
+
+run tabular python -m experiments.train --config=experiments/configs/tabular.py \
+    --config.workdir="$SCRATCH/tabular"
+cp "$SCRATCH/tabular.log" "$OUT/tabular_main.log"
+cp "$SCRATCH/tabular.provenance.json" "$OUT/tabular_provenance.json"
+cp "$SCRATCH/tabular/results.json" "$OUT/tabular_results.json"
+
+run ratio_accuracy python -m experiments.ratio_accuracy --config.workdir="$SCRATCH/ratio_accuracy"
+cp "$SCRATCH/ratio_accuracy.log" "$OUT/ratio_accuracy.log"
+cp "$SCRATCH/ratio_accuracy.provenance.json" "$OUT/ratio_accuracy_provenance.json"
+cp "$SCRATCH"/ratio_accuracy/ratio_accuracy.{json,md,png} "$OUT/"
+echo "regenerated $OUT from $(git rev-parse --short HEAD)"
