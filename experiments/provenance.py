@@ -11,6 +11,8 @@ import subprocess
 import sys
 from importlib import metadata
 
+CODE = ("fbjax", "experiments", ":!experiments/results", "benchmarks", ":!benchmarks/results",
+        "pyproject.toml", "setup.cfg")
 PACKAGES = ("fbjax", "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "mujoco", "mujoco-mjx",
             "numpy")
 
@@ -29,8 +31,9 @@ def provenance(command: str) -> dict:
         except metadata.PackageNotFoundError:
             versions[name] = None
     return {"commit": git("rev-parse", "HEAD"),
+            # Changes to the code or its settings (not to docs or to results being written).
             "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no", "--",
-                                            ".", ":!experiments/results", ":!benchmarks/results")),
+                                            *CODE)),
             "command": command, "device": jax.devices()[0].device_kind,
             "device_count": jax.device_count(), "cpu_count": os.cpu_count(),
             "platform": platform.platform(), "python": sys.version.split()[0],
