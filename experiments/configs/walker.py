@@ -1,7 +1,7 @@
 """Walker on an accelerator: RND data from 1024 parallel environments, full-size FB networks
 (SPEC section 3 defaults), TD3 oracles, all five tasks. Too slow for a 2-core CPU.
 
-  python experiments/pipeline.py --config=experiments/configs/walker.py
+  python -m experiments.pipeline --config=experiments/configs/walker.py
 """
 
 import dataclasses
