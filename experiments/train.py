@@ -20,9 +20,8 @@ from absl import app
 
 from experiments.common import read_config
 from fbjax.pipeline.config import ExperimentConfig, TabularConfig
-from fbjax.pipeline.mjx import paths, train_all
+from fbjax.pipeline.mjx import train_all
 from fbjax.pipeline.tabular import PHASES, params_digest, phase_steps, run_phase
-from fbjax.train.run import load_fb
 from fbjax.train.sharding import to_host
 
 
@@ -39,9 +38,7 @@ def _summary(result: dict) -> str:
 
 
 def train_mjx(config: ExperimentConfig) -> None:
-    train_all(config)
-    for seed in config.seeds:
-        _, state, _ = load_fb(os.path.join(paths(config)["fb"], f"seed_{seed}"))
+    for seed, state in train_all(config).items():
         print(f"[train] seed {seed} process {jax.process_index()} params digest "
               f"{params_digest(to_host(state.params))}", flush=True)
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import jax
+import jax.numpy as jnp
 
 from fbjax.types import Metrics, PRNGKey
 
@@ -88,7 +89,7 @@ class Vmapped:
 
     def update(self, state, batch, key: PRNGKey):
         shared = {k: v for k, v in batch.items() if k not in self.per_copy}
-        own = {k: jax.numpy.moveaxis(batch[k], -1, 0) for k in self.per_copy}
+        own = {k: jnp.moveaxis(batch[k], -1, 0) for k in self.per_copy}
 
         def one(s, own_fields, k):
             return self.agent.update(s, {**shared, **own_fields}, k)

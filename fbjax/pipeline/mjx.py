@@ -101,14 +101,14 @@ def train_fb(config: ExperimentConfig, seed: int, arrays=None, manifest=None):
     return agent, state
 
 
-def train_all(config: ExperimentConfig) -> None:
+def train_all(config: ExperimentConfig) -> dict[int, object]:
+    """FB for every seed of the config; returns the final state per seed."""
     p = paths(config)
     if not os.path.exists(p["dataset"]):
         raise FileNotFoundError(f"train: no dataset at {p['dataset']}; run python -m "
                                 "experiments.collect with the same --config.workdir first")
     arrays, manifest = load_dataset(p["dataset"])
-    for seed in config.seeds:
-        train_fb(config, seed, arrays, manifest)
+    return {seed: train_fb(config, seed, arrays, manifest)[1] for seed in config.seeds}
 
 
 class _Rollouts:

@@ -59,13 +59,13 @@ def fit(
     if jax.process_index() != 0:
         progress_fn = None
     compiled: dict[int, StepsFn] = {}
-    start_step, start_time = _local_int(state.step), time.perf_counter()
-    while (step := _local_int(state.step)) < num_steps:
+    start_step, start_time = local_step(state.step), time.perf_counter()
+    while (step := local_step(state.step)) < num_steps:
         chunk = min(steps_per_call, num_steps - step)
         if chunk not in compiled:
             compiled[chunk] = make_steps(chunk)
         state, metrics = compiled[chunk](state, dataset, jax.random.fold_in(key, step))
-        step = _local_int(state.step)
+        step = local_step(state.step)
         logged = _logged_metrics(metrics)
         bad = sorted(k for k, v in logged.items() if not np.isfinite(v))
         if bad:
@@ -96,7 +96,7 @@ def _logged_metrics(metrics) -> dict[str, float]:
     return logged
 
 
-def _local_int(x: jax.Array) -> int:
-    """The value of a replicated scalar (or of the first copy of a vmapped one), readable on
-    every process."""
+def local_step(x: jax.Array) -> int:
+    """The value of a replicated step counter (or of the first copy of a vmapped one), readable
+    on every process."""
     return int(np.asarray(x.addressable_data(0)).reshape(-1)[0])

@@ -20,7 +20,7 @@ from fbjax.configs import differences, from_dict, to_dict
 from fbjax.fb.config import FBConfig
 from fbjax.fb.learner import FBAgent, FBState
 from fbjax.train.checkpoint import Checkpointer, read_config
-from fbjax.train.loop import ProgressFn, fit, print_progress
+from fbjax.train.loop import ProgressFn, fit, local_step, print_progress
 from fbjax.train.metrics import MetricsWriter
 from fbjax.train.sharding import make_mesh, process_rows, replicate, shard_dataset, sharded_steps
 
@@ -76,6 +76,8 @@ def train_run(agent: Agent, dataset, run_dir: str, description: dict[str, Any],
 
         def make_steps(n):
             return sharded_steps(agent, mesh, n)
+    else:
+        dataset = jax.device_put(dataset)  # once, not at every compiled call
     if checkpointer.latest_step() is not None:
         state = _resume(checkpointer, state, description, label)
     checkpointer.write_config(description)
@@ -85,7 +87,7 @@ def train_run(agent: Agent, dataset, run_dir: str, description: dict[str, Any],
                     steps_per_call=config.steps_per_call, progress_fn=progress_fn,
                     checkpointer=checkpointer, save_every=config.save_every,
                     make_steps=make_steps, writer=writer)
-        step = int(np.asarray(state.step.addressable_data(0)).reshape(-1)[0])
+        step = local_step(state.step)
         if checkpointer.latest_step() != step:
             checkpointer.save(step, state, {"step": step})
     finally:
@@ -103,7 +105,7 @@ def _resume(checkpointer: Checkpointer, state, description: dict[str, Any], labe
                          f"{'; '.join(differ)} (saved -> now). Resume with the same settings "
                          f"(only {', '.join(RESUMABLE)} may change) or use another directory")
     state, _ = checkpointer.restore(state)
-    step = int(np.asarray(state.step.addressable_data(0)).reshape(-1)[0])
+    step = local_step(state.step)
     if jax.process_index() == 0:
         print(f"{label}resumed from step {step} in {checkpointer.directory}", flush=True)
     return state
