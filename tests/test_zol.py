@@ -18,6 +18,8 @@ from fbjax.zol import (
     ratio_estimate,
     ratio_weighted_regression,
     sample_start_states,
+    start_sets,
+    zol_grid,
     zol_objective,
     zol_search,
 )
@@ -234,3 +236,67 @@ def test_ratio_weighted_regression_step_and_batching(tiny_model):
                                              rewards[1:2], z0[1:2], TINY.discount, iterations=3)
     np.testing.assert_allclose(z3[1], z3_single[0], rtol=1e-4, atol=1e-5)
     assert deltas.shape == (3, 3)
+
+
+def test_zol_gradient_is_tangential_to_the_sphere(tiny_model):
+    """O is evaluated at proj(z): at z on the sphere its gradient has no radial part, and scaling
+    z changes nothing."""
+    agent, params, start_obs, next_obs, rewards, z0 = tiny_model
+    b = agent.networks.backward(params["backward"], next_obs)
+    config = ZOLConfig(beta=2.0)
+
+    def objective(z):
+        return zol_objective(z, agent.networks, params, start_obs, b, rewards[0], z0[0],
+                             TINY.discount, config)[0]
+
+    z = z0[1]
+    grad = np.asarray(jax.grad(objective)(z))
+    assert np.abs(grad).max() > 1e-4
+    np.testing.assert_allclose(grad @ np.asarray(z) / np.linalg.norm(grad) / np.linalg.norm(z),
+                               0.0, atol=1e-5)
+    np.testing.assert_allclose(objective(3.0 * z), objective(z), rtol=1e-5)
+
+
+def test_zol_grid_equals_one_search_per_config(tiny_model):
+    agent, params, start_obs, next_obs, rewards, z0 = tiny_model
+    configs = [ZOLConfig(steps=10, lr=lr, chi2_coef=c, clip=clip)
+               for lr, c, clip in ((0.05, 0.0, 20.0), (0.01, 0.1, None))]
+    z_grid, info = zol_grid(agent.networks, params, start_obs, next_obs, rewards, z0,
+                            TINY.discount, configs)
+    assert z_grid.shape == (2, *z0.shape)
+    for g, config in enumerate(configs):
+        z, one = zol_search(agent.networks, params, start_obs, next_obs, rewards, z0,
+                            TINY.discount, config)
+        np.testing.assert_allclose(z_grid[g], z, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(info["at_z"]["ess"][g], one["at_z"]["ess"], rtol=1e-4)
+    with pytest.raises(ValueError, match="differ in steps"):
+        zol_grid(agent.networks, params, start_obs, next_obs, rewards, z0, TINY.discount,
+                 [ZOLConfig(steps=3), ZOLConfig(steps=4)])
+
+
+def test_start_sets_append_each_prompts_top_reward_states():
+    init_obs, data_obs = jnp.zeros((2, 1)), jnp.ones((3, 1))
+    next_obs = jnp.arange(10, dtype=jnp.float32)[:, None]
+    rewards = jnp.stack([jnp.arange(10.0), -jnp.arange(10.0)])
+    top = start_sets(ZOLConfig(starts="data_topk", top_k=0.2), init_obs, data_obs, next_obs,
+                     rewards)
+    assert top.shape == (2, 5, 1)
+    np.testing.assert_array_equal(top[0, :3, 0], 1.0)
+    assert set(np.asarray(top[0, 3:, 0])) == {8.0, 9.0}
+    assert set(np.asarray(top[1, 3:, 0])) == {0.0, 1.0}
+    init = start_sets(ZOLConfig(starts="init"), init_obs, data_obs, next_obs, rewards)
+    assert init.shape == (2, 2, 1) and float(jnp.abs(init).max()) == 0.0
+    with pytest.raises(ValueError, match="starts 'top' is not one of"):
+        ZOLConfig(starts="top")
+
+
+def test_zol_diagnostics_of_a_uniform_ratio():
+    """w = 1 everywhere: ESS 1, chi^2 0, max w 1; c_z is the mean linear estimate."""
+    from fbjax.zol import ratio_diagnostics
+
+    linear = jnp.array([-1.0, 1.0, 2.0, 2.0])
+    d = ratio_diagnostics(linear, jnp.ones(4))
+    assert float(d["ess"]) == pytest.approx(1.0) and float(d["chi2"]) == 0.0
+    assert float(d["c_z"]) == pytest.approx(1.0) and float(d["frac_negative"]) == 0.25
+    d = ratio_diagnostics(linear, jnp.array([4.0, 0.0, 0.0, 0.0]))
+    assert float(d["ess"]) == pytest.approx(0.25) and float(d["max_w"]) == 4.0

@@ -11,20 +11,35 @@ from fbjax.zol.ratio import (
     sample_start_states,
     start_state_mean,
 )
-from fbjax.zol.search import ZOLConfig, ratio_weighted_regression, zol_objective, zol_search
+from fbjax.zol.search import (
+    PUBLISHED,
+    START_SETS,
+    ZOLConfig,
+    ratio_diagnostics,
+    ratio_weighted_regression,
+    start_sets,
+    zol_grid,
+    zol_objective,
+    zol_search,
+)
 
 __all__ = [
+    "PUBLISHED",
     "RHO0_SOURCES",
+    "START_SETS",
     "TRANSFORMS",
     "ZOLConfig",
     "density_ratio",
     "fb_value_estimate",
     "linear_ratio",
     "positive_ratio",
+    "ratio_diagnostics",
     "ratio_estimate",
     "ratio_weighted_regression",
     "sample_start_states",
+    "start_sets",
     "start_state_mean",
+    "zol_grid",
     "zol_objective",
     "zol_search",
 ]
