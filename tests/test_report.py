@@ -1,56 +1,68 @@
-"""The report's aggregation and table on hand-made rows with known answers."""
+"""The report's statistics and tables on hand-made rows with known answers."""
 
 import numpy as np
+import pytest
 
-from fbjax.eval.report import aggregate, markdown_table
-
-ROWS = [
-    {"seed": 0, "task": "a", "method": "fb", "returns": [1.0, 3.0], "discounted": [0.5, 1.5],
-     "ope_ratio": 2.0, "ope_fb_value": 4.0},
-    {"seed": 1, "task": "a", "method": "fb", "returns": [5.0, 7.0], "discounted": [2.5, 3.5],
-     "ope_ratio": 4.0, "ope_fb_value": 0.0},
-    {"seed": 0, "task": "a", "method": "td3", "returns": [8.0, 8.0], "discounted": [4.0, 4.0]},
-    {"seed": 1, "task": "a", "method": "td3", "returns": [8.0, 8.0], "discounted": [4.0, 4.0]},
-    {"seed": 0, "task": "b", "method": "fb", "returns": [0.0, 0.2], "discounted": [0.0, 0.1],
-     "ope_ratio": 0.0, "ope_fb_value": 0.0},
-    {"seed": 0, "task": "b", "method": "td3", "returns": [0.5, 0.5], "discounted": [0.2, 0.2]},
-]
+from fbjax.eval.report import markdown_report, ope_rank_correlation, summarize
 
 
-def test_aggregate_pools_episodes_over_seeds_and_averages_estimates():
-    summary = aggregate(ROWS)
-    fb = summary[("a", "fb")]
-    assert fb["episodes"] == 4 and fb["seeds"] == [0, 1]
-    assert fb["return"]["mean"] == 4.0
-    # 95% half-width: 1.96 * sample std / sqrt(n); returns 1, 3, 5, 7 have std sqrt(20/3).
-    np.testing.assert_allclose(fb["return"]["ci95"], 1.96 * np.sqrt(20 / 3) / 2)
-    assert fb["discounted"]["mean"] == 2.0
-    assert fb["ope_ratio"] == 3.0 and fb["ope_fb_value"] == 2.0
-    assert summary[("a", "td3")]["return"] == {"mean": 8.0, "ci95": 0.0}
-    assert "ope_ratio" not in summary[("a", "td3")]
+def _row(seed, task, method, returns, **extra):
+    return {"seed": seed, "task": task, "method": method, "returns": list(returns),
+            "discounted": [r / 2 for r in returns], **extra}
 
 
-def test_table_shows_percent_of_oracle_only_where_the_oracle_earns_enough():
-    table = markdown_table(aggregate(ROWS), "note")
-    row_a = next(line for line in table.splitlines() if line.startswith("| a |"))
-    row_b = next(line for line in table.splitlines() if line.startswith("| b |"))
-    assert row_a.endswith(" 50% |")  # 4 / 8
-    assert row_b.endswith(" no oracle |")  # oracle 0.5 < 1: no ratio of near-zero returns
-    assert "| a | fb | 2.00 | 3.00 | 2.00 |" in table
-    assert table.rstrip().endswith("note")
+def _rows():
+    rows = []
+    for seed in (0, 1, 2):
+        base = np.array([10.0, 30.0, 50.0, 70.0]) + seed
+        for task, scale in (("a", 1.0), ("b", 2.0)):
+            rows.append(_row(seed, task, "fb", scale * base, ope_ratio=1.0 + seed,
+                             ope_fb_value=2.0, ope_c_z=1.0, ope_ess=0.5, ope_max_w=3.0,
+                             ope_frac_negative=0.1))
+            # zol = fb + 5 on every episode: a paired difference of exactly 5.
+            rows.append(_row(seed, task, "zol_selected", scale * base + 5, ope_ratio=3.0,
+                             ope_fb_value=2.0, ope_c_z=1.0, ope_ess=0.5, ope_max_w=3.0,
+                             ope_frac_negative=0.1))
+            rows.append(_row(seed, task, "td3", [200.0] * 4 if task == "a" else [0.5] * 4))
+            rows.append(_row(seed, task, "random", [0.0] * 4))
+        rows.append(_row(seed, "a", "zol_grid_0", [0.0] * 4))  # grid rows are not reported
+    return rows
 
 
-def test_table_without_fb_has_no_percent_column():
-    rows = [r for r in ROWS if r["method"] == "td3"]
-    table = markdown_table(aggregate(rows), "note")
-    assert "| task | td3 |" in table and "% of oracle |" not in table
-    assert all(line.count("|") == 3 for line in table.splitlines() if line.startswith("| a"))
+def test_summary_means_paired_differences_and_oracles():
+    s = summarize(_rows(), reps=300)
+    fb = s["per_task"][("a", "fb")]
+    assert fb["return"]["mean"] == pytest.approx(41.0) and fb["episodes"] == 4
+    assert fb["return"]["lo"] < 41.0 < fb["return"]["hi"]
+    assert fb["discounted"]["mean"] == pytest.approx(20.5)
+    assert fb["ope_ratio"] == pytest.approx(2.0)  # mean over seeds
+    d = s["diffs"][("a", "zol_selected")]
+    assert d["mean"] == pytest.approx(5.0) and d["lo"] == pytest.approx(5.0)
+    assert s["diffs"][("b", "zol_selected")]["mean"] == pytest.approx(5.0)
+    assert s["oracle"] == {"a": True, "b": False}  # td3 earns 0.5 < 1 on b
+    assert s["normalised_tasks"] == ["a"]
+    assert "zol_grid_0" not in s["methods"]
+    agg = s["aggregates"]
+    assert agg["td3"]["iqm"] == pytest.approx(1.0)
+    assert agg["zol_selected"]["poi"] == pytest.approx(1.0)  # better on every seed
+    assert agg["random"]["poi"] == pytest.approx(0.0)
+
+
+def test_report_tables_show_cis_differences_and_aggregates():
+    s = summarize(_rows(), reps=300)
+    table = markdown_report(s, "the note")
+    assert "| task | fb | zol_selected | td3 | random |" in table
+    assert "| a | 5.0 [5.0, 5.0] * | " in table  # paired difference, CI excludes 0
+    assert "No oracle on b" in table
+    assert "| zol_selected | " in table and "P(method > fb)" in table
+    assert table.rstrip().endswith("the note")
+    # J_hat 1, 2, 3 over seeds of fb: its rank correlation over the four FB rows is defined.
+    assert ope_rank_correlation(s) is not None
 
 
 def test_an_oracle_that_does_not_beat_random_is_no_oracle():
-    rows = ROWS + [
-        {"seed": 0, "task": "a", "method": "random", "returns": [6.0, 9.0], "discounted": [1, 1]}]
-    table = markdown_table(aggregate(rows), "note")
-    row_a = next(line for line in table.splitlines() if line.startswith("| a |"))
-    # td3 8 ± 0 against random 7.5 ± 2.9: the CIs overlap, so fb / td3 is not shown.
-    assert row_a.endswith(" no oracle |")
+    rows = [r for r in _rows() if r["method"] != "random"]
+    rows += [_row(seed, "a", "random", [150.0, 250.0, 150.0, 250.0]) for seed in (0, 1, 2)]
+    rows += [_row(seed, "b", "random", [0.0] * 4) for seed in (0, 1, 2)]
+    s = summarize(rows, reps=300)
+    assert s["oracle"]["a"] is False and not s["aggregates"]

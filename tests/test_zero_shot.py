@@ -6,9 +6,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from fbjax.eval.zero_shot import infer_latents, inference_data, off_policy_estimates
+from fbjax.eval.zero_shot import infer_latents, inference_data, off_policy_estimates, zol_starts
 from fbjax.fb import reward_inference
-from fbjax.zol import ZOLConfig, density_ratio, fb_value_estimate, ratio_estimate
+from fbjax.zol import ZOLConfig, density_ratio, fb_value_estimate, positive_ratio, zol_search
 from tests.helpers import continuous_agent
 
 ROWS, TASKS = 40, 3
@@ -48,29 +48,40 @@ def prompted():
 
 def test_latents_per_task_equal_single_prompt_calls(prompted):
     agent, params, data = prompted
-    zs = infer_latents(agent, params, data, ZOLConfig(steps=3), rwr_iterations=2)
-    assert set(zs) == {"fb", "fb_zol", "fb_rwr"}
+    grid = [ZOLConfig(steps=3, starts="data_topk", top_k=0.1),
+            ZOLConfig(steps=3, starts="data_topk", top_k=0.1, lr=0.1)]
+    zs = infer_latents(agent, params, data, grid, rwr_iterations=2)
+    assert set(zs) == {"fb", "grid", "grid_info", "rwr"}
+    assert zs["grid"].shape == (2, TASKS, agent.config.z_dim)
     for t in range(TASKS):
         z = reward_inference(agent.networks, params["backward"], data.next_obs, data.rewards[t])
         np.testing.assert_allclose(zs["fb"][t], z, rtol=1e-5, atol=1e-6)
-    for method in ("fb_zol", "fb_rwr"):
-        norms = np.linalg.norm(np.asarray(zs[method]), axis=1)
+    # Grid setting 1 for task 2 equals a single search with task 2's own start set.
+    starts = zol_starts(grid[1], data)
+    assert starts.shape == (TASKS, 4 + 3, 3)  # 4 dataset states + the top 10% of 30 samples
+    z1, _ = zol_search(agent.networks, params, starts[2:3], data.next_obs, data.rewards[2:3],
+                       zs["fb"][2:3], agent.config.discount, grid[1])
+    np.testing.assert_allclose(zs["grid"][1, 2], z1[0], rtol=1e-4, atol=1e-5)
+    for z in (zs["grid"][0], zs["grid"][1], zs["rwr"]):
+        norms = np.linalg.norm(np.asarray(z), axis=1)
         np.testing.assert_allclose(norms, np.sqrt(agent.config.z_dim), rtol=1e-5)
+    assert zs["grid_info"]["at_z"]["ess"].shape == (2, TASKS)
 
 
 def test_off_policy_estimates_equal_one_task_at_a_time(prompted):
     agent, params, data = prompted
-    zs = infer_latents(agent, params, data, ZOLConfig(steps=2), rwr_iterations=1)["fb"]
+    zs = reward_inference(agent.networks, params["backward"], data.next_obs, data.rewards)
     out = off_policy_estimates(agent, params, data, zs)
     gamma = agent.config.discount
     for t in range(TASKS):
         w = density_ratio(agent.networks, params, data.start_obs, data.next_obs, zs[t], gamma,
                           transform="linear")
-        np.testing.assert_allclose(out["ratio"][t], ratio_estimate(w, data.rewards[t], gamma),
-                                   rtol=1e-5, atol=1e-6)
         value = fb_value_estimate(agent.networks, params, data.start_obs, data.next_obs,
                                   data.rewards[t], zs[t])
         np.testing.assert_allclose(out["fb_value"][t], value, rtol=1e-5, atol=1e-6)
         # The ratio estimate is the mean of w r over the sample, divided by 1 - gamma.
-        manual = float(jnp.mean(w * data.rewards[t])) / (1 - gamma)
+        # J_hat uses the linear ratio made positive, mean 1, clipped at 20 (SPEC section 5).
+        clipped = positive_ratio(w, "linear", clip=20.0)
+        manual = float(jnp.mean(clipped * data.rewards[t])) / (1 - gamma)
         np.testing.assert_allclose(out["ratio"][t], manual, rtol=1e-5, atol=1e-6)
+        assert 0 < float(out["ess"][t]) <= 1 and float(out["max_w"][t]) <= 20 + 1e-4

@@ -16,7 +16,9 @@ def get_config() -> ml_collections.ConfigDict:
     config.train.update(num_steps=20, steps_per_call=10, save_every=10)
     config.oracle.td3.update(hidden=16, layers=1, batch_size=32)
     config.oracle.train.update(num_steps=20, steps_per_call=10, save_every=10)
+    config.seeds = (0, 1)
     config.eval.update(num_episodes=2, episode_length=50, inference_samples=200, num_starts=4,
-                       rwr_iterations=2)
+                       rwr_iterations=2, grid_lr=(1e-3,), grid_chi2_coef=(0.0,),
+                       bootstrap_reps=200)
     config.eval.zol.update(steps=5)
     return config

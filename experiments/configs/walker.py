@@ -26,5 +26,5 @@ def get_config() -> ml_collections.ConfigDict:
                                           batch_size=1024))
     config.oracle.train = dataclasses.asdict(TrainConfig(num_steps=50_000, steps_per_call=5000,
                                               save_every=25_000))
-    config.eval.update(num_episodes=10, inference_samples=50_000, num_starts=1024)
+    config.eval.update(num_episodes=50, inference_samples=50_000, num_starts=1024)
     return config

@@ -1,7 +1,14 @@
-"""Results table and figures from the evaluate binary's rows.
+"""Results tables and figures from the evaluate stage's rows (SPEC section 7).
 
-A row: {"seed", "task", "method", "returns": [E episode returns], "discounted": [E],
-"ope_ratio", "ope_fb_value"} (the last two only for FB methods).
+A row: {"seed", "task", "method", "returns": [E episode returns], "discounted": [E], and for FB
+methods "ope_ratio", "ope_fb_value", "ope_c_z", "ope_ess", ...; for ZOL "zol_*" diagnostics}.
+Episodes are paired: episode e of seed s starts from the same state for every method of a task.
+
+`summarize(rows)` computes, per (task, method), the mean return with a hierarchical-bootstrap 95%
+CI (seeds, then episodes), undiscounted and discounted; the paired difference of every method to
+`fb`; which tasks have an oracle (TD3 beats random beyond both CIs and earns MIN_ORACLE_RETURN);
+and, over those tasks, rliable's IQM of oracle-normalised return and probability of improvement
+over `fb`. `markdown_report` and `figures` render it.
 """
 
 import os
@@ -9,117 +16,238 @@ from collections import defaultdict
 
 import numpy as np
 
-from fbjax.eval.evaluator import summarize
-from fbjax.eval.zero_shot import FB_METHODS, METHODS
+from fbjax.eval.stats import aggregate_scores, hierarchical_bootstrap, paired_difference, separates
+from fbjax.eval.zero_shot import ABLATIONS, METHODS
 
-# "% of oracle" is shown only where the oracle earns at least this much per episode; below it the
-# ratio of two near-zero returns says nothing.
+# "% of oracle" needs an oracle that earns at least this much per episode; below it the ratio of
+# two near-zero returns says nothing.
 MIN_ORACLE_RETURN = 1.0
+BASELINE = "fb"
+OPE_FIELDS = ("ope_ratio", "ope_fb_value", "ope_c_z", "ope_ess", "ope_max_w",
+              "ope_frac_negative")
+ZOL_FIELDS = ("zol_cos_z0", "zol_ess", "zol_chi2", "zol_max_w", "zol_frac_negative", "zol_c_z",
+              "zol_weighted_reward_z0", "zol_weighted_reward", "zol_objective_z0",
+              "zol_objective")
 
 
-def aggregate(rows: list[dict]) -> dict[tuple[str, str], dict]:
-    """Per (task, method): episodes pooled over seeds; OPE estimates averaged over seeds."""
-    pooled = defaultdict(lambda: {"returns": [], "discounted": [], "ratio": [], "fb_value": [],
-                                  "seeds": set()})
+def _matrices(rows: list[dict]) -> dict[tuple[str, str], dict]:
+    """(task, method) -> seeds, returns (S, E), discounted (S, E), per-seed extra fields."""
+    grouped = defaultdict(list)
     for row in rows:
-        entry = pooled[(row["task"], row["method"])]
-        entry["returns"] += row["returns"]
-        entry["discounted"] += row["discounted"]
-        entry["seeds"].add(row["seed"])
-        if "ope_ratio" in row:
-            entry["ratio"].append(row["ope_ratio"])
-            entry["fb_value"].append(row["ope_fb_value"])
+        grouped[(row["task"], row["method"])].append(row)
     out = {}
-    for key, entry in pooled.items():
-        out[key] = {"return": summarize(entry["returns"]),
-                    "discounted": summarize(entry["discounted"]),
-                    "episodes": len(entry["returns"]), "seeds": sorted(entry["seeds"])}
-        if entry["ratio"]:
-            out[key]["ope_ratio"] = float(np.mean(entry["ratio"]))
-            out[key]["ope_fb_value"] = float(np.mean(entry["fb_value"]))
+    for key, group in grouped.items():
+        group = sorted(group, key=lambda r: r["seed"])
+        entry = {"seeds": [r["seed"] for r in group],
+                 "returns": np.array([r["returns"] for r in group], np.float64),
+                 "discounted": np.array([r["discounted"] for r in group], np.float64)}
+        for field in (*OPE_FIELDS, *ZOL_FIELDS):
+            if field in group[0]:
+                entry[field] = np.array([r[field] for r in group], np.float64)
+        out[key] = entry
     return out
 
 
-def _tasks_methods(summary):
-    tasks = list(dict.fromkeys(task for task, _ in summary))
-    methods = [m for m in METHODS if any((t, m) in summary for t in tasks)]
+def _ordered(keys) -> tuple[list[str], list[str]]:
+    tasks = list(dict.fromkeys(task for task, _ in keys))
+    methods = [m for m in METHODS if any((t, m) in keys for t in tasks)]
     return tasks, methods
 
 
-def _percent_of_oracle(summary: dict, task: str) -> str:
-    """fb / td3 where the TD3 run is an oracle: it earns MIN_ORACLE_RETURN and beats the random
-    policy with non-overlapping CIs; a failed oracle makes the ratio meaningless."""
-    fb, oracle = summary.get((task, "fb")), summary.get((task, "td3"))
-    if fb is None or oracle is None:
-        return "—"
-    o = oracle["return"]
-    ok = o["mean"] >= MIN_ORACLE_RETURN
-    if (task, "random") in summary:
-        r = summary[(task, "random")]["return"]
-        ok = ok and o["mean"] - o["ci95"] > r["mean"] + r["ci95"]
-    return f"{100 * fb['return']['mean'] / o['mean']:.0f}%" if ok else "no oracle"
+def summarize(rows: list[dict], reps: int = 2000) -> dict:
+    data = _matrices(rows)
+    tasks, methods = _ordered(data)
+    per_task, diffs = {}, {}
+    for (task, method), d in data.items():
+        if method not in methods:
+            continue  # grid rows: the arms they feed are reported instead
+        s = {"return": hierarchical_bootstrap(d["returns"], reps),
+             "discounted": hierarchical_bootstrap(d["discounted"], reps),
+             "seeds": d["seeds"], "episodes": int(d["returns"].shape[1])}
+        s.update({f: float(d[f].mean()) for f in (*OPE_FIELDS, *ZOL_FIELDS) if f in d})
+        per_task[(task, method)] = s
+        base = data.get((task, BASELINE))
+        if method != BASELINE and base is not None and base["seeds"] == d["seeds"] \
+                and base["returns"].shape == d["returns"].shape:
+            diffs[(task, method)] = paired_difference(d["returns"], base["returns"], reps)
+    oracle = {task: _has_oracle(per_task, task) for task in tasks}
+    valid = [t for t in tasks if oracle[t]]
+    aggregates = {}
+    scored = [m for m in methods if all((t, m) in data for t in valid)]
+    if valid and BASELINE in scored:
+        seeds = data[(valid[0], BASELINE)]["seeds"]
+        scores = {}
+        for m in scored:
+            if any(data[(t, m)]["seeds"] != seeds for t in valid):
+                continue
+            scores[m] = np.stack([data[(t, m)]["returns"].mean(axis=1)
+                                  / per_task[(t, "td3")]["return"]["mean"] for t in valid], 1)
+        aggregates = aggregate_scores(scores, BASELINE, reps)
+    return {"tasks": tasks, "methods": methods, "per_task": per_task, "diffs": diffs,
+            "oracle": oracle, "normalised_tasks": valid, "aggregates": aggregates}
 
 
-def markdown_table(summary: dict, inference_note: str) -> str:
-    tasks, methods = _tasks_methods(summary)
-    ratio = "td3" in methods and "fb" in methods
-    lines = ["Undiscounted episode return, mean ± 95% CI over episodes (all seeds pooled). "
-             f"FB % of oracle = fb / td3, shown where td3 >= {MIN_ORACLE_RETURN:g} and, when "
-             "random was evaluated, td3 beats random beyond both CIs; otherwise 'no oracle'.", "",
-             "| task | " + " | ".join(methods) + (" | FB % of oracle |" if ratio else " |"),
-             "|---" * (len(methods) + 1 + ratio) + "|"]
-    for task in tasks:
-        cells = []
-        for method in methods:
-            r = summary.get((task, method), {}).get("return")
-            cells.append(f"{r['mean']:.1f} ± {r['ci95']:.1f}" if r else "—")
-        row = f"| {task} | " + " | ".join(cells) + " |"
-        if ratio:
-            row += f" {_percent_of_oracle(summary, task)} |"
-        lines.append(row)
-    fb_methods = [m for m in FB_METHODS if m in methods]
-    if fb_methods:
-        lines += ["", "Off-policy estimates of the discounted return from the data alone, next "
-                  "to the discounted return the policy actually got.", "",
-                  "| task | method | true discounted | J_hat (free ratio) | FB value |",
-                  "|---|---|---|---|---|"]
+def _has_oracle(per_task: dict, task: str) -> bool:
+    """TD3 is an oracle on a task when it earns MIN_ORACLE_RETURN and, when random was evaluated,
+    its CI lies above random's; otherwise "% of oracle" means nothing there."""
+    oracle = per_task.get((task, "td3"))
+    if oracle is None or oracle["return"]["mean"] < MIN_ORACLE_RETURN:
+        return False
+    rand = per_task.get((task, "random"))
+    return rand is None or oracle["return"]["lo"] > rand["return"]["hi"]
+
+
+def _ci(s: dict, digits: int = 1) -> str:
+    return f"{s['mean']:.{digits}f} [{s['lo']:.{digits}f}, {s['hi']:.{digits}f}]"
+
+
+def markdown_report(summary: dict, inference_note: str) -> str:
+    tasks, methods, per_task = summary["tasks"], summary["methods"], summary["per_task"]
+    headline = [m for m in methods if m not in ABLATIONS]
+    any_row = next(iter(per_task.values()))
+    lines = [f"Mean episode return with a 95% hierarchical-bootstrap CI (resampling the "
+             f"{len(any_row['seeds'])} training seeds, then the {any_row['episodes']} episodes "
+             "of each); every method of a task runs from the same start states.", ""]
+    for kind, title in (("return", "Undiscounted return"),
+                        ("discounted", "Discounted return (training discount)")):
+        lines += [f"**{title}**", "", "| task | " + " | ".join(headline) + " |",
+                  "|---" * (len(headline) + 1) + "|"]
         for task in tasks:
-            for method in fb_methods:
-                s = summary.get((task, method))
-                if s and "ope_ratio" in s:
-                    lines.append(f"| {task} | {method} | {s['discounted']['mean']:.2f} | "
-                                 f"{s['ope_ratio']:.2f} | {s['ope_fb_value']:.2f} |")
-    lines += ["", inference_note]
+            cells = [_ci(per_task[(task, m)][kind], 1 if kind == "return" else 2)
+                     if (task, m) in per_task else "—" for m in headline]
+            lines.append(f"| {task} | " + " | ".join(cells) + " |")
+        lines.append("")
+    compared = [m for m in methods if (tasks[0], m) in summary["diffs"] and m in
+                ("zol_published", "zol_selected", *ABLATIONS)]
+    if compared:
+        lines += [f"**Paired difference to {BASELINE}** (undiscounted, method − {BASELINE}, "
+                  "95% CI; * = the CI excludes 0). Last column: the half-width of the "
+                  "zol_selected CI as % of the oracle's return, the smallest difference this "
+                  "run can resolve on that task.", "",
+                  "| task | " + " | ".join(compared) + " | resolvable (% of oracle) |",
+                  "|---" * (len(compared) + 2) + "|"]
+        for task in tasks:
+            cells = []
+            for m in compared:
+                d = summary["diffs"].get((task, m))
+                cells.append(_ci(d) + (" *" if separates(d) else "") if d else "—")
+            width = "—"
+            d = summary["diffs"].get((task, "zol_selected"))
+            if d and summary["oracle"][task]:
+                oracle = per_task[(task, "td3")]["return"]["mean"]
+                width = f"{100 * (d['hi'] - d['lo']) / 2 / oracle:.0f}%"
+            elif d:
+                width = "no oracle"
+            lines.append(f"| {task} | " + " | ".join(cells) + f" | {width} |")
+        lines.append("")
+    agg = summary["aggregates"]
+    if agg:
+        lines += [f"**Aggregates over the tasks with an oracle** "
+                  f"({', '.join(summary['normalised_tasks'])}; TD3 earns >= "
+                  f"{MIN_ORACLE_RETURN:g} and beats random beyond both CIs): score = return / "
+                  "TD3's mean return; rliable's stratified bootstrap over seeds.", "",
+                  f"| method | IQM [95% CI] | P(method > {BASELINE}) [95% CI] |", "|---|---|---|"]
+        for m, a in agg.items():
+            poi = f"{a['poi']:.2f} [{a['poi_lo']:.2f}, {a['poi_hi']:.2f}]" if "poi" in a else "—"
+            lines.append(f"| {m} | {a['iqm']:.2f} [{a['iqm_lo']:.2f}, {a['iqm_hi']:.2f}] | "
+                         f"{poi} |")
+        lines.append("")
+    missing = [t for t in tasks if not summary["oracle"][t]]
+    if missing and any((t, "td3") in per_task for t in tasks):
+        lines += [f"No oracle on {', '.join(missing)}: TD3 does not beat random there, so "
+                  "those tasks are left out of the normalised aggregates.", ""]
+    fb_rows = [(t, m) for t in tasks for m in methods if "ope_ratio" in per_task.get((t, m), {})]
+    if fb_rows:
+        lines += ["**Off-policy estimates** of the discounted return from the data alone (mean "
+                  "over seeds), next to the discounted return the policy got, with the ratio's "
+                  "diagnostics (c_z = E_rho[l], 1 for an exact model; ESS as a fraction of the "
+                  "sample; l < 0: fraction of negative linear estimates).", "",
+                  "| task | method | true discounted | J_hat (free ratio) | FB value | c_z | ESS |"
+                  " max w | l < 0 |", "|---|---|---|---|---|---|---|---|---|"]
+        for t, m in fb_rows:
+            s = per_task[(t, m)]
+            lines.append(f"| {t} | {m} | {s['discounted']['mean']:.2f} | {s['ope_ratio']:.2f} |"
+                         f" {s['ope_fb_value']:.2f} | {s['ope_c_z']:.2f} | {s['ope_ess']:.3f} | "
+                         f"{s['ope_max_w']:.1f} | {s['ope_frac_negative']:.2f} |")
+        lines.append("")
+    zol_rows = [(t, m) for t in tasks for m in methods if "zol_ess" in per_task.get((t, m), {})]
+    if zol_rows:
+        lines += ["**ZOL diagnostics** (mean over seeds) of the search's own ratio (exp "
+                  "transform, its start set): cos(z, z_r), ESS, chi², max w, fraction l < 0, c_z "
+                  "at the chosen z; the weighted reward and the objective at z_r -> at z.", "",
+                  "| task | method | cos | ESS | chi² | max w | l < 0 | c_z | weighted reward |"
+                  " objective |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for t, m in zol_rows:
+            s = per_task[(t, m)]
+            lines.append(
+                f"| {t} | {m} | {s['zol_cos_z0']:.3f} | {s['zol_ess']:.3f} | "
+                f"{s['zol_chi2']:.1f} | {s['zol_max_w']:.1f} | {s['zol_frac_negative']:.2f} | "
+                f"{s['zol_c_z']:.2f} | {s['zol_weighted_reward_z0']:.4f} -> "
+                f"{s['zol_weighted_reward']:.4f} | {s['zol_objective_z0']:.4f} -> "
+                f"{s['zol_objective']:.4f} |")
+        lines.append("")
+    lines.append(inference_note)
     return "\n".join(lines)
 
 
+def ope_rank_correlation(summary: dict) -> float | None:
+    """Spearman correlation between J_hat (free ratio) and the true discounted return over every
+    (task, FB method) of the report."""
+    from scipy.stats import spearmanr
+
+    pairs = [(s["ope_ratio"], s["discounted"]["mean"]) for s in summary["per_task"].values()
+             if "ope_ratio" in s]
+    if len(pairs) < 3:
+        return None
+    return float(spearmanr(*zip(*pairs, strict=True)).statistic)
+
+
 def figures(summary: dict, directory: str) -> list[str]:
-    """bars.png (one panel per task, one bar per method with its CI) and scatter.png (estimated
-    vs true discounted return for every FB prompt)."""
+    """bars.png (one panel per task, one bar per method with its bootstrap CI), differences.png
+    (paired differences to fb with CIs) and scatter.png (estimated vs true discounted return)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    tasks, methods = _tasks_methods(summary)
-    fig, axes = plt.subplots(1, len(tasks), figsize=(3.2 * len(tasks), 3.2), squeeze=False)
+    tasks, methods, per_task = summary["tasks"], summary["methods"], summary["per_task"]
+    fig, axes = plt.subplots(1, len(tasks), figsize=(3.2 * len(tasks), 3.4), squeeze=False)
     for ax, task in zip(axes[0], tasks, strict=True):
-        present = [m for m in methods if (task, m) in summary]
-        means = [summary[(task, m)]["return"]["mean"] for m in present]
-        errors = [summary[(task, m)]["return"]["ci95"] for m in present]
-        ax.bar(range(len(present)), means, yerr=errors, capsize=3,
-               color=[f"C{METHODS.index(m)}" for m in present])
+        present = [m for m in methods if (task, m) in per_task]
+        r = [per_task[(task, m)]["return"] for m in present]
+        ax.bar(range(len(present)), [s["mean"] for s in r],
+               yerr=[[s["mean"] - s["lo"] for s in r], [s["hi"] - s["mean"] for s in r]],
+               capsize=3, color=[f"C{METHODS.index(m)}" for m in present])
         ax.set_xticks(range(len(present)), present, rotation=45, ha="right")
         ax.set_title(task, fontsize=9)
-    axes[0, 0].set_ylabel("episode return")
+    axes[0, 0].set_ylabel("episode return (95% CI)")
     fig.tight_layout()
-    bars = os.path.join(directory, "bars.png")
-    fig.savefig(bars, dpi=110)
+    saved = [os.path.join(directory, "bars.png")]
+    fig.savefig(saved[-1], dpi=110)
     plt.close(fig)
+
+    compared = sorted({m for (_, m) in summary["diffs"]}, key=METHODS.index)
+    if compared:
+        fig, ax = plt.subplots(figsize=(1.4 * len(tasks) * len(compared) ** 0.5 + 3, 3.4))
+        width = 0.8 / len(compared)
+        for i, m in enumerate(compared):
+            d = [summary["diffs"].get((t, m)) for t in tasks]
+            x = np.arange(len(tasks)) + i * width
+            ax.errorbar(x, [s["mean"] for s in d],
+                        yerr=[[s["mean"] - s["lo"] for s in d], [s["hi"] - s["mean"] for s in d]],
+                        fmt="o", capsize=3, color=f"C{METHODS.index(m)}", label=m)
+        ax.axhline(0.0, color="k", lw=0.8)
+        ax.set_xticks(np.arange(len(tasks)) + 0.4 - width / 2, tasks, rotation=30, ha="right")
+        ax.set_ylabel(f"return − {BASELINE} (paired, 95% CI)")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        saved.append(os.path.join(directory, "differences.png"))
+        fig.savefig(saved[-1], dpi=110)
+        plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(4.2, 4))
     true, ratio, value = [], [], []
-    for s in summary.values():
+    for s in per_task.values():
         if "ope_ratio" in s:
             true.append(s["discounted"]["mean"])
             ratio.append(s["ope_ratio"])
@@ -134,7 +262,7 @@ def figures(summary: dict, directory: str) -> list[str]:
     ax.set_xlabel("true discounted return")
     ax.set_ylabel("estimate")
     fig.tight_layout()
-    scatter = os.path.join(directory, "scatter.png")
-    fig.savefig(scatter, dpi=110)
+    saved.append(os.path.join(directory, "scatter.png"))
+    fig.savefig(saved[-1], dpi=110)
     plt.close(fig)
-    return [bars, scatter]
+    return saved

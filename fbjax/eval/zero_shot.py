@@ -1,11 +1,16 @@
 """Prompting a pretrained FB model for every task of a domain, and its free off-policy estimates.
 
-Methods (SPEC section 5):
+Methods (SPEC sections 5 and 7):
 * `fb`: z_r = reward_inference on a sample of the dataset's next states and their rewards;
-* `fb_zol`: ZOL latent search started from z_r (`ZOLConfig` defaults, fixed in advance);
-* `fb_rwr`: ratio-weighted regression, the fixed point z <- proj(E[w_z r B]) from z_r.
+* `zol_published`: ZOL latent search from z_r in the authors' published regime, fixed in advance
+  (`fbjax.zol.PUBLISHED`, the pre-registered arm);
+* `zol_selected`: ZOL with the setting of a small grid around that regime chosen for each task
+  without its test return (by the pipeline: on the domain's other tasks);
+* `rwr`: ratio-weighted regression, the fixed point z <- proj(E[w_z r B]) from z_r; our own
+  ablation, outside the headline comparison.
 Next to every z it computes J_hat = E_rho[w_z r] / (1 - gamma) from the free ratio (linear
-transform, clipped at 20) and FB's own value E_rho0[F(s0, pi_z(s0), z)] . E_rho[r B].
+transform, clipped at 20, true episode starts as rho0), FB's own value E_rho0[F(s0, pi_z(s0), z)] .
+E_rho[r B], and the ratio's per-prompt diagnostics.
 """
 
 import dataclasses
@@ -18,27 +23,35 @@ from fbjax.fb.inference import reward_inference
 from fbjax.fb.learner import FBAgent
 from fbjax.types import Params
 from fbjax.zol.ope import fb_value_estimate, ratio_estimate
-from fbjax.zol.ratio import density_ratio
-from fbjax.zol.search import ZOLConfig, ratio_weighted_regression, zol_search
+from fbjax.zol.ratio import density_ratio, positive_ratio
+from fbjax.zol.search import (
+    ZOLConfig,
+    ratio_diagnostics,
+    ratio_weighted_regression,
+    start_sets,
+    zol_grid,
+)
 
-FB_METHODS = ("fb", "fb_zol", "fb_rwr")
+FB_METHODS = ("fb", "zol_published", "zol_selected", "rwr")
 METHODS = (*FB_METHODS, "td3", "random")
+ABLATIONS = ("rwr",)  # reported apart from the headline comparison
 
 
 @dataclasses.dataclass(frozen=True)
 class InferenceData:
-    """What prompting sees: start states s0 ~ rho0 and a sample of (s', r(s') per task)."""
+    """What prompting sees: episode starts (rho0 = `init`), dataset states (rho0 = `data`) and a
+    sample of (s', r(s') per task)."""
 
-    start_obs: jax.Array  # (m, obs_dim)
+    start_obs: jax.Array  # (m, obs_dim) episode starts
     next_obs: jax.Array  # (n, obs_dim)
     rewards: jax.Array  # (T, n)
+    data_obs: jax.Array | None = None  # (m, obs_dim) states drawn from the whole dataset
 
 
 def inference_data(arrays: dict[str, np.ndarray], rewards: np.ndarray, num_samples: int,
                    num_starts: int, seed: int) -> InferenceData:
-    """Samples without replacement: `num_samples` transitions and `num_starts` episode starts.
-
-    rewards: (N, T) relabelled rewards of every row of the dataset."""
+    """Samples without replacement: `num_samples` transitions, `num_starts` episode starts and
+    `num_starts` dataset states. rewards: (N, T) relabelled rewards of every row."""
     rng = np.random.default_rng(seed)
     rows = len(arrays["obs"])
     sample = rng.choice(rows, size=min(num_samples, rows), replace=False)
@@ -46,35 +59,46 @@ def inference_data(arrays: dict[str, np.ndarray], rewards: np.ndarray, num_sampl
     if starts.size == 0:
         raise ValueError("inference_data: the dataset has no episode starts (start flags)")
     starts = rng.choice(starts, size=min(num_starts, starts.size), replace=False)
+    anywhere = rng.choice(rows, size=min(num_starts, rows), replace=False)
     return InferenceData(start_obs=jnp.asarray(arrays["obs"][starts], jnp.float32),
                          next_obs=jnp.asarray(arrays["next_obs"][sample], jnp.float32),
-                         rewards=jnp.asarray(rewards[sample].T, jnp.float32))
+                         rewards=jnp.asarray(rewards[sample].T, jnp.float32),
+                         data_obs=jnp.asarray(arrays["obs"][anywhere], jnp.float32))
+
+
+def zol_starts(config: ZOLConfig, data: InferenceData) -> jax.Array:
+    """Each task's ZOL start set (T, m', obs_dim) from the inference data."""
+    data_obs = data.start_obs if data.data_obs is None else data.data_obs
+    return start_sets(config, data.start_obs, data_obs, data.next_obs, data.rewards)
 
 
 def infer_latents(agent: FBAgent, params: Params, data: InferenceData,
-                  zol: ZOLConfig | None = None, rwr_iterations: int = 10
-                  ) -> dict[str, jax.Array]:
-    """z (T, d) per FB method, one prompt per task, all tasks at once."""
-    zol = ZOLConfig() if zol is None else zol
+                  grid: list[ZOLConfig], rwr_iterations: int = 10) -> dict:
+    """One prompt per task, all tasks at once: {"fb": z_r (T, d), "grid": ZOL's z for every grid
+    config (G, T, d), "grid_info": its per-prompt diagnostics (leaves (G, T, ...)),
+    "rwr": (T, d)}. The grid's configs differ only in numeric settings (`zol_grid`)."""
     nets, discount = agent.networks, agent.config.discount
     z_r = reward_inference(nets, params["backward"], data.next_obs, data.rewards)
-    z_zol, _ = zol_search(nets, params, data.start_obs, data.next_obs, data.rewards, z_r,
-                          discount, zol)
+    z_grid, info = zol_grid(nets, params, zol_starts(grid[0], data), data.next_obs, data.rewards,
+                            z_r, discount, grid)
     z_rwr, _ = ratio_weighted_regression(nets, params, data.start_obs, data.next_obs,
                                          data.rewards, z_r, discount, iterations=rwr_iterations)
-    return {"fb": z_r, "fb_zol": z_zol, "fb_rwr": z_rwr}
+    info = {k: v for k, v in info.items() if k != "trace"}
+    return {"fb": z_r, "grid": z_grid, "grid_info": info, "rwr": z_rwr}
 
 
 def off_policy_estimates(agent: FBAgent, params: Params, data: InferenceData,
                          zs: jax.Array) -> dict[str, jax.Array]:
-    """J_hat from the free ratio and FB's own value, for prompts zs (T, d) on tasks 0..T-1."""
+    """For prompts zs (T, d) on tasks 0..T-1: J_hat from the free ratio (linear, clip 20), FB's
+    own value, and the diagnostics (c_z, ESS, chi^2, max w, fraction < 0) of that ratio."""
     nets, discount = agent.networks, agent.config.discount
 
     def one(z, rewards):
-        w = density_ratio(nets, params, data.start_obs, data.next_obs, z, discount,
-                          transform="linear")
-        return (ratio_estimate(w, rewards, discount),
-                fb_value_estimate(nets, params, data.start_obs, data.next_obs, rewards, z))
+        linear = density_ratio(nets, params, data.start_obs, data.next_obs, z, discount)
+        w = positive_ratio(linear, "linear", clip=20.0)
+        return {"ratio": ratio_estimate(w, rewards, discount),
+                "fb_value": fb_value_estimate(nets, params, data.start_obs, data.next_obs,
+                                              rewards, z),
+                **ratio_diagnostics(linear, w)}
 
-    ratio, value = jax.vmap(one)(zs, data.rewards)
-    return {"ratio": ratio, "fb_value": value}
+    return jax.vmap(one)(zs, data.rewards)

@@ -4,6 +4,7 @@ only these dataclasses. Both pipelines share `TrainConfig` (fbjax.train) for eve
 """
 
 import dataclasses
+import itertools
 from typing import Any
 
 from fbjax.baselines.td3 import TD3Config
@@ -12,7 +13,7 @@ from fbjax.data.collect import CollectConfig
 from fbjax.eval.zero_shot import METHODS
 from fbjax.fb.config import FBConfig
 from fbjax.train.run import TrainConfig
-from fbjax.zol.search import ZOLConfig
+from fbjax.zol.search import PUBLISHED, ZOLConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,26 +26,43 @@ class OracleConfig:
 
 @dataclasses.dataclass(frozen=True)
 class EvalConfig:
+    """How every method is prompted and rolled out, and how ZOL's setting is chosen.
+
+    `zol` is the pre-registered arm (the authors' published regime, fixed in advance). The grid
+    for `zol_selected` is `zol` with every combination of `grid_lr` x `grid_chi2_coef`; for each
+    task the pipeline picks the grid setting that did best on the domain's *other* tasks (true
+    returns, all seeds), so no task's setting is chosen on its own test return."""
+
     methods: str = ",".join(METHODS)  # comma-separated, as the command line gives it
-    num_episodes: int = 10
+    num_episodes: int = 100  # per task, method and seed; paired across methods
     episode_length: int = 0  # 0: the domain's
     inference_samples: int = 10_000
-    num_starts: int = 256
+    num_starts: int = 128  # episode starts (OPE's rho0) and dataset states (ZOL's `data`)
     rwr_iterations: int = 10
-    zol: ZOLConfig = ZOLConfig()
+    zol: ZOLConfig = PUBLISHED
+    grid_lr: tuple[float, ...] = (1e-4, 5e-4)
+    grid_chi2_coef: tuple[float, ...] = (0.0, 5e-3)
+    bootstrap_reps: int = 2000
+    key: int = 10_000  # evaluation randomness: seed s's episodes use fold_in(PRNGKey(key), s)
 
     def __post_init__(self):
         unknown = [m for m in self.chosen if m not in METHODS]
         if unknown or not self.chosen:
             raise ValueError(f"EvalConfig.methods {self.methods!r}: unknown {unknown}; expected "
                              f"one or more of {METHODS}, comma-separated")
-        for name in ("num_episodes", "inference_samples", "num_starts"):
+        for name in ("num_episodes", "inference_samples", "num_starts", "bootstrap_reps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"EvalConfig.{name} must be >= 1, got {getattr(self, name)}")
 
     @property
     def chosen(self) -> tuple[str, ...]:
         return tuple(m.strip() for m in self.methods.split(",") if m.strip())
+
+    def grid(self) -> list[ZOLConfig]:
+        """The ZOL settings searched in one program: `zol` first, then the grid around it."""
+        around = [dataclasses.replace(self.zol, lr=lr, chi2_coef=c)
+                  for lr, c in itertools.product(self.grid_lr, self.grid_chi2_coef)]
+        return [self.zol] + [c for c in around if c != self.zol]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,12 +26,13 @@ from fbjax.data.relabel import relabel
 from fbjax.data.store import append_dataset, load_dataset, read_manifest, save_dataset
 from fbjax.eval.evaluator import actor_policy, fb_policy, make_evaluator, random_policy
 from fbjax.eval.oracle import train_oracles
-from fbjax.eval.report import aggregate, figures, markdown_table
+from fbjax.eval.report import figures, markdown_report, ope_rank_correlation, summarize
 from fbjax.eval.zero_shot import FB_METHODS, infer_latents, inference_data, off_policy_estimates
 from fbjax.fb.learner import FBAgent
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
 from fbjax.train.run import is_sharded, load_fb, train_run
 from fbjax.types import Transition
+from fbjax.zol.search import ZOLConfig
 
 
 def paths(config: ExperimentConfig) -> dict[str, str]:
@@ -139,19 +140,82 @@ class _Rollouts:
             self.rows.append(row)
 
 
+def _flat_zol_info(info, g: int) -> dict[str, np.ndarray]:
+    """Grid setting g's per-task ZOL diagnostics as flat row fields: zol_X at the chosen z,
+    zol_X_z0 at z_r."""
+    out = {"zol_cos_z0": np.asarray(info["cos_z0"][g])}
+    for k, v in info["at_z"].items():
+        out[f"zol_{k}"] = np.asarray(v[g])
+        out[f"zol_{k}_z0"] = np.asarray(info["at_z0"][k][g])
+    return out
+
+
 def _evaluate_fb(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards, seed,
-                 fb_methods, key) -> None:
+                 key) -> None:
     ev, task_ids = config.eval, jnp.arange(len(rollouts.domain.task_names))
     agent, state, _ = load_fb(os.path.join(paths(config)["fb"], f"seed_{seed}"))
     data = inference_data(arrays, rewards, ev.inference_samples, ev.num_starts, seed)
-    zs = infer_latents(agent, state.params, data, ev.zol, ev.rwr_iterations)
-    stacked = jnp.concatenate([zs[m] for m in fb_methods])
+    grid, began = ev.grid(), time.perf_counter()
+    zs = infer_latents(agent, state.params, data, grid, ev.rwr_iterations)
+    zs = jax.tree.map(np.asarray, zs)
+    print(f"[evaluate] seed {seed}: reward inference, ZOL ({len(grid)} settings x "
+          f"{len(task_ids)} tasks x {ev.zol.steps} steps, one program) and regression in "
+          f"{time.perf_counter() - began:.1f}s", flush=True)
+    prompts = {"fb": zs["fb"], **{f"zol_grid_{g}": zs["grid"][g] for g in range(len(grid))}}
+    if "rwr" in ev.chosen:
+        prompts["rwr"] = zs["rwr"]
+    stacked = jnp.concatenate([jnp.asarray(z) for z in prompts.values()])
     out = rollouts.run("fb", fb_policy(agent.networks), state.params, stacked,
-                       jnp.tile(task_ids, len(fb_methods)), key)
-    for i, method in enumerate(fb_methods):
-        ope = off_policy_estimates(agent, state.params, data, zs[method])
-        rollouts.add(seed, method, out, i * len(task_ids),
-                     {"ope_ratio": ope["ratio"], "ope_fb_value": ope["fb_value"]})
+                       jnp.tile(task_ids, len(prompts)), key)
+    for i, (name, z) in enumerate(prompts.items()):
+        ope = jax.tree.map(np.asarray, off_policy_estimates(agent, state.params, data,
+                                                             jnp.asarray(z)))
+        extra = {f"ope_{k}": v for k, v in ope.items()}
+        if name.startswith("zol_grid_"):
+            g = int(name.rsplit("_", 1)[1])
+            extra.update(_flat_zol_info(zs["grid_info"], g))
+            extra["setting"] = np.full(len(task_ids), g)
+        rollouts.add(seed, name, out, i * len(task_ids), extra)
+    for t, task in enumerate(rollouts.domain.task_names):
+        d = {k: float(v[t]) for k, v in _flat_zol_info(zs["grid_info"], 0).items()}
+        print(f"[evaluate] seed {seed} {task} zol_published: cos(z, z_r) {d['zol_cos_z0']:.3f}"
+              f"  ESS {d['zol_ess']:.3f}  chi2 {d['zol_chi2']:.2f}  max w {d['zol_max_w']:.1f}"
+              f"  l<0 {d['zol_frac_negative']:.2f}  c_z {d['zol_c_z']:.2f}  "
+              f"O {d['zol_objective_z0']:.3g} -> {d['zol_objective']:.3g}", flush=True)
+
+
+def select_settings(rows: list[dict], grid: list[ZOLConfig], tasks: list[str]) -> dict:
+    """For each task, the grid setting with the best mean score on the *other* tasks: a setting's
+    score on a task is its mean true return (all seeds and episodes) rescaled to [0, 1] between
+    the worst and best setting there, so every task weighs the same. Ties go to the earlier
+    setting (the pre-registered one first). Never reads the task's own returns."""
+    means = np.zeros((len(grid), len(tasks)))
+    for g in range(len(grid)):
+        for t, task in enumerate(tasks):
+            returns = [r["returns"] for r in rows
+                       if r["method"] == f"zol_grid_{g}" and r["task"] == task]
+            means[g, t] = np.mean(returns)
+    span = means.max(axis=0) - means.min(axis=0)
+    scores = np.where(span > 0, (means - means.min(axis=0)) / np.where(span > 0, span, 1), 0.5)
+    out = {}
+    for t, task in enumerate(tasks):
+        others = [u for u in range(len(tasks)) if u != t]
+        held_out = scores[:, others].mean(axis=1) if others else np.zeros(len(grid))
+        g = int(np.argmax(held_out))
+        out[task] = {"index": g, "held_out_score": float(held_out[g]),
+                     "setting": {k: getattr(grid[g], k) for k in ("lr", "chi2_coef")}}
+    return out
+
+
+def _add_zol_arms(rows: list[dict], selection: dict) -> list[dict]:
+    """zol_published = grid setting 0; zol_selected = each task's selected setting."""
+    arms = []
+    for row in rows:
+        if row["method"] == "zol_grid_0":
+            arms.append({**row, "method": "zol_published"})
+        if row["method"] == f"zol_grid_{selection[row['task']]['index']}":
+            arms.append({**row, "method": "zol_selected"})
+    return rows + arms
 
 
 def train_oracle(config: ExperimentConfig, arrays, rewards, manifest, seed: int):
@@ -174,7 +238,8 @@ def _evaluate_oracle(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewa
 
 
 def evaluate_all(config: ExperimentConfig) -> list[dict]:
-    """Every chosen method x every task x every seed; rows written to WORKDIR/eval/results.json."""
+    """Every chosen method x every task x every seed, paired (one evaluation key per seed, shared
+    by every method); rows written to WORKDIR/eval/results.json with the ZOL selection."""
     p, ev = paths(config), config.eval
     domain = envs.make(config.domain)
     arrays, manifest = load_dataset(p["dataset"])
@@ -182,38 +247,59 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
           f"{len(domain.task_names)} tasks", flush=True)
     rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
     rollouts = _Rollouts(domain, ev.num_episodes, ev.episode_length or None, config.fb.discount)
-    fb_methods = [m for m in ev.chosen if m in FB_METHODS]
     num_tasks = len(domain.task_names)
+    fb_family = any(m in FB_METHODS for m in ev.chosen)
     for seed in config.seeds:
-        key = jax.random.PRNGKey(10_000 + seed)
-        if fb_methods:
-            _evaluate_fb(config, rollouts, arrays, rewards, seed, fb_methods,
-                         jax.random.fold_in(key, 0))
+        key = jax.random.fold_in(jax.random.PRNGKey(ev.key), seed)  # every method of the seed
+        if fb_family:
+            _evaluate_fb(config, rollouts, arrays, rewards, seed, key)
         if "td3" in ev.chosen:
-            _evaluate_oracle(config, rollouts, arrays, rewards, manifest, seed,
-                             jax.random.fold_in(key, 1))
+            _evaluate_oracle(config, rollouts, arrays, rewards, manifest, seed, key)
         if "random" in ev.chosen:
             out = rollouts.run("random", random_policy(domain.action_dim), None,
-                               jnp.zeros(num_tasks), jnp.arange(num_tasks),
-                               jax.random.fold_in(key, 2))
+                               jnp.zeros(num_tasks), jnp.arange(num_tasks), key)
             rollouts.add(seed, "random", out)
+    rows, selection = rollouts.rows, None
+    if fb_family:
+        selection = select_settings(rows, ev.grid(), list(domain.task_names))
+        rows = _add_zol_arms(rows, selection)
+        for task, chosen in selection.items():
+            print(f"[evaluate] {task}: zol_selected uses grid setting {chosen['index']} "
+                  f"{chosen['setting']} (held-out score {chosen['held_out_score']:.2f} on the "
+                  "other tasks)", flush=True)
     os.makedirs(p["eval"], exist_ok=True)
     result = {"domain": domain.name, "dataset": p["dataset"], "collection":
               manifest["collection"], "eval": to_dict(ev), "seeds": list(config.seeds),
-              "rows": rollouts.rows}
+              "oracle_steps": config.oracle.train.num_steps, "fb_steps": config.train.num_steps,
+              "selection": selection, "grid": [to_dict(c) for c in ev.grid()], "rows": rows}
     tmp = os.path.join(p["eval"], "results.json.tmp")
     with open(tmp, "w") as f:
         json.dump(result, f)
     os.replace(tmp, os.path.join(p["eval"], "results.json"))
-    return rollouts.rows
+    return rows
 
 
-def inference_note(ev: EvalConfig) -> str:
-    return ("No test leakage: every inference setting is fixed in the config before evaluation "
-            f"and none is chosen on a test return: reward inference on "
-            f"{ev.inference_samples} dataset samples; ZOL search with {to_dict(ev.zol)}; "
-            f"ratio-weighted regression with {ev.rwr_iterations} iterations (linear ratio, "
-            f"clip 20); {ev.num_starts} dataset episode starts as rho0.")
+def inference_note(ev: EvalConfig, selection: dict | None) -> str:
+    grid = ev.grid()
+    lines = ["How every inference setting was chosen (none on the test return of the task it is "
+             "reported on):",
+             f"* fb: reward inference on {ev.inference_samples} dataset samples (no setting).",
+             f"* zol_published: the authors' published regime, fixed before any evaluation "
+             f"(pre-registered): {to_dict(ev.zol)}.",
+             f"* zol_selected: for each task, the setting of a {len(grid)}-point grid (the "
+             f"published one, and lr in {list(ev.grid_lr)} x chi2_coef in "
+             f"{list(ev.grid_chi2_coef)}, the rest as published) that scored best on the "
+             "domain's other tasks (true returns rescaled per task between the worst and best "
+             "setting, all seeds)."]
+    if selection:
+        lines.append("  Selected: " + "; ".join(
+            f"{task} -> {c['setting']} (held-out score {c['held_out_score']:.2f})"
+            for task, c in selection.items()) + ".")
+    lines += [f"* rwr (ablation): ratio-weighted regression, {ev.rwr_iterations} iterations, "
+              "linear ratio clipped at 20, fixed in advance.",
+              f"* OPE: rho0 = {ev.num_starts} dataset episode starts; J_hat with the linear ratio "
+              "clipped at 20 and renormalised."]
+    return "\n".join(lines)
 
 
 def report(config: ExperimentConfig) -> str:
@@ -224,14 +310,33 @@ def report(config: ExperimentConfig) -> str:
                                 "first")
     with open(results_path) as f:
         result = json.load(f)
-    summary = aggregate(result["rows"])
-    note = inference_note(from_dict(EvalConfig, result["eval"], f"{results_path}: eval"))
-    table = (f"# {result['domain']}: zero-shot FB vs TD3 oracle vs random\n\n"
-             f"Seeds {result['seeds']}; dataset {result['collection']['policy']} "
-             f"({result['collection']['num_envs']} envs x {result['collection']['num_episodes']}"
-             f" episodes).\n\n" + markdown_table(summary, note))
+    ev = from_dict(EvalConfig, result["eval"], f"{results_path}: eval")
+    summary = summarize(result["rows"], ev.bootstrap_reps)
+    spearman = ope_rank_correlation(summary)
+    note = inference_note(ev, result.get("selection"))
+    collection = result["collection"]
+    table = (f"# {result['domain']}: zero-shot FB, ZOL, TD3 oracle, random\n\n"
+             f"Training seeds {result['seeds']} (FB {result.get('fb_steps', '?')} updates, TD3 "
+             f"{result.get('oracle_steps', '?')} per task); dataset {collection['policy']} "
+             f"({collection['num_envs']} envs x {collection['num_episodes']} episodes).\n\n"
+             + markdown_report(summary, note))
+    if spearman is not None:
+        table += (f"\n\nSpearman rank correlation of J_hat with the true discounted return over "
+                  f"the {sum('ope_ratio' in s for s in summary['per_task'].values())} (task, FB "
+                  f"method) rows above: {spearman:.2f}.")
     os.makedirs(p["report"], exist_ok=True)
     with open(os.path.join(p["report"], "results.md"), "w") as f:
         f.write(table + "\n")
+    with open(os.path.join(p["report"], "summary.json"), "w") as f:
+        json.dump(_json_summary(summary, spearman), f, indent=1)
     figures(summary, p["report"])
     return table
+
+
+def _json_summary(summary: dict, spearman) -> dict:
+    return {"per_task": [{"task": t, "method": m, **s}
+                         for (t, m), s in summary["per_task"].items()],
+            "paired_differences": [{"task": t, "method": m, **d}
+                                   for (t, m), d in summary["diffs"].items()],
+            "oracle": summary["oracle"], "aggregates": summary["aggregates"],
+            "ope_spearman": spearman}
