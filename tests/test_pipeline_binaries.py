@@ -79,6 +79,20 @@ def test_same_command_twice_gives_identical_checkpoints_and_tables(workdir, tmp_
         assert first == second, part
 
 
+def test_ope_validation_binary_on_the_tiny_run(workdir, tmp_path):
+    out = tmp_path / "ope"
+    proc = _run("ope_validation", workdir, "--episodes=2", "--fqe_policies=20",
+                "--fqe_steps=1000", f"--out={out}")
+    assert "written to" in proc.stdout
+    with open(out / "ope_validation.json") as f:
+        report = json.load(f)
+    assert report["num_policies"] >= 200 and report["provenance"]["commit"]
+    assert set(report["summary"]["spearman_mean"]) >= {"fb_value", "raw", "linear_clip20"}
+    assert len(report["per_seed"][0]["fqe"]["policies"]) == 20
+    for name in ("ope_validation.md", "scatter.png", "spearman.png"):
+        assert os.path.exists(out / name), name
+
+
 def test_stage_binaries_and_resume(workdir):
     # Each stage binary on its own, over the finished pipeline's workdir.
     assert "keeping it" in _run("collect", workdir).stdout
