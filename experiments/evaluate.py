@@ -4,9 +4,12 @@
   python -m experiments.evaluate --config=experiments/configs/point_mass.py \
       --config.eval.methods=fb,random --config.eval.num_episodes=20
 
-Methods: fb (reward inference), fb_zol (ZOL latent search), fb_rwr (ratio-weighted regression),
-td3 (offline TD3 oracle trained here on the same data with the task's reward), random. Needs
-WORKDIR/dataset (collect.py) and WORKDIR/fb/seed_S (train.py); writes WORKDIR/eval/results.json.
+Methods: fb (reward inference), zol_published (ZOL in the authors' published regime, fixed in
+advance), zol_selected (ZOL with a grid setting chosen per task on the other tasks), rwr
+(ratio-weighted regression, an ablation), td3 (offline TD3 oracle trained here on the same data
+with the task's reward), random. Every method of a task and seed runs from the same start
+states. Needs WORKDIR/dataset (collect.py) and WORKDIR/fb/seed_S (train.py); writes
+WORKDIR/eval/results.json (rows, the ZOL grid and the selection).
 """
 
 import os

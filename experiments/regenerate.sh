@@ -2,15 +2,16 @@
 # Regenerates the CPU results that README quotes, from the current commit, each with a
 # provenance.json (commit, command, device, versions) written before its run starts:
 #   experiments/results/point_mass/   the main command (python -m experiments.pipeline)
+#   experiments/results/ope_validation/  the OPE validation study on the pipeline's models
 #   experiments/results/tabular_*     the finite-MDP ground truth (experiments.train, tabular.py)
 #   experiments/results/ratio_*       the free ratio against exact answers and DualDICE
-# About 25 minutes on 2 CPU cores. Runs go to a scratch folder (default /tmp/fbjax_regenerate).
+# About 35 minutes on 2 CPU cores. Runs go to a scratch folder (default /tmp/fbjax_regenerate).
 # Benchmarks (benchmarks/results/) and GPU runs (walker_h200/) are made by their own scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCRATCH=${1:-/tmp/fbjax_regenerate}
 OUT=experiments/results
-rm -rf "$SCRATCH" && mkdir -p "$SCRATCH" "$OUT/point_mass"
+rm -rf "$SCRATCH" && mkdir -p "$SCRATCH" "$OUT/point_mass" "$OUT/ope_validation"
 
 run() {  # run NAME COMMAND...: provenance, then the command with its log and wall time
   local name=$1; shift
@@ -23,8 +24,14 @@ run() {  # run NAME COMMAND...: provenance, then the command with its log and wa
 run pipeline python -m experiments.pipeline --config.workdir="$SCRATCH/point_mass"
 cp "$SCRATCH/pipeline.log" "$OUT/point_mass/pipeline.log"
 cp "$SCRATCH/pipeline.provenance.json" "$OUT/point_mass/provenance.json"
-cp "$SCRATCH"/point_mass/report/{results.md,bars.png,scatter.png} "$OUT/point_mass/"
+cp "$SCRATCH"/point_mass/report/{results.md,summary.json,bars.png,differences.png,scatter.png} \
+    "$OUT/point_mass/"
 cp "$SCRATCH/point_mass/eval/results.json" "$OUT/point_mass/results.json"
+
+# The study reuses the pipeline's dataset and FB runs; its JSON embeds its own provenance.
+run ope_validation python -m experiments.ope_validation --config.workdir="$SCRATCH/point_mass" \
+    --out="$OUT/ope_validation"
+cp "$SCRATCH/ope_validation.log" "$OUT/ope_validation/ope_validation.log"
 
 run tabular python -m experiments.train --config=experiments/configs/tabular.py \
     --config.workdir="$SCRATCH/tabular"

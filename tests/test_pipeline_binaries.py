@@ -93,6 +93,15 @@ def test_ope_validation_binary_on_the_tiny_run(workdir, tmp_path):
         assert os.path.exists(out / name), name
 
 
+def test_sweep_of_zol_settings_runs_as_one_program(workdir):
+    proc = _run("sweep", workdir, "--sweep=eval.zol.lr=0.001,0.01",
+                "--sweep=eval.zol.chi2_coef=0,0.1")
+    assert "4 settings x 5 tasks in one program" in proc.stdout
+    text = (workdir / "sweep" / "sweep.md").read_text()
+    assert "| eval.zol.lr=0.01, eval.zol.chi2_coef=0.1 |" in text
+    assert text.count("\n| eval.zol.lr=") == 4
+
+
 def test_stage_binaries_and_resume(workdir):
     # Each stage binary on its own, over the finished pipeline's workdir.
     assert "keeping it" in _run("collect", workdir).stdout

@@ -161,7 +161,9 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards,
     print(f"[evaluate] seed {seed}: reward inference, ZOL ({len(grid)} settings x "
           f"{len(task_ids)} tasks x {ev.zol.steps} steps, one program) and regression in "
           f"{time.perf_counter() - began:.1f}s", flush=True)
-    prompts = {"fb": zs["fb"], **{f"zol_grid_{g}": zs["grid"][g] for g in range(len(grid))}}
+    prompts = {"fb": zs["fb"]}
+    if _zol_arms(ev):
+        prompts.update({f"zol_grid_{g}": zs["grid"][g] for g in range(len(grid))})
     if "rwr" in ev.chosen:
         prompts["rwr"] = zs["rwr"]
     stacked = jnp.concatenate([jnp.asarray(z) for z in prompts.values()])
@@ -207,13 +209,18 @@ def select_settings(rows: list[dict], grid: list[ZOLConfig], tasks: list[str]) -
     return out
 
 
-def _add_zol_arms(rows: list[dict], selection: dict) -> list[dict]:
+def _zol_arms(ev: EvalConfig) -> list[str]:
+    return [m for m in ("zol_published", "zol_selected") if m in ev.chosen]
+
+
+def _add_zol_arms(rows: list[dict], selection: dict, arms_chosen: list[str]) -> list[dict]:
     """zol_published = grid setting 0; zol_selected = each task's selected setting."""
     arms = []
     for row in rows:
-        if row["method"] == "zol_grid_0":
+        if row["method"] == "zol_grid_0" and "zol_published" in arms_chosen:
             arms.append({**row, "method": "zol_published"})
-        if row["method"] == f"zol_grid_{selection[row['task']]['index']}":
+        if "zol_selected" in arms_chosen and \
+                row["method"] == f"zol_grid_{selection[row['task']]['index']}":
             arms.append({**row, "method": "zol_selected"})
     return rows + arms
 
@@ -260,9 +267,9 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
                                jnp.zeros(num_tasks), jnp.arange(num_tasks), key)
             rollouts.add(seed, "random", out)
     rows, selection = rollouts.rows, None
-    if fb_family:
+    if _zol_arms(ev):
         selection = select_settings(rows, ev.grid(), list(domain.task_names))
-        rows = _add_zol_arms(rows, selection)
+        rows = _add_zol_arms(rows, selection, _zol_arms(ev))
         for task, chosen in selection.items():
             print(f"[evaluate] {task}: zol_selected uses grid setting {chosen['index']} "
                   f"{chosen['setting']} (held-out score {chosen['held_out_score']:.2f} on the "
