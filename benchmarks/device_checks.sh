@@ -39,7 +39,8 @@ print(int(max(10_000, min(300_000, rate * 80)) // 5000 * 5000))")
 echo "== walker pipeline with $STEPS FB updates" >> "$LOG"
 timeout 330 python3 -m experiments.pipeline --config=experiments/configs/walker.py \
   --config.workdir=/tmp/walker --config.train.num_steps="$STEPS" \
-  --config.train.save_every="$STEPS" --config.oracle.train.num_steps=20000 --config.oracle.td3.hidden=256 --config.eval.num_episodes=5 >> "$LOG" 2>&1
+  --config.train.save_every="$STEPS" --config.oracle.train.num_steps=20000 --config.oracle.td3.hidden=256 --config.eval.num_episodes=5 \
+  --config.seeds="(0,)" >> "$LOG" 2>&1
 echo "== pipeline exit $?" >> "$LOG"
 cp /tmp/walker/report/results.md "$OUT/walker_results.md" 2>/dev/null
 cp /tmp/walker/eval/results.json "$OUT/walker_results.json" 2>/dev/null

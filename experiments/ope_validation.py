@@ -50,7 +50,10 @@ from fbjax.train.run import load_fb
 
 _EPISODES = flags.DEFINE_integer("episodes", 20, "Episodes per policy (shared start states).")
 _FQE_POLICIES = flags.DEFINE_integer("fqe_policies", 24, "Policies evaluated by FQE (0: none).")
-_FQE_STEPS = flags.DEFINE_integer("fqe_steps", 5000, "FQE updates.")
+_FQE_STEPS = flags.DEFINE_integer("fqe_steps", 20_000, "FQE updates.")
+# Polyak 0.02 x 20k updates ~ 400 target refreshes: enough backups for the gamma = 0.99 horizon
+# (0.99^400 ~ 0.02); 0.005 x 5k (~25 refreshes) left FQE's values far below the returns.
+_FQE_TAU = flags.DEFINE_float("fqe_tau", 0.02, "FQE target-network Polyak rate.")
 _FQE_SEEDS = flags.DEFINE_integer("fqe_seeds", 1, "Run FQE on the first N training seeds.")
 _CELLS = flags.DEFINE_integer("cells", 12, "Point mass: position grid cells per axis (TV).")
 _OUT = flags.DEFINE_string("out", None, "Output folder (default WORKDIR/ope_validation).")
@@ -83,8 +86,8 @@ def _fqe_subset(strata: list[str], size: int) -> list[int]:
 def _fqe(agent, params, arrays, rewards, data, zs, discount, steps, seed):
     """FQE of policies zs (C, d) on every task reward: (C, T) estimates."""
     nets = agent.networks
-    fqe = FQE(FQEConfig(discount=discount), arrays["obs"].shape[1], arrays["action"].shape[1],
-              rewards.shape[1])
+    fqe = FQE(FQEConfig(discount=discount, tau=_FQE_TAU.value), arrays["obs"].shape[1],
+              arrays["action"].shape[1], rewards.shape[1])
     copies = Vmapped(fqe, len(zs), per_copy=("next_action",))
     next_obs = jnp.asarray(arrays["next_obs"], jnp.float32)
     act = jax.jit(lambda z: nets.actor_mean(params["actor"], next_obs,
@@ -167,7 +170,7 @@ def study_seed(config, seed, arrays, rewards, domain, evaluator, cell_fn, num_ce
                    agent.config.discount, _FQE_STEPS.value, seed)
         sub_scores = {k: v[subset] for k, v in scores.items()}
         result["fqe"] = {"policies": [labels[i] for i in subset],
-                         "steps": _FQE_STEPS.value,
+                         "steps": _FQE_STEPS.value, "tau": _FQE_TAU.value,
                          "seconds": time.perf_counter() - began,
                          "metrics": _metrics({"fqe": fqe, **sub_scores}, true[subset])}
     return result
@@ -217,7 +220,8 @@ def _markdown(report: dict) -> str:
     if "fqe_subset" in s:
         lines += ["", f"**FQE baseline** on a stratified subset of "
                   f"{len(report['per_seed'][0]['fqe']['policies'])} policies "
-                  f"({report['per_seed'][0]['fqe']['steps']} updates; seeds with FQE: "
+                  f"({report['per_seed'][0]['fqe']['steps']} updates, target Polyak rate "
+                  f"{report['per_seed'][0]['fqe']['tau']}; seeds with FQE: "
                   f"{[r['seed'] for r in report['per_seed'] if 'fqe' in r]}), with the free-"
                   "ratio estimators on the same subset:", "",
                   "| estimator | Spearman | regret | calibration slope |", "|---|---|---|---|"]

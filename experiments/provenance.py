@@ -14,7 +14,7 @@ from importlib import metadata
 CODE = ("fbjax", "experiments", ":!experiments/results", "benchmarks", ":!benchmarks/results",
         "pyproject.toml", "setup.cfg")
 PACKAGES = ("fbjax", "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "mujoco", "mujoco-mjx",
-            "numpy")
+            "numpy", "rliable", "scipy")
 
 
 def provenance(command: str) -> dict:

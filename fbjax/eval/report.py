@@ -82,7 +82,10 @@ def summarize(rows: list[dict], reps: int = 2000) -> dict:
                 continue
             scores[m] = np.stack([data[(t, m)]["returns"].mean(axis=1)
                                   / per_task[(t, "td3")]["return"]["mean"] for t in valid], 1)
-        aggregates = aggregate_scores(scores, BASELINE, reps)
+        try:
+            aggregates = aggregate_scores(scores, BASELINE, reps)
+        except ImportError as error:  # a bare accelerator image without rliable
+            aggregates = {"unavailable": str(error)}
     return {"tasks": tasks, "methods": methods, "per_task": per_task, "diffs": diffs,
             "oracle": oracle, "normalised_tasks": valid, "aggregates": aggregates}
 
@@ -141,7 +144,9 @@ def markdown_report(summary: dict, inference_note: str) -> str:
             lines.append(f"| {task} | " + " | ".join(cells) + f" | {width} |")
         lines.append("")
     agg = summary["aggregates"]
-    if agg:
+    if "unavailable" in agg:
+        lines += [f"Aggregates skipped: {agg['unavailable']} (pip install rliable).", ""]
+    elif agg:
         lines += [f"**Aggregates over the tasks with an oracle** "
                   f"({', '.join(summary['normalised_tasks'])}; TD3 earns >= "
                   f"{MIN_ORACLE_RETURN:g} and beats random beyond both CIs): score = return / "
