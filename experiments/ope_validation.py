@@ -34,7 +34,6 @@ from experiments.provenance import provenance
 from fbjax.agent import Vmapped, train_steps
 from fbjax.baselines.fqe import FQE, FQEConfig
 from fbjax.data.relabel import relabel
-from fbjax.data.store import load_dataset
 from fbjax.eval.evaluator import fb_policy, make_evaluator
 from fbjax.eval.ope_study import (
     VARIANTS,
@@ -45,7 +44,7 @@ from fbjax.eval.ope_study import (
     total_variation,
 )
 from fbjax.eval.zero_shot import inference_data
-from fbjax.pipeline.mjx import collect_data, paths, train_all
+from fbjax.pipeline.mjx import collect_data, load_checked, paths, train_all
 from fbjax.train.run import load_fb
 
 _EPISODES = flags.DEFINE_integer("episodes", 20, "Episodes per policy (shared start states).")
@@ -285,7 +284,7 @@ def main(argv):
     domain = envs.make(config.domain)
     collect_data(config)
     train_all(config)  # trains (or finds) every seed's FB run
-    arrays, _ = load_dataset(paths(config)["dataset"])
+    arrays, _ = load_checked(config)
     rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
     cell_fn, num_cells = (None, 0)
     if domain.name == "point_mass":

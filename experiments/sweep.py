@@ -30,13 +30,12 @@ from absl import app, flags
 import fbjax.envs as envs
 from experiments.common import CONFIG, read_config
 from fbjax.data.relabel import relabel
-from fbjax.data.store import load_dataset
 from fbjax.eval.evaluator import fb_policy, make_evaluator
 from fbjax.eval.stats import hierarchical_bootstrap
 from fbjax.eval.zero_shot import inference_data, zol_starts
 from fbjax.fb.inference import reward_inference
 from fbjax.pipeline.config import experiment_config
-from fbjax.pipeline.mjx import collect_data, evaluate_all, paths, report, train_all
+from fbjax.pipeline.mjx import collect_data, evaluate_all, load_checked, paths, report, train_all
 from fbjax.train.run import load_fb
 from fbjax.zol.search import NUMERIC, zol_grid
 
@@ -92,7 +91,7 @@ def _batched(config, combos) -> list[dict]:
     domain = envs.make(config.domain)
     collect_data(config)
     train_all(config)
-    arrays, _ = load_dataset(paths(config)["dataset"])
+    arrays, _ = load_checked(config)
     rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
     num_tasks = len(domain.task_names)
     returns = np.zeros((len(grid), num_tasks, len(config.seeds), ev.num_episodes))

@@ -24,6 +24,7 @@ from fbjax.configs import from_dict, to_dict
 from fbjax.data.collect import collect
 from fbjax.data.relabel import relabel
 from fbjax.data.store import append_dataset, load_dataset, read_manifest, save_dataset
+from fbjax.data.validate import check_domain
 from fbjax.eval.evaluator import actor_policy, fb_policy, make_evaluator, random_policy
 from fbjax.eval.oracle import train_oracles
 from fbjax.eval.report import figures, markdown_report, ope_rank_correlation, summarize
@@ -75,6 +76,15 @@ def collect_data(config: ExperimentConfig) -> str:
     return path
 
 
+def load_checked(config: ExperimentConfig) -> tuple[dict[str, np.ndarray], dict]:
+    """WORKDIR/dataset, refused unless it is a dataset of the config's domain with that domain's
+    observation, action and physics sizes."""
+    path = paths(config)["dataset"]
+    arrays, manifest = load_dataset(path)
+    check_domain(arrays, manifest, path, config.domain)
+    return arrays, manifest
+
+
 def to_transitions(arrays: dict[str, np.ndarray]) -> Transition:
     """The stored fields FB trains on, as float32 host arrays."""
     return Transition(**{k: np.asarray(arrays[k], np.float32)
@@ -90,7 +100,7 @@ def _dataset_description(config: ExperimentConfig, arrays, manifest) -> dict:
 def train_fb(config: ExperimentConfig, seed: int, arrays=None, manifest=None):
     """Trains (or resumes) FB for one seed in WORKDIR/fb/seed_S; returns (agent, state)."""
     if arrays is None:
-        arrays, manifest = load_dataset(paths(config)["dataset"])
+        arrays, manifest = load_checked(config)
     description = {"fb": to_dict(config.fb), **_dataset_description(config, arrays, manifest)}
     agent = FBAgent(config.fb, description["obs_dim"], description["action_dim"])
     run_dir = os.path.join(paths(config)["fb"], f"seed_{seed}")
@@ -108,7 +118,7 @@ def train_all(config: ExperimentConfig) -> dict[int, object]:
     if not os.path.exists(p["dataset"]):
         raise FileNotFoundError(f"train: no dataset at {p['dataset']}; run python -m "
                                 "experiments.collect with the same --config.workdir first")
-    arrays, manifest = load_dataset(p["dataset"])
+    arrays, manifest = load_checked(config)
     return {seed: train_fb(config, seed, arrays, manifest)[1] for seed in config.seeds}
 
 
@@ -249,7 +259,7 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
     by every method); rows written to WORKDIR/eval/results.json with the ZOL selection."""
     p, ev = paths(config), config.eval
     domain = envs.make(config.domain)
-    arrays, manifest = load_dataset(p["dataset"])
+    arrays, manifest = load_checked(config)
     print(f"[evaluate] relabelling {len(arrays['obs']):,} transitions for "
           f"{len(domain.task_names)} tasks", flush=True)
     rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
