@@ -1,0 +1,28 @@
+"""ZOL's setting is chosen per task on the other tasks only."""
+
+from fbjax.pipeline.mjx import _add_zol_arms, select_settings
+from fbjax.zol import PUBLISHED, ZOLConfig
+
+
+def _rows(table):
+    """table[g][task] = the returns of grid setting g on that task (one seed)."""
+    return [{"seed": 0, "task": task, "method": f"zol_grid_{g}", "returns": returns,
+             "discounted": returns}
+            for g, per_task in enumerate(table) for task, returns in per_task.items()]
+
+
+def test_a_task_never_selects_by_its_own_returns():
+    # Setting 1 is far best on task a but worst on b and c; setting 0 is best on b and c.
+    table = [{"a": [0.0], "b": [5.0], "c": [5.0]},
+             {"a": [100.0], "b": [0.0], "c": [0.0]}]
+    grid = [PUBLISHED, ZOLConfig(lr=1e-4)]
+    selection = select_settings(_rows(table), grid, ["a", "b", "c"])
+    assert selection["a"]["index"] == 0  # chosen on b and c, where setting 0 wins
+    assert selection["b"]["index"] == 0 and selection["b"]["held_out_score"] == 0.5
+    # Changing task a's own returns cannot change task a's choice.
+    table[1]["a"] = [-100.0]
+    assert select_settings(_rows(table), grid, ["a", "b", "c"])["a"]["index"] == 0
+    rows = _add_zol_arms(_rows(table), selection, ["zol_published", "zol_selected"])
+    selected = [r for r in rows if r["method"] == "zol_selected"]
+    assert {r["task"] for r in selected} == {"a", "b", "c"}
+    assert all(r["returns"] == table[0][r["task"]] for r in selected)
