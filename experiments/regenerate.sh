@@ -5,7 +5,7 @@
 #   experiments/results/ope_validation/  the OPE validation study on the pipeline's models
 #   experiments/results/tabular_*     the finite-MDP ground truth (experiments.train, tabular.py)
 #   experiments/results/ratio_*       the free ratio against exact answers and DualDICE
-# About 35 minutes on 2 CPU cores. Runs go to a scratch folder (default /tmp/fbjax_regenerate).
+# About 30 minutes on 2 CPU cores. Runs go to a scratch folder (default /tmp/fbjax_regenerate).
 # Benchmarks (benchmarks/results/) and GPU runs (walker_h200/) are made by their own scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
