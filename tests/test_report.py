@@ -56,8 +56,9 @@ def test_report_tables_show_cis_differences_and_aggregates():
     assert "No oracle on b" in table
     assert "| zol_selected | " in table and "P(method > fb)" in table
     assert table.rstrip().endswith("the note")
-    # J_hat 1, 2, 3 over seeds of fb: its rank correlation over the four FB rows is defined.
-    assert ope_rank_correlation(s) is not None
+    # (J_hat, true discounted) rows: fb (2, 20.5), (2, 41); zol (3, 23), (3, 43.5). Ranks
+    # (1.5, 1.5, 3.5, 3.5) against (1, 3, 2, 4): Pearson of the ranks is 2 / sqrt(4 * 5).
+    assert ope_rank_correlation(s) == pytest.approx(1 / np.sqrt(5))
 
 
 def test_an_oracle_that_does_not_beat_random_is_no_oracle():

@@ -104,93 +104,100 @@ def _ci(s: dict, digits: int = 1) -> str:
     return f"{s['mean']:.{digits}f} [{s['lo']:.{digits}f}, {s['hi']:.{digits}f}]"
 
 
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return (["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+            + ["| " + " | ".join(r) + " |" for r in rows] + [""])
+
+
+def _return_tables(summary: dict, headline: list[str]) -> list[str]:
+    per_task, lines = summary["per_task"], []
+    for kind, title, digits in (("return", "Undiscounted return", 1),
+                                ("discounted", "Discounted return (training discount)", 2)):
+        rows = [[task] + [_ci(per_task[(task, m)][kind], digits) if (task, m) in per_task
+                          else "—" for m in headline] for task in summary["tasks"]]
+        lines += [f"**{title}**", ""] + _table(["task", *headline], rows)
+    return lines
+
+
+def _difference_table(summary: dict) -> list[str]:
+    tasks, diffs = summary["tasks"], summary["diffs"]
+    compared = [m for m in summary["methods"] if (tasks[0], m) in diffs and m in
+                ("zol_published", "zol_selected", *ABLATIONS)]
+    if not compared:
+        return []
+    rows = []
+    for task in tasks:
+        cells = [_ci(d) + (" *" if separates(d) else "") if (d := diffs.get((task, m))) else "—"
+                 for m in compared]
+        width, d = "—", diffs.get((task, "zol_selected"))
+        if d and summary["oracle"][task]:
+            oracle = summary["per_task"][(task, "td3")]["return"]["mean"]
+            width = f"{100 * (d['hi'] - d['lo']) / 2 / oracle:.0f}%"
+        elif d:
+            width = "no oracle"
+        rows.append([task, *cells, width])
+    return ([f"**Paired difference to {BASELINE}** (undiscounted, method − {BASELINE}, 95% CI; "
+             "* = the CI excludes 0). Last column: the half-width of the zol_selected CI as % of "
+             "the oracle's return, the smallest difference this run can resolve on that task.",
+             ""] + _table(["task", *compared, "resolvable (% of oracle)"], rows))
+
+
+def _aggregate_lines(summary: dict) -> list[str]:
+    agg, lines = summary["aggregates"], []
+    if "unavailable" in agg:
+        lines += [f"Aggregates skipped: {agg['unavailable']} (pip install rliable).", ""]
+    elif agg:
+        rows = [[m, f"{a['iqm']:.2f} [{a['iqm_lo']:.2f}, {a['iqm_hi']:.2f}]",
+                 f"{a['poi']:.2f} [{a['poi_lo']:.2f}, {a['poi_hi']:.2f}]" if "poi" in a else "—"]
+                for m, a in agg.items()]
+        lines += [f"**Aggregates over the tasks with an oracle** "
+                  f"({', '.join(summary['normalised_tasks'])}; TD3 earns >= "
+                  f"{MIN_ORACLE_RETURN:g} and beats random beyond both CIs): score = return / "
+                  "TD3's mean return; rliable's stratified bootstrap over seeds.", ""]
+        lines += _table(["method", "IQM [95% CI]", f"P(method > {BASELINE}) [95% CI]"], rows)
+    missing = [t for t in summary["tasks"] if not summary["oracle"][t]]
+    if missing and any((t, "td3") in summary["per_task"] for t in summary["tasks"]):
+        lines += [f"No oracle on {', '.join(missing)}: TD3 does not beat random there, so "
+                  "those tasks are left out of the normalised aggregates.", ""]
+    return lines
+
+
+# (title, header, the field marking a row, one row's cells from its summary entry s)
+_DIAGNOSTICS = (
+    ("**Off-policy estimates** of the discounted return from the data alone (mean over seeds), "
+     "next to the discounted return the policy got, with the ratio's diagnostics (c_z = "
+     "E_rho[l], 1 for an exact model; ESS as a fraction of the sample; l < 0: fraction of "
+     "negative linear estimates).",
+     ["true discounted", "J_hat (free ratio)", "FB value", "c_z", "ESS", "max w", "l < 0"],
+     "ope_ratio",
+     lambda s: [f"{s['discounted']['mean']:.2f}", f"{s['ope_ratio']:.2f}",
+                f"{s['ope_fb_value']:.2f}", f"{s['ope_c_z']:.2f}", f"{s['ope_ess']:.3f}",
+                f"{s['ope_max_w']:.1f}", f"{s['ope_frac_negative']:.2f}"]),
+    ("**ZOL diagnostics** (mean over seeds) of the search's own ratio (exp transform, its start "
+     "set): cos(z, z_r), ESS, chi², max w, fraction l < 0, c_z at the chosen z; the weighted "
+     "reward and the objective at z_r -> at z.",
+     ["cos", "ESS", "chi²", "max w", "l < 0", "c_z", "weighted reward", "objective"],
+     "zol_ess",
+     lambda s: [f"{s['zol_cos_z0']:.3f}", f"{s['zol_ess']:.3f}", f"{s['zol_chi2']:.1f}",
+                f"{s['zol_max_w']:.1f}", f"{s['zol_frac_negative']:.2f}", f"{s['zol_c_z']:.2f}",
+                f"{s['zol_weighted_reward_z0']:.4f} -> {s['zol_weighted_reward']:.4f}",
+                f"{s['zol_objective_z0']:.4f} -> {s['zol_objective']:.4f}"]),
+)
+
+
 def markdown_report(summary: dict, inference_note: str) -> str:
     tasks, methods, per_task = summary["tasks"], summary["methods"], summary["per_task"]
-    headline = [m for m in methods if m not in ABLATIONS]
     any_row = next(iter(per_task.values()))
     lines = [f"Mean episode return with a 95% hierarchical-bootstrap CI (resampling the "
              f"{len(any_row['seeds'])} training seeds, then the {any_row['episodes']} episodes "
              "of each); every method of a task runs from the same start states.", ""]
-    for kind, title in (("return", "Undiscounted return"),
-                        ("discounted", "Discounted return (training discount)")):
-        lines += [f"**{title}**", "", "| task | " + " | ".join(headline) + " |",
-                  "|---" * (len(headline) + 1) + "|"]
-        for task in tasks:
-            cells = [_ci(per_task[(task, m)][kind], 1 if kind == "return" else 2)
-                     if (task, m) in per_task else "—" for m in headline]
-            lines.append(f"| {task} | " + " | ".join(cells) + " |")
-        lines.append("")
-    compared = [m for m in methods if (tasks[0], m) in summary["diffs"] and m in
-                ("zol_published", "zol_selected", *ABLATIONS)]
-    if compared:
-        lines += [f"**Paired difference to {BASELINE}** (undiscounted, method − {BASELINE}, "
-                  "95% CI; * = the CI excludes 0). Last column: the half-width of the "
-                  "zol_selected CI as % of the oracle's return, the smallest difference this "
-                  "run can resolve on that task.", "",
-                  "| task | " + " | ".join(compared) + " | resolvable (% of oracle) |",
-                  "|---" * (len(compared) + 2) + "|"]
-        for task in tasks:
-            cells = []
-            for m in compared:
-                d = summary["diffs"].get((task, m))
-                cells.append(_ci(d) + (" *" if separates(d) else "") if d else "—")
-            width = "—"
-            d = summary["diffs"].get((task, "zol_selected"))
-            if d and summary["oracle"][task]:
-                oracle = per_task[(task, "td3")]["return"]["mean"]
-                width = f"{100 * (d['hi'] - d['lo']) / 2 / oracle:.0f}%"
-            elif d:
-                width = "no oracle"
-            lines.append(f"| {task} | " + " | ".join(cells) + f" | {width} |")
-        lines.append("")
-    agg = summary["aggregates"]
-    if "unavailable" in agg:
-        lines += [f"Aggregates skipped: {agg['unavailable']} (pip install rliable).", ""]
-    elif agg:
-        lines += [f"**Aggregates over the tasks with an oracle** "
-                  f"({', '.join(summary['normalised_tasks'])}; TD3 earns >= "
-                  f"{MIN_ORACLE_RETURN:g} and beats random beyond both CIs): score = return / "
-                  "TD3's mean return; rliable's stratified bootstrap over seeds.", "",
-                  f"| method | IQM [95% CI] | P(method > {BASELINE}) [95% CI] |", "|---|---|---|"]
-        for m, a in agg.items():
-            poi = f"{a['poi']:.2f} [{a['poi_lo']:.2f}, {a['poi_hi']:.2f}]" if "poi" in a else "—"
-            lines.append(f"| {m} | {a['iqm']:.2f} [{a['iqm_lo']:.2f}, {a['iqm_hi']:.2f}] | "
-                         f"{poi} |")
-        lines.append("")
-    missing = [t for t in tasks if not summary["oracle"][t]]
-    if missing and any((t, "td3") in per_task for t in tasks):
-        lines += [f"No oracle on {', '.join(missing)}: TD3 does not beat random there, so "
-                  "those tasks are left out of the normalised aggregates.", ""]
-    fb_rows = [(t, m) for t in tasks for m in methods if "ope_ratio" in per_task.get((t, m), {})]
-    if fb_rows:
-        lines += ["**Off-policy estimates** of the discounted return from the data alone (mean "
-                  "over seeds), next to the discounted return the policy got, with the ratio's "
-                  "diagnostics (c_z = E_rho[l], 1 for an exact model; ESS as a fraction of the "
-                  "sample; l < 0: fraction of negative linear estimates).", "",
-                  "| task | method | true discounted | J_hat (free ratio) | FB value | c_z | ESS |"
-                  " max w | l < 0 |", "|---|---|---|---|---|---|---|---|---|"]
-        for t, m in fb_rows:
-            s = per_task[(t, m)]
-            lines.append(f"| {t} | {m} | {s['discounted']['mean']:.2f} | {s['ope_ratio']:.2f} |"
-                         f" {s['ope_fb_value']:.2f} | {s['ope_c_z']:.2f} | {s['ope_ess']:.3f} | "
-                         f"{s['ope_max_w']:.1f} | {s['ope_frac_negative']:.2f} |")
-        lines.append("")
-    zol_rows = [(t, m) for t in tasks for m in methods if "zol_ess" in per_task.get((t, m), {})]
-    if zol_rows:
-        lines += ["**ZOL diagnostics** (mean over seeds) of the search's own ratio (exp "
-                  "transform, its start set): cos(z, z_r), ESS, chi², max w, fraction l < 0, c_z "
-                  "at the chosen z; the weighted reward and the objective at z_r -> at z.", "",
-                  "| task | method | cos | ESS | chi² | max w | l < 0 | c_z | weighted reward |"
-                  " objective |", "|---|---|---|---|---|---|---|---|---|---|"]
-        for t, m in zol_rows:
-            s = per_task[(t, m)]
-            lines.append(
-                f"| {t} | {m} | {s['zol_cos_z0']:.3f} | {s['zol_ess']:.3f} | "
-                f"{s['zol_chi2']:.1f} | {s['zol_max_w']:.1f} | {s['zol_frac_negative']:.2f} | "
-                f"{s['zol_c_z']:.2f} | {s['zol_weighted_reward_z0']:.4f} -> "
-                f"{s['zol_weighted_reward']:.4f} | {s['zol_objective_z0']:.4f} -> "
-                f"{s['zol_objective']:.4f} |")
-        lines.append("")
+    lines += _return_tables(summary, [m for m in methods if m not in ABLATIONS])
+    lines += _difference_table(summary) + _aggregate_lines(summary)
+    for title, header, marker, cells in _DIAGNOSTICS:
+        rows = [[t, m, *cells(per_task[(t, m)])] for t in tasks for m in methods
+                if marker in per_task.get((t, m), {})]
+        if rows:
+            lines += [title, ""] + _table(["task", "method", *header], rows)
     lines.append(inference_note)
     return "\n".join(lines)
 
@@ -207,57 +214,40 @@ def ope_rank_correlation(summary: dict) -> float | None:
     return float(spearmanr(*zip(*pairs, strict=True)).statistic)
 
 
-def figures(summary: dict, directory: str) -> list[str]:
-    """bars.png (one panel per task, one bar per method with its bootstrap CI), differences.png
-    (paired differences to fb with CIs) and scatter.png (estimated vs true discounted return)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    tasks, methods, per_task = summary["tasks"], summary["methods"], summary["per_task"]
-    fig, axes = plt.subplots(1, len(tasks), figsize=(3.2 * len(tasks), 3.4), squeeze=False)
-    for ax, task in zip(axes[0], tasks, strict=True):
-        present = [m for m in methods if (task, m) in per_task]
+def _bars(ax_row, summary: dict) -> None:
+    per_task = summary["per_task"]
+    for ax, task in zip(ax_row, summary["tasks"], strict=True):
+        present = [m for m in summary["methods"] if (task, m) in per_task]
         r = [per_task[(task, m)]["return"] for m in present]
-        ax.bar(range(len(present)), [s["mean"] for s in r],
-               yerr=[[s["mean"] - s["lo"] for s in r], [s["hi"] - s["mean"] for s in r]],
-               capsize=3, color=[f"C{METHODS.index(m)}" for m in present])
+        ax.bar(range(len(present)), [s["mean"] for s in r], yerr=_error_bars(r), capsize=3,
+               color=[f"C{METHODS.index(m)}" for m in present])
         ax.set_xticks(range(len(present)), present, rotation=45, ha="right")
         ax.set_title(task, fontsize=9)
-    axes[0, 0].set_ylabel("episode return (95% CI)")
-    fig.tight_layout()
-    saved = [os.path.join(directory, "bars.png")]
-    fig.savefig(saved[-1], dpi=110)
-    plt.close(fig)
+    ax_row[0].set_ylabel("episode return (95% CI)")
 
-    compared = sorted({m for (_, m) in summary["diffs"]}, key=METHODS.index)
-    if compared:
-        fig, ax = plt.subplots(figsize=(1.4 * len(tasks) * len(compared) ** 0.5 + 3, 3.4))
-        width = 0.8 / len(compared)
-        for i, m in enumerate(compared):
-            d = [summary["diffs"].get((t, m)) for t in tasks]
-            x = np.arange(len(tasks)) + i * width
-            ax.errorbar(x, [s["mean"] for s in d],
-                        yerr=[[s["mean"] - s["lo"] for s in d], [s["hi"] - s["mean"] for s in d]],
-                        fmt="o", capsize=3, color=f"C{METHODS.index(m)}", label=m)
-        ax.axhline(0.0, color="k", lw=0.8)
-        ax.set_xticks(np.arange(len(tasks)) + 0.4 - width / 2, tasks, rotation=30, ha="right")
-        ax.set_ylabel(f"return − {BASELINE} (paired, 95% CI)")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        saved.append(os.path.join(directory, "differences.png"))
-        fig.savefig(saved[-1], dpi=110)
-        plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(4.2, 4))
-    true, ratio, value = [], [], []
-    for s in per_task.values():
-        if "ope_ratio" in s:
-            true.append(s["discounted"]["mean"])
-            ratio.append(s["ope_ratio"])
-            value.append(s["ope_fb_value"])
-    if true:
+def _error_bars(intervals: list[dict]) -> list[list[float]]:
+    return [[s["mean"] - s["lo"] for s in intervals], [s["hi"] - s["mean"] for s in intervals]]
+
+
+def _differences(ax, summary: dict, compared: list[str]) -> None:
+    tasks, width = summary["tasks"], 0.8 / len(compared)
+    for i, m in enumerate(compared):
+        d = [summary["diffs"].get((t, m)) for t in tasks]
+        ax.errorbar(np.arange(len(tasks)) + i * width, [s["mean"] for s in d],
+                    yerr=_error_bars(d), fmt="o", capsize=3, color=f"C{METHODS.index(m)}",
+                    label=m)
+    ax.axhline(0.0, color="k", lw=0.8)
+    ax.set_xticks(np.arange(len(tasks)) + 0.4 - width / 2, tasks, rotation=30, ha="right")
+    ax.set_ylabel(f"return − {BASELINE} (paired, 95% CI)")
+    ax.legend(fontsize=8)
+
+
+def _scatter(ax, summary: dict) -> None:
+    points = [(s["discounted"]["mean"], s["ope_ratio"], s["ope_fb_value"])
+              for s in summary["per_task"].values() if "ope_ratio" in s]
+    if points:
+        true, ratio, value = zip(*points, strict=True)
         ax.scatter(true, ratio, label="J_hat (free ratio)", s=18)
         ax.scatter(true, value, label="FB value", s=18, marker="x")
         hi = max(max(true), max(ratio), max(value), 1e-3)
@@ -266,8 +256,32 @@ def figures(summary: dict, directory: str) -> list[str]:
         ax.legend(fontsize=8)
     ax.set_xlabel("true discounted return")
     ax.set_ylabel("estimate")
-    fig.tight_layout()
-    saved.append(os.path.join(directory, "scatter.png"))
-    fig.savefig(saved[-1], dpi=110)
-    plt.close(fig)
+
+
+def figures(summary: dict, directory: str) -> list[str]:
+    """bars.png (one panel per task, one bar per method with its bootstrap CI), differences.png
+    (paired differences to fb with CIs) and scatter.png (estimated vs true discounted return)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def save(fig, name):
+        fig.tight_layout()
+        saved.append(os.path.join(directory, name))
+        fig.savefig(saved[-1], dpi=110)
+        plt.close(fig)
+
+    saved, tasks = [], summary["tasks"]
+    fig, axes = plt.subplots(1, len(tasks), figsize=(3.2 * len(tasks), 3.4), squeeze=False)
+    _bars(axes[0], summary)
+    save(fig, "bars.png")
+    compared = sorted({m for (_, m) in summary["diffs"]}, key=METHODS.index)
+    if compared:
+        fig, ax = plt.subplots(figsize=(1.4 * len(tasks) * len(compared) ** 0.5 + 3, 3.4))
+        _differences(ax, summary, compared)
+        save(fig, "differences.png")
+    fig, ax = plt.subplots(figsize=(4.2, 4))
+    _scatter(ax, summary)
+    save(fig, "scatter.png")
     return saved
