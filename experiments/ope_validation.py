@@ -127,8 +127,8 @@ def _metrics(est: dict, true: np.ndarray, idx=None) -> dict:
     return out
 
 
-def study_seed(config, seed, arrays, rewards, domain, evaluator, cell_fn, num_cells, state,
-               agent, run_fqe):
+def study_seed(config, seed, arrays, rewards, evaluator, cell_fn, num_cells, state, agent,
+               run_fqe):
     ev = config.eval
     data = inference_data(arrays, rewards, ev.inference_samples, ev.num_starts, seed)
     began = time.perf_counter()
@@ -289,14 +289,15 @@ def main(argv):
     cell_fn, num_cells = (None, 0)
     if domain.name == "point_mass":
         cell_fn, num_cells = _cell_fn(_CELLS.value), _CELLS.value ** 2
-    per_seed = []
+    per_seed, evaluator = [], None
     for i, seed in enumerate(config.seeds):
         agent, state, _ = load_fb(os.path.join(paths(config)["fb"], f"seed_{seed}"))
-        evaluator = make_evaluator(domain, fb_policy(agent.networks), _EPISODES.value,
-                                   config.eval.episode_length or None, config.fb.discount,
-                                   cell_fn, num_cells)
-        per_seed.append(study_seed(config, seed, arrays, rewards, domain, evaluator, cell_fn,
-                                   num_cells, state, agent, i < _FQE_SEEDS.value))
+        if evaluator is None:  # one compiled program for every seed (same networks, new params)
+            evaluator = make_evaluator(domain, fb_policy(agent.networks), _EPISODES.value,
+                                       config.eval.episode_length or None, config.fb.discount,
+                                       cell_fn, num_cells)
+        per_seed.append(study_seed(config, seed, arrays, rewards, evaluator, cell_fn, num_cells,
+                                   state, agent, i < _FQE_SEEDS.value))
         m = per_seed[-1]["metrics"]
         print(f"[ope] seed {seed}: mean Spearman " + ", ".join(
             f"{n} {m[n]['mean_spearman']:.2f}" for n in ESTIMATORS), flush=True)

@@ -32,12 +32,11 @@ from experiments.common import CONFIG, read_config
 from fbjax.data.relabel import relabel
 from fbjax.eval.evaluator import fb_policy, make_evaluator
 from fbjax.eval.stats import hierarchical_bootstrap
-from fbjax.eval.zero_shot import inference_data, zol_starts
-from fbjax.fb.inference import reward_inference
+from fbjax.eval.zero_shot import infer_latents, inference_data
 from fbjax.pipeline.config import experiment_config
 from fbjax.pipeline.mjx import collect_data, evaluate_all, load_checked, paths, report, train_all
 from fbjax.train.run import load_fb
-from fbjax.zol.search import NUMERIC, zol_grid
+from fbjax.zol.search import NUMERIC
 
 _SWEEP = flags.DEFINE_multi_string("sweep", [], "FIELD=V1,V2,... (repeat for more fields).")
 
@@ -99,10 +98,7 @@ def _batched(config, combos) -> list[dict]:
     for i, seed in enumerate(config.seeds):
         agent, state, _ = load_fb(os.path.join(paths(config)["fb"], f"seed_{seed}"))
         data = inference_data(arrays, rewards, ev.inference_samples, ev.num_starts, seed)
-        z_r = reward_inference(agent.networks, state.params["backward"], data.next_obs,
-                               data.rewards)
-        zs, _ = zol_grid(agent.networks, state.params, zol_starts(grid[0], data), data.next_obs,
-                         data.rewards, z_r, agent.config.discount, grid)
+        zs = infer_latents(agent, state.params, data, grid, rwr_iterations=0)["grid"]
         if evaluator is None:
             evaluator = make_evaluator(domain, fb_policy(agent.networks), ev.num_episodes,
                                        ev.episode_length or None, config.fb.discount)

@@ -92,7 +92,7 @@ def policy_pool(agent: FBAgent, params: Params, data: InferenceData, grid: list[
                 names.append(f"task {t} +{angle:g}deg #{k}")
     if perturbed:
         add(jnp.stack(perturbed), "perturbed", names)
-    latents = infer_latents(agent, params, data, grid, rwr_iterations=1)
+    latents = infer_latents(agent, params, data, grid, rwr_iterations=0)
     add(latents["grid"].reshape(-1, z_r.shape[-1]), "zol",
         [f"zol setting {g} task {t}" for g in range(len(grid)) for t in range(num_tasks)])
     return np.concatenate(zs), strata, labels

@@ -74,17 +74,22 @@ def zol_starts(config: ZOLConfig, data: InferenceData) -> jax.Array:
 
 def infer_latents(agent: FBAgent, params: Params, data: InferenceData,
                   grid: list[ZOLConfig], rwr_iterations: int = 10) -> dict:
-    """One prompt per task, all tasks at once: {"fb": z_r (T, d), "grid": ZOL's z for every grid
-    config (G, T, d), "grid_info": its per-prompt diagnostics (leaves (G, T, ...)),
-    "rwr": (T, d)}. The grid's configs differ only in numeric settings (`zol_grid`)."""
+    """One prompt per task, all tasks at once: {"fb": z_r (T, d)}, and when asked for, "grid":
+    ZOL's z for every config of `grid` (G, T, d) with "grid_info", its per-prompt diagnostics
+    (leaves (G, T, ...)), and "rwr" (T, d) after `rwr_iterations` > 0 regression steps. The
+    grid's configs differ only in numeric settings (`zol_grid`)."""
     nets, discount = agent.networks, agent.config.discount
     z_r = reward_inference(nets, params["backward"], data.next_obs, data.rewards)
-    z_grid, info = zol_grid(nets, params, zol_starts(grid[0], data), data.next_obs, data.rewards,
-                            z_r, discount, grid)
-    z_rwr, _ = ratio_weighted_regression(nets, params, data.start_obs, data.next_obs,
-                                         data.rewards, z_r, discount, iterations=rwr_iterations)
-    info = {k: v for k, v in info.items() if k != "trace"}
-    return {"fb": z_r, "grid": z_grid, "grid_info": info, "rwr": z_rwr}
+    out = {"fb": z_r}
+    if grid:
+        out["grid"], info = zol_grid(nets, params, zol_starts(grid[0], data), data.next_obs,
+                                     data.rewards, z_r, discount, grid)
+        out["grid_info"] = {k: v for k, v in info.items() if k != "trace"}
+    if rwr_iterations > 0:
+        out["rwr"], _ = ratio_weighted_regression(nets, params, data.start_obs, data.next_obs,
+                                                  data.rewards, z_r, discount,
+                                                  iterations=rwr_iterations)
+    return out
 
 
 def off_policy_estimates(agent: FBAgent, params: Params, data: InferenceData,

@@ -165,16 +165,15 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards,
     ev, task_ids = config.eval, jnp.arange(len(rollouts.domain.task_names))
     agent, state, _ = load_fb(os.path.join(paths(config)["fb"], f"seed_{seed}"))
     data = inference_data(arrays, rewards, ev.inference_samples, ev.num_starts, seed)
-    grid, began = ev.grid(), time.perf_counter()
-    zs = infer_latents(agent, state.params, data, grid, ev.rwr_iterations)
-    zs = jax.tree.map(np.asarray, zs)
+    grid = ev.grid() if _zol_arms(ev) else []
+    began = time.perf_counter()
+    zs = jax.tree.map(np.asarray, infer_latents(
+        agent, state.params, data, grid, ev.rwr_iterations if "rwr" in ev.chosen else 0))
     print(f"[evaluate] seed {seed}: reward inference, ZOL ({len(grid)} settings x "
           f"{len(task_ids)} tasks x {ev.zol.steps} steps, one program) and regression in "
           f"{time.perf_counter() - began:.1f}s", flush=True)
-    prompts = {"fb": zs["fb"]}
-    if _zol_arms(ev):
-        prompts.update({f"zol_grid_{g}": zs["grid"][g] for g in range(len(grid))})
-    if "rwr" in ev.chosen:
+    prompts = {"fb": zs["fb"], **{f"zol_grid_{g}": zs["grid"][g] for g in range(len(grid))}}
+    if "rwr" in zs:
         prompts["rwr"] = zs["rwr"]
     stacked = jnp.concatenate([jnp.asarray(z) for z in prompts.values()])
     out = rollouts.run("fb", fb_policy(agent.networks), state.params, stacked,
@@ -188,7 +187,7 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards,
             extra.update(_flat_zol_info(zs["grid_info"], g))
             extra["setting"] = np.full(len(task_ids), g)
         rollouts.add(seed, name, out, i * len(task_ids), extra)
-    for t, task in enumerate(rollouts.domain.task_names):
+    for t, task in enumerate(rollouts.domain.task_names if grid else ()):
         d = {k: float(v[t]) for k, v in _flat_zol_info(zs["grid_info"], 0).items()}
         print(f"[evaluate] seed {seed} {task} zol_published: cos(z, z_r) {d['zol_cos_z0']:.3f}"
               f"  ESS {d['zol_ess']:.3f}  chi2 {d['zol_chi2']:.2f}  max w {d['zol_max_w']:.1f}"
