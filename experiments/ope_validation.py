@@ -97,11 +97,12 @@ def _fqe(agent, params, arrays, rewards, data, zs, discount, steps, seed):
                "terminal": jnp.asarray(arrays["terminal"], jnp.float32),
                "next_action": jnp.stack([act(z) for z in zs], -1)}
     state = copies.init(jax.random.PRNGKey(seed))
-    run = jax.jit(lambda s, k: train_steps(copies, s, dataset, k, 1000))
+    # The dataset is an argument, not a constant folded into the compiled program.
+    run = jax.jit(lambda s, d, k: train_steps(copies, s, d, k, 1000))
     key = jax.random.PRNGKey(seed + 1)
     start = time.perf_counter()
     for done in range(1000, steps + 1, 1000):
-        state, metrics = run(state, jax.random.fold_in(key, done))
+        state, metrics = run(state, dataset, jax.random.fold_in(key, done))
         print(f"[fqe] {done}/{steps} updates of {len(zs)} policies  "
               f"loss {float(metrics['fqe_loss'].mean()):.4g}  "
               f"{done / (time.perf_counter() - start):.0f} steps/s", flush=True)
@@ -277,6 +278,9 @@ def _figures(report: dict, out_dir: str) -> None:
 def main(argv):
     del argv
     config = read_config()
+    if _FQE_STEPS.value % 1000:
+        raise ValueError(f"--fqe_steps={_FQE_STEPS.value}: FQE trains in chunks of 1000 updates; "
+                         "give a multiple of 1000")
     command = "python -m experiments.ope_validation " + " ".join(sys.argv[1:])
     record = provenance(command)
     out_dir = _OUT.value or os.path.join(paths(config)["root"], "ope_validation")
