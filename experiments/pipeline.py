@@ -4,7 +4,8 @@
   python -m experiments.pipeline --config=experiments/configs/walker.py   # on an accelerator
 
 Each stage keeps what an earlier run of the same config finished (the dataset, FB checkpoints),
-so an interrupted pipeline resumes. Ends by printing the results table.
+so an interrupted pipeline resumes; a second pipeline on the same workdir is refused while this
+one runs. Ends by printing the results table.
 """
 
 import time
@@ -13,18 +14,20 @@ from absl import app
 
 from experiments.common import read_config
 from fbjax.pipeline.mjx import collect_data, evaluate_all, paths, report, train_all
+from fbjax.train.lock import folder_lock
 
 
 def main(argv):
     del argv
     config = read_config()
     start, stages = time.perf_counter(), []
-    for name, stage in (("collect", collect_data), ("train", train_all),
-                        ("evaluate", evaluate_all), ("report", report)):
-        began = time.perf_counter()
-        print(f"\n=== {name} ({time.perf_counter() - start:.0f}s elapsed) ===", flush=True)
-        out = stage(config)
-        stages.append(f"{name} {time.perf_counter() - began:.0f}s")
+    with folder_lock(paths(config)["root"], "give this run another --config.workdir"):
+        for name, stage in (("collect", collect_data), ("train", train_all),
+                            ("evaluate", evaluate_all), ("report", report)):
+            began = time.perf_counter()
+            print(f"\n=== {name} ({time.perf_counter() - start:.0f}s elapsed) ===", flush=True)
+            out = stage(config)
+            stages.append(f"{name} {time.perf_counter() - began:.0f}s")
     print("\n" + out, flush=True)
     print(f"\npipeline finished in {time.perf_counter() - start:.0f}s ({', '.join(stages)}); "
           f"report in {paths(config)['report']}", flush=True)

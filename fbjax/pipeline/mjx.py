@@ -9,6 +9,7 @@ every task, write the report. Every function takes the typed `ExperimentConfig` 
     WORKDIR/report/            results.md, bars.png, scatter.png (experiments.report)
 """
 
+import functools
 import json
 import os
 import shutil
@@ -31,6 +32,8 @@ from fbjax.eval.report import figures, markdown_report, ope_rank_correlation, su
 from fbjax.eval.zero_shot import FB_METHODS, infer_latents, inference_data, off_policy_estimates
 from fbjax.fb.learner import FBAgent
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
+from fbjax.train.lock import folder_lock
+from fbjax.train.loop import local_step
 from fbjax.train.run import is_sharded, load_fb, train_run
 from fbjax.types import Transition
 from fbjax.zol.search import ZOLConfig
@@ -42,6 +45,17 @@ def paths(config: ExperimentConfig) -> dict[str, str]:
             for name in ("root", "dataset", "fb", "oracle", "eval", "report")}
 
 
+def _one_writer(stage):
+    """A stage holds WORKDIR/.lock while it runs: a second pipeline on the same workdir is
+    refused with a message instead of interleaving its writes."""
+    @functools.wraps(stage)
+    def locked(config: ExperimentConfig, *args, **kwargs):
+        with folder_lock(paths(config)["root"], "give this run another --config.workdir"):
+            return stage(config, *args, **kwargs)
+    return locked
+
+
+@_one_writer
 def collect_data(config: ExperimentConfig) -> str:
     """Collects WORKDIR/dataset unless an identical one exists; returns its path."""
     domain = envs.make(config.domain)
@@ -112,6 +126,7 @@ def train_fb(config: ExperimentConfig, seed: int, arrays=None, manifest=None):
     return agent, state
 
 
+@_one_writer
 def train_all(config: ExperimentConfig) -> dict[int, object]:
     """FB for every seed of the config; returns the final state per seed."""
     p = paths(config)
@@ -126,8 +141,11 @@ class _Rollouts:
     """The compiled evaluators (one per kind of policy, reused across seeds) and the result rows
     they produce, one per (seed, task, method)."""
 
-    def __init__(self, domain, episodes: int, length: int | None, discount: float):
+    def __init__(self, domain, task_ids: list[int], episodes: int, length: int | None,
+                 discount: float):
         self.domain, self.episodes, self.length, self.discount = domain, episodes, length, discount
+        self.task_ids = jnp.asarray(task_ids)  # the evaluated tasks, as the domain numbers them
+        self.tasks = [domain.task_names[i] for i in task_ids]
         self.compiled, self.rows = {}, []
 
     def run(self, kind, policy, shared, per_prompt, task_ids, key) -> dict[str, np.ndarray]:
@@ -141,7 +159,7 @@ class _Rollouts:
         return out
 
     def add(self, seed, method, out, offset=0, extra=None) -> None:
-        for t, task in enumerate(self.domain.task_names):
+        for t, task in enumerate(self.tasks):
             row = {"seed": seed, "task": task, "method": method,
                    "returns": out["return"][offset + t].tolist(),
                    "discounted": out["discounted"][offset + t].tolist()}
@@ -162,8 +180,13 @@ def _flat_zol_info(info, g: int) -> dict[str, np.ndarray]:
 
 def _evaluate_fb(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards, seed,
                  key) -> None:
-    ev, task_ids = config.eval, jnp.arange(len(rollouts.domain.task_names))
-    agent, state, _ = load_fb(os.path.join(paths(config)["fb"], f"seed_{seed}"))
+    ev, task_ids = config.eval, rollouts.task_ids
+    run_dir = os.path.join(paths(config)["fb"], f"seed_{seed}")
+    agent, state, _ = load_fb(run_dir)
+    if local_step(state.step) != config.train.num_steps:
+        raise ValueError(f"evaluate: FB seed {seed} in {run_dir} is at step "
+                         f"{local_step(state.step)}, the config trains {config.train.num_steps}; "
+                         "run python -m experiments.train with the same config first")
     data = inference_data(arrays, rewards, ev.inference_samples, ev.num_starts, seed)
     grid = ev.grid() if _zol_arms(ev) else []
     began = time.perf_counter()
@@ -187,7 +210,7 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards,
             extra.update(_flat_zol_info(zs["grid_info"], g))
             extra["setting"] = np.full(len(task_ids), g)
         rollouts.add(seed, name, out, i * len(task_ids), extra)
-    for t, task in enumerate(rollouts.domain.task_names if grid else ()):
+    for t, task in enumerate(rollouts.tasks if grid else ()):
         d = {k: float(v[t]) for k, v in _flat_zol_info(zs["grid_info"], 0).items()}
         print(f"[evaluate] seed {seed} {task} zol_published: cos(z, z_r) {d['zol_cos_z0']:.3f}"
               f"  ESS {d['zol_ess']:.3f}  chi2 {d['zol_chi2']:.2f}  max w {d['zol_max_w']:.1f}"
@@ -248,22 +271,25 @@ def train_oracle(config: ExperimentConfig, arrays, rewards, manifest, seed: int)
 def _evaluate_oracle(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards, manifest,
                      seed, key) -> None:
     td3, td3_state = train_oracle(config, arrays, rewards, manifest, seed)
-    out = rollouts.run("td3", actor_policy(td3.act), None, td3_state.actor,
-                       jnp.arange(len(rollouts.domain.task_names)), key)
+    out = rollouts.run("td3", actor_policy(td3.act), None, td3_state.actor, rollouts.task_ids,
+                       key)
     rollouts.add(seed, "td3", out)
 
 
+@_one_writer
 def evaluate_all(config: ExperimentConfig) -> list[dict]:
     """Every chosen method x every task x every seed, paired (one evaluation key per seed, shared
     by every method); rows written to WORKDIR/eval/results.json with the ZOL selection."""
     p, ev = paths(config), config.eval
     domain = envs.make(config.domain)
+    task_ids = ev.task_ids(domain.task_names)
     arrays, manifest = load_checked(config)
     print(f"[evaluate] relabelling {len(arrays['obs']):,} transitions for "
-          f"{len(domain.task_names)} tasks", flush=True)
-    rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
-    rollouts = _Rollouts(domain, ev.num_episodes, ev.episode_length or None, config.fb.discount)
-    num_tasks = len(domain.task_names)
+          f"{len(task_ids)} tasks", flush=True)
+    rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))[:, task_ids]
+    rollouts = _Rollouts(domain, task_ids, ev.num_episodes, ev.episode_length or None,
+                         config.fb.discount)
+    num_tasks = len(task_ids)
     fb_family = any(m in FB_METHODS for m in ev.chosen)
     for seed in config.seeds:
         key = jax.random.fold_in(jax.random.PRNGKey(ev.key), seed)  # every method of the seed
@@ -273,11 +299,11 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
             _evaluate_oracle(config, rollouts, arrays, rewards, manifest, seed, key)
         if "random" in ev.chosen:
             out = rollouts.run("random", random_policy(domain.action_dim), None,
-                               jnp.zeros(num_tasks), jnp.arange(num_tasks), key)
+                               jnp.zeros(num_tasks), rollouts.task_ids, key)
             rollouts.add(seed, "random", out)
     rows, selection = rollouts.rows, None
     if _zol_arms(ev):
-        selection = select_settings(rows, ev.grid(), list(domain.task_names))
+        selection = select_settings(rows, ev.grid(), rollouts.tasks)
         rows = _add_zol_arms(rows, selection, _zol_arms(ev))
         for task, chosen in selection.items():
             print(f"[evaluate] {task}: zol_selected uses grid setting {chosen['index']} "
@@ -318,6 +344,7 @@ def inference_note(ev: EvalConfig, selection: dict | None) -> str:
     return "\n".join(lines)
 
 
+@_one_writer
 def report(config: ExperimentConfig) -> str:
     p = paths(config)
     results_path = os.path.join(p["eval"], "results.json")

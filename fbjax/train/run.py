@@ -20,6 +20,7 @@ from fbjax.configs import differences, from_dict, to_dict
 from fbjax.fb.config import FBConfig
 from fbjax.fb.learner import FBAgent, FBState
 from fbjax.train.checkpoint import Checkpointer, read_config
+from fbjax.train.lock import folder_lock
 from fbjax.train.loop import ProgressFn, fit, local_step, print_progress
 from fbjax.train.metrics import MetricsWriter
 from fbjax.train.sharding import make_mesh, process_rows, replicate, shard_dataset, sharded_steps
@@ -63,15 +64,29 @@ def train_run(agent: Agent, dataset, run_dir: str, description: dict[str, Any],
 
     `description` (JSON-able) says what the run is; `train` and `seed` are added to it. A resumed
     run must have the same description except for RESUMABLE; the error lists each other leaf
-    that differs with both values. Returns the final state (replicated when sharded)."""
+    that differs with both values. Returns the final state (replicated when sharded).
+
+    A second process training in the same `run_dir` at the same time is refused (a lock), and a
+    dataset with fewer rows than one batch is refused before anything is written."""
+    rows = len(jax.tree.leaves(dataset)[0])
+    if rows < agent.batch_size:
+        raise ValueError(f"{label}{run_dir}: the dataset has {rows} rows, fewer than one batch "
+                         f"(batch_size={agent.batch_size}); collect more data or lower the "
+                         "batch size")
+    with folder_lock(run_dir, "give this run another directory"):
+        return _train_locked(agent, dataset, run_dir, description, config, seed, progress_fn,
+                             label)
+
+
+def _train_locked(agent, dataset, run_dir, description, config, seed, progress_fn, label):
     description = {**description, "train": to_dict(config), "seed": seed}
-    checkpointer = Checkpointer(run_dir, max_to_keep=config.keep_checkpoints)
+    checkpointer = Checkpointer(run_dir, max_to_keep=config.keep_checkpoints, cleanup=True)
     init_key, train_key = jax.random.split(jax.random.PRNGKey(seed))  # one stream per purpose
     state, make_steps = agent.init(init_key), None
     if is_sharded(config):
         mesh = make_mesh()
-        rows = process_rows(len(jax.tree.leaves(dataset)[0]))
-        dataset = shard_dataset(jax.tree.map(lambda x: np.asarray(x)[rows], dataset), mesh)
+        local = process_rows(len(jax.tree.leaves(dataset)[0]))
+        dataset = shard_dataset(jax.tree.map(lambda x: np.asarray(x)[local], dataset), mesh)
         state = replicate(state, mesh)
 
         def make_steps(n):
