@@ -88,11 +88,13 @@ def _batched(config, combos) -> list[dict]:
     grid = [dataclasses.replace(ev.zol, **{k.rsplit(".", 1)[1]: v for k, v in c.items()})
             for c in combos]
     domain = envs.make(config.domain)
+    task_ids = ev.task_ids(domain.task_names)
+    names = [domain.task_names[i] for i in task_ids]
     collect_data(config)
     train_all(config)
     arrays, _ = load_checked(config)
-    rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
-    num_tasks = len(domain.task_names)
+    rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))[:, task_ids]
+    num_tasks = len(task_ids)
     returns = np.zeros((len(grid), num_tasks, len(config.seeds), ev.num_episodes))
     evaluator = None
     for i, seed in enumerate(config.seeds):
@@ -104,12 +106,12 @@ def _batched(config, combos) -> list[dict]:
                                        ev.episode_length or None, config.fb.discount)
         key = jax.random.fold_in(jax.random.PRNGKey(ev.key), seed)  # the pipeline's episodes
         out = evaluator(state.params, zs.reshape(-1, zs.shape[-1]),
-                        jnp.tile(jnp.arange(num_tasks), len(grid)), key)
+                        jnp.tile(jnp.asarray(task_ids), len(grid)), key)
         returns[:, :, i] = np.asarray(out["return"]).reshape(len(grid), num_tasks, -1)
         print(f"[sweep] seed {seed}: {len(grid)} settings x {num_tasks} tasks in one program",
               flush=True)
     return [{"combo": c, "tasks": {task: hierarchical_bootstrap(returns[g, t], ev.bootstrap_reps)
-                                   for t, task in enumerate(domain.task_names)}}
+                                   for t, task in enumerate(names)}}
             for g, c in enumerate(combos)]
 
 

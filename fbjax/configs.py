@@ -55,15 +55,45 @@ def _convert(hint, value, where: str):
         return from_dict(hint, value, where)
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        nested = [a for a in typing.get_args(hint) if dataclasses.is_dataclass(a)]
+        options = typing.get_args(hint)
+        nested = [a for a in options if dataclasses.is_dataclass(a)]
         if nested and isinstance(value, dict):
             return from_dict(nested[0], value, where)
+        if value is None and type(None) in options:
+            return None
+        scalars = [a for a in options if a in _SCALARS]
+        if scalars and not any(_fits(a, value) for a in scalars):
+            raise ValueError(f"{where}: expected {' or '.join(a.__name__ for a in options)}, "
+                             f"got {type(value).__name__} {value!r}")
+        if float in scalars and int not in scalars and value is not None:
+            return float(value)
         return value
     if origin is tuple or hint is tuple:
-        return tuple(value) if isinstance(value, list | tuple) else value
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"{where}: expected a list, got {type(value).__name__} {value!r}")
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
+        return tuple(value)
+    if hint in _SCALARS:
+        if not _fits(hint, value):
+            raise ValueError(f"{where}: expected {hint.__name__}, got {type(value).__name__} "
+                             f"{value!r}")
+        return float(value) if hint is float else value
     return value
+
+
+_SCALARS = (bool, int, float, str)
+
+
+def _fits(kind, value) -> bool:
+    """Whether a JSON/command-line value is a valid `kind` (an int is a valid float; a bool is
+    not a number)."""
+    if isinstance(value, bool):
+        return kind is bool
+    if kind is float:
+        return isinstance(value, int | float)
+    return isinstance(value, kind)
 
 
 def to_dict(config) -> dict[str, Any]:

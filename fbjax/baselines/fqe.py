@@ -36,6 +36,8 @@ class FQEConfig:
         for name in ("hidden", "layers", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"FQEConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ValueError(f"FQEConfig.lr must be > 0, got {self.lr}")
         if not 0.0 < self.discount < 1.0:
             raise ValueError(f"FQEConfig.discount must be in (0, 1), got {self.discount}")
 

@@ -34,6 +34,8 @@ class RNDConfig:
         for name in ("rep_dim", "hidden", "updates_per_episode", "buffer_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"RNDConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ValueError(f"RNDConfig.lr must be > 0, got {self.lr}")
         if self.expl_noise < 0:
             raise ValueError(f"RNDConfig.expl_noise must be >= 0, got {self.expl_noise}")
 

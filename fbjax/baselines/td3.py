@@ -36,6 +36,8 @@ class TD3Config:
         for name in ("hidden", "layers", "policy_delay", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"TD3Config.{name} must be >= 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ValueError(f"TD3Config.lr must be > 0, got {self.lr}")
         if not 0.0 < self.discount < 1.0:
             raise ValueError(f"TD3Config.discount must be in (0, 1), got {self.discount}")
         if not 0.0 < self.tau <= 1.0:

@@ -39,6 +39,9 @@ class FBConfig:
             "tau": 0.0 < self.tau <= 1.0,
             "batch_size": self.batch_size >= 2,
             "goal_ratio": 0.0 <= self.goal_ratio <= 1.0,
+            "lr_forward": self.lr_forward > 0,
+            "lr_backward": self.lr_backward > 0,
+            "lr_actor": self.lr_actor > 0,
         }
         for name in ("backward_hidden", "forward_hidden", "actor_hidden"):
             value = getattr(self, name)
@@ -49,5 +52,5 @@ class FBConfig:
             raise ValueError(
                 f"FBConfig: invalid {values} (need z_dim>=1, backward_layers>=1, "
                 "even hidden sizes >=2, ensemble_size>=1, 0<=discount<1, 0<tau<=1, "
-                "batch_size>=2, 0<=goal_ratio<=1)"
+                "batch_size>=2, 0<=goal_ratio<=1, learning rates > 0)"
             )

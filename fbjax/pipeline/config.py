@@ -34,6 +34,7 @@ class EvalConfig:
     returns, all seeds), so no task's setting is chosen on its own test return."""
 
     methods: str = ",".join(METHODS)  # comma-separated, as the command line gives it
+    tasks: str = ""  # comma-separated subset of the domain's tasks; "": all of them
     num_episodes: int = 100  # per task, method and seed; paired across methods
     episode_length: int = 0  # 0: the domain's
     inference_samples: int = 10_000
@@ -57,6 +58,18 @@ class EvalConfig:
     @property
     def chosen(self) -> tuple[str, ...]:
         return tuple(m.strip() for m in self.methods.split(",") if m.strip())
+
+    def task_ids(self, domain_tasks: tuple[str, ...]) -> list[int]:
+        """Indices of the evaluated tasks in the domain's task list (all when `tasks` is
+        empty); a name the domain lacks is refused with the list it has."""
+        names = [t.strip() for t in self.tasks.split(",") if t.strip()] or list(domain_tasks)
+        unknown = [t for t in names if t not in domain_tasks]
+        if unknown:
+            raise ValueError(f"eval.tasks: {unknown} not task(s) of this domain; its tasks are "
+                             f"{list(domain_tasks)}")
+        if len(set(names)) != len(names):
+            raise ValueError(f"eval.tasks {self.tasks!r} names a task twice")
+        return [domain_tasks.index(t) for t in names]
 
     def grid(self) -> list[ZOLConfig]:
         """The ZOL settings searched in one program: `zol` first, then the grid around it."""

@@ -50,6 +50,8 @@ class ZOLConfig:
             raise ValueError(f"ZOLConfig.transform {self.transform!r} is not one of {TRANSFORMS}")
         if self.starts not in START_SETS:
             raise ValueError(f"ZOLConfig.starts {self.starts!r} is not one of {START_SETS}")
+        if not self.lr > 0:
+            raise ValueError(f"ZOLConfig.lr must be > 0, got {self.lr}")
         if self.steps < 1:
             raise ValueError(f"ZOLConfig.steps must be >= 1, got {self.steps}")
         if not 0.0 < self.top_k <= 1.0:
