@@ -12,7 +12,7 @@ import sys
 from importlib import metadata
 
 CODE = ("fbjax", "experiments", ":!experiments/results", "benchmarks", ":!benchmarks/results",
-        "pyproject.toml", "setup.cfg")
+        "tests/faults", "pyproject.toml", "setup.cfg")
 PACKAGES = ("fbjax", "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "mujoco", "mujoco-mjx",
             "numpy", "rliable", "scipy")
 

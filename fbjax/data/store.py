@@ -64,6 +64,9 @@ def _atomic_write(path: str, write) -> None:
     try:
         write(tmp)
         os.replace(tmp, path)
+    except OSError as e:
+        raise OSError(e.errno, f"writing {path} failed ({e.strerror or e}); nothing was "
+                               f"replaced: the dataset in {directory} is as it was before") from e
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

@@ -61,7 +61,8 @@ def main(argv: list[str]) -> int:
     path = argv[0]
     try:
         if not os.path.exists(os.path.join(path, MANIFEST)):
-            print(f"{path}: not a dataset (no {MANIFEST})")
+            print(f"{path}: not a dataset (no {MANIFEST}); for a training run or a whole "
+                  "workdir, run python -m fbjax.pipeline.validate PATH")
             return 1
         print(validate_dataset(path))
     except Exception as e:  # report, do not trace: this is a checker
