@@ -146,7 +146,7 @@ class _Rollouts:
         self.domain, self.episodes, self.length, self.discount = domain, episodes, length, discount
         self.task_ids = jnp.asarray(task_ids)  # the evaluated tasks, as the domain numbers them
         self.tasks = [domain.task_names[i] for i in task_ids]
-        self.compiled, self.rows = {}, []
+        self.compiled, self.rows, self.fb_steps = {}, [], {}
 
     def run(self, kind, policy, shared, per_prompt, task_ids, key) -> dict[str, np.ndarray]:
         if kind not in self.compiled:
@@ -183,10 +183,11 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards,
     ev, task_ids = config.eval, rollouts.task_ids
     run_dir = os.path.join(paths(config)["fb"], f"seed_{seed}")
     agent, state, _ = load_fb(run_dir)
-    if local_step(state.step) != config.train.num_steps:
-        raise ValueError(f"evaluate: FB seed {seed} in {run_dir} is at step "
-                         f"{local_step(state.step)}, the config trains {config.train.num_steps}; "
-                         "run python -m experiments.train with the same config first")
+    trained = rollouts.fb_steps[seed] = local_step(state.step)
+    if trained < config.train.num_steps:
+        raise ValueError(f"evaluate: FB seed {seed} in {run_dir} has trained {trained} of the "
+                         f"config's {config.train.num_steps} steps; run python -m "
+                         "experiments.train with the same config first")
     data = inference_data(arrays, rewards, ev.inference_samples, ev.num_starts, seed)
     grid = ev.grid() if _zol_arms(ev) else []
     began = time.perf_counter()
@@ -313,6 +314,7 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
     result = {"domain": domain.name, "dataset": p["dataset"], "collection":
               manifest["collection"], "eval": to_dict(ev), "seeds": list(config.seeds),
               "oracle_steps": config.oracle.train.num_steps, "fb_steps": config.train.num_steps,
+              "fb_steps_trained": rollouts.fb_steps,
               "selection": selection, "grid": [to_dict(c) for c in ev.grid()], "rows": rows}
     tmp = os.path.join(p["eval"], "results.json.tmp")
     with open(tmp, "w") as f:
