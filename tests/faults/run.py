@@ -101,7 +101,7 @@ def main(argv=None) -> int:
     record["multihost_kill"] = {**_counts(hosts), "bound_s": 60, "cases": hosts}
 
     print(f"[faults] soak: {args.soak_steps} updates", flush=True)
-    record["soak"] = inj.soak(os.path.join(root, "soak"), args.soak_steps)
+    record["soak"] = inj.soak_in_subprocess(os.path.join(root, "soak"), args.soak_steps)
     record["seconds"] = round(time.perf_counter() - began, 1)
 
     from experiments.provenance import provenance
