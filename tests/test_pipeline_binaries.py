@@ -107,8 +107,12 @@ def test_stage_binaries_and_resume(workdir):
     assert "keeping it" in _run("collect", workdir).stdout
     trained = _run("train", workdir, "--config.train.num_steps=30")
     assert "[train] resumed from step 20" in trained.stdout
-    evaluated = _run("evaluate", workdir, "--config.eval.methods=fb,random")
+    evaluated = _run("evaluate", workdir, "--config.eval.methods=fb,random",
+                     "--config.eval.tasks=loop,reach_top_left")
     assert "rows written" in evaluated.stdout
+    rows = json.loads((workdir / "eval" / "results.json").read_text())["rows"]
+    assert [(r["task"], r["method"]) for r in rows if r["seed"] == 0] == [
+        ("loop", "fb"), ("reach_top_left", "fb"), ("loop", "random"), ("reach_top_left", "random")]
     report = _run("report", workdir)
     assert "| task | fb | random |" in report.stdout
 
