@@ -1,0 +1,210 @@
+"""Where an FB update's time goes, on any device: the compiled program's size (fusions, matmuls,
+other ops per update), its FLOPs from XLA's cost analysis, achieved FLOP/s and MFU against the
+device's dense peak, and optionally a jax.profiler trace for TensorBoard / Perfetto.
+
+  python benchmarks/profile_update.py                          # the main command's FB config
+  python benchmarks/profile_update.py --config=walker --batch=1024,4096
+  python benchmarks/profile_update.py --trace=/tmp/fb_trace    # also write a profiler trace
+  python benchmarks/profile_update.py --xla_variants           # CPU: XLA/thread settings, each
+                                                               # in its own process, same run
+
+Prints one JSON line per (config, batch[, variant]). MFU needs the device's dense peak: known
+for H100/H200 (TF32 and BF16 tensor cores, dense); elsewhere pass --peak_tflops or it is null.
+"""
+
+import argparse
+import collections
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+# Dense tensor-core peaks (TFLOP/s, no sparsity) from NVIDIA's H100/H200 SXM data sheets.
+PEAKS = {"H100": {"tf32": 494.7, "bf16": 989.4}, "H200": {"tf32": 494.7, "bf16": 989.4}}
+
+# FB settings: the main command's (experiments/configs/point_mass.py) and the walker GPU run's.
+CONFIGS = {
+    "point_mass": dict(fb=dict(z_dim=32, backward_hidden=128, backward_layers=2,
+                               forward_hidden=256, forward_layers=1, actor_hidden=256,
+                               actor_layers=1, ensemble_size=2), obs_dim=4, action_dim=2,
+                       batch=256),
+    "walker": dict(fb=dict(z_dim=50, backward_hidden=256, forward_hidden=1024,
+                           actor_hidden=1024), obs_dim=24, action_dim=6, batch=1024),
+}
+
+# CPU settings tried by --xla_variants, each applied before JAX starts (a fresh process). None
+# changes the math: each variant's parameters after the same updates are compared with the
+# default's (max_abs_diff_vs_default).
+VARIANTS = {
+    "default": "",
+    "eigen_single_thread": "--xla_cpu_multi_thread_eigen=false",
+    "classic_runtime": "--xla_cpu_use_thunk_runtime=false",
+    "xnnpack": "--xla_cpu_use_xnnpack=true",
+}
+
+
+def _config_from_point_mass_file() -> dict:
+    """The FB section of the embedded default, so the benchmark follows the config file."""
+    from experiments.configs import point_mass
+
+    fb = point_mass.get_config().fb.to_dict()
+    return {k: fb[k] for k in CONFIGS["point_mass"]["fb"]} | {"batch_size": fb["batch_size"]}
+
+
+def _op_counts(hlo_text: str) -> dict[str, int]:
+    """Instructions of one update's optimised HLO, by kind."""
+    kinds = collections.Counter()
+    for line in hlo_text.splitlines():
+        m = re.match(r"\s*(?:ROOT\s+)?%?[\w.\-]+\s*=\s*(?:\([^=]*?\)|\S+)\s+([\w\-]+)\(",
+                     line)
+        if m:
+            kinds[m.group(1)] += 1
+    return {"fusion": kinds["fusion"], "dot": kinds["dot"],
+            "custom-call": kinds["custom-call"], "while": kinds["while"],
+            "all_instructions": sum(kinds.values())}
+
+
+def measure(name: str, batch: int, steps: int, repeats: int, trace: str | None,
+            peak_tflops: float | None, check_out: str | None = None) -> dict:
+    import jax
+    import numpy as np
+
+    from fbjax.agent import sample_batch, train_steps
+    from fbjax.fb import FBAgent, FBConfig
+    from fbjax.types import Transition
+
+    spec = CONFIGS[name]
+    fb = dict(spec["fb"])
+    if name == "point_mass":
+        fb = _config_from_point_mass_file()
+        fb.pop("batch_size")
+    config = FBConfig(**fb, batch_size=batch)
+    agent = FBAgent(config, spec["obs_dim"], spec["action_dim"])
+    rng = np.random.default_rng(0)
+    rows = 100_000
+    dataset = jax.device_put(Transition(
+        obs=rng.normal(size=(rows, spec["obs_dim"])).astype(np.float32),
+        action=rng.uniform(-1, 1, (rows, spec["action_dim"])).astype(np.float32),
+        next_obs=rng.normal(size=(rows, spec["obs_dim"])).astype(np.float32),
+        terminal=np.zeros(rows, np.float32), start=np.zeros(rows, np.float32)))
+    state = agent.init(jax.random.PRNGKey(0))
+    run = jax.jit(lambda s, k: train_steps(agent, s, dataset, k, steps), donate_argnums=0)
+
+    began = time.perf_counter()
+    compiled = run.lower(state, jax.random.PRNGKey(1)).compile()
+    compile_s = time.perf_counter() - began
+    # XLA's cost analysis counts a loop body once, so FLOPs and ops come from one update
+    # compiled on its own (the same HLO the scan repeats).
+    def one_update(s, k):
+        batch_key, update_key = jax.random.split(k)
+        return agent.update(s, sample_batch(dataset, batch_key, batch), update_key)
+
+    single = jax.jit(one_update).lower(state, jax.random.PRNGKey(1)).compile()
+    cost = single.cost_analysis()
+    cost = cost[0] if isinstance(cost, list | tuple) else cost
+    flops = float(cost.get("flops", float("nan")))
+    bytes_accessed = float(cost.get("bytes accessed", float("nan")))
+    ops = _op_counts(single.as_text())
+
+    state, _ = compiled(state, jax.random.PRNGKey(2))  # warm-up
+    jax.block_until_ready(state)
+    times = []
+    for r in range(repeats):
+        began = time.perf_counter()
+        state, _ = compiled(state, jax.random.PRNGKey(3 + r))
+        jax.block_until_ready(state)
+        times.append(time.perf_counter() - began)
+    best = min(times)
+    if check_out:  # the parameters after `steps` updates from a fixed start, for comparison
+        fresh = compiled(agent.init(jax.random.PRNGKey(0)), jax.random.PRNGKey(7))[0]
+        np.savez(check_out, *[np.asarray(x) for x in jax.tree.leaves(fresh.params)])
+    if trace:
+        with jax.profiler.trace(trace):
+            state, _ = compiled(state, jax.random.PRNGKey(99))
+            jax.block_until_ready(state)
+
+    device = jax.devices()[0].device_kind
+    peak = peak_tflops
+    mode = "given" if peak else None
+    for key, peaks in PEAKS.items():
+        if peak is None and key in device:
+            peak, mode = peaks["tf32"], "tf32 dense (float32 matmuls run as TF32 by default)"
+    achieved = flops * steps / best / 1e12
+    return {"benchmark": "profile_update", "config": name, "batch": batch,
+            "device": device, "device_count": jax.device_count(),
+            "fb": {k: getattr(config, k) for k in ("z_dim", "backward_hidden",
+                                                   "forward_hidden", "actor_hidden",
+                                                   "ensemble_size", "batch_size")},
+            "steps_per_call": steps, "compile_s": round(compile_s, 2),
+            "updates_per_s": round(steps / best, 2),
+            "updates_per_s_all_repeats": [round(steps / t, 2) for t in times],
+            "gflop_per_update": round(flops / 1e9, 4),
+            "mbytes_accessed_per_update": round(bytes_accessed / 2**20, 2),
+            "achieved_tflop_s": round(achieved, 4),
+            "peak_tflop_s": peak, "peak_mode": mode,
+            "mfu": None if not peak else round(achieved / peak, 4),
+            "ops_in_program": ops,
+            "trace": trace,
+            "jax": jax.__version__, "xla_flags": os.environ.get("XLA_FLAGS", "")}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="point_mass", choices=sorted(CONFIGS))
+    parser.add_argument("--batch", default=None, help="comma-separated (default: the config's)")
+    parser.add_argument("--steps", type=int, default=100, help="updates per compiled call")
+    parser.add_argument("--repeats", type=int, default=3, help="timed calls (the best counts)")
+    parser.add_argument("--trace", default=None, help="write a jax.profiler trace here")
+    parser.add_argument("--peak_tflops", type=float, default=None)
+    parser.add_argument("--xla_variants", action="store_true",
+                        help="run each of VARIANTS in its own process and report all")
+    parser.add_argument("--variant", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--check_out", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    batches = ([int(b) for b in args.batch.split(",")] if args.batch
+               else [CONFIGS[args.config]["batch"]])
+    if args.xla_variants:
+        import tempfile
+
+        import numpy as np
+
+        folder = tempfile.mkdtemp(prefix="fbjax_variants_")
+        reference = {}
+        for variant, flags in VARIANTS.items():
+            for batch in batches:
+                check = os.path.join(folder, f"{variant}_{batch}.npz")
+                cmd = [sys.executable, os.path.abspath(__file__), f"--config={args.config}",
+                       f"--batch={batch}", f"--steps={args.steps}", f"--repeats={args.repeats}",
+                       f"--variant={variant}", f"--check_out={check}"]
+                env = {**os.environ, "XLA_FLAGS": (os.environ.get("XLA_FLAGS", "") + " "
+                                                   + flags).strip()}
+                out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+                if out.returncode != 0:
+                    print(json.dumps({"variant": variant, "batch": batch,
+                                      "error": out.stderr[-800:]}), flush=True)
+                    continue
+                result = json.loads(out.stdout.strip().splitlines()[-1])
+                with np.load(check) as npz:
+                    params = [npz[k] for k in sorted(npz.files, key=lambda k: int(k[4:]))]
+                if variant == "default":
+                    reference[batch] = params, result["updates_per_s"]
+                if batch in reference:
+                    base, rate = reference[batch]
+                    result["max_abs_diff_vs_default"] = float(max(
+                        np.max(np.abs(a - b)) for a, b in zip(params, base, strict=True)))
+                    result["speedup_vs_default"] = round(result["updates_per_s"] / rate, 3)
+                print(json.dumps(result), flush=True)
+        return
+    for batch in batches:
+        result = measure(args.config, batch, args.steps, args.repeats, args.trace,
+                         args.peak_tflops, args.check_out)
+        if args.variant:
+            result["variant"] = args.variant
+        print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    main()
