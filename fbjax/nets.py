@@ -1,6 +1,7 @@
 """Small linen building blocks shared by the FB networks."""
 
 from collections.abc import Sequence
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -9,9 +10,11 @@ import jax.numpy as jnp
 _KERNEL_INIT = nn.initializers.orthogonal()
 
 
-def dense(features: int) -> nn.Dense:
-    """A Linear layer with the house initialisation: orthogonal weights, zero bias."""
-    return nn.Dense(features, kernel_init=_KERNEL_INIT, bias_init=nn.initializers.zeros)
+def dense(features: int, dtype: Any = None) -> nn.Dense:
+    """A Linear layer with the house initialisation: orthogonal weights, zero bias. `dtype`
+    (e.g. bfloat16) is the computation's; parameters stay float32."""
+    return nn.Dense(features, kernel_init=_KERNEL_INIT, bias_init=nn.initializers.zeros,
+                    dtype=dtype)
 
 
 def project_z(x: jax.Array) -> jax.Array:
@@ -25,23 +28,26 @@ class MLP(nn.Module):
     """[Linear -> ReLU] per hidden size; no output layer."""
 
     hidden: Sequence[int]
+    dtype: Any = None
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         for h in self.hidden:
-            x = nn.relu(dense(h)(x))
+            x = nn.relu(dense(h, self.dtype)(x))
         return x
 
 
 class Tower(nn.Module):
-    """Input tower: Linear(h) -> LayerNorm -> tanh -> Linear(h/2) -> ReLU."""
+    """Input tower: Linear(h) -> LayerNorm -> tanh -> Linear(h/2) -> ReLU. The LayerNorm works
+    in float32 whatever the matmuls' dtype."""
 
     hidden: int
+    dtype: Any = None
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = jnp.tanh(nn.LayerNorm()(dense(self.hidden)(x)))
-        return nn.relu(dense(self.hidden // 2)(x))
+        x = jnp.tanh(nn.LayerNorm()(dense(self.hidden, self.dtype)(x)))
+        return nn.relu(dense(self.hidden // 2, self.dtype)(x))
 
 
 class TwoTowerBody(nn.Module):
@@ -49,11 +55,13 @@ class TwoTowerBody(nn.Module):
 
     hidden: int
     layers: int
+    dtype: Any = None
 
     @nn.compact
     def __call__(self, first: jax.Array, second: jax.Array) -> jax.Array:
-        x = jnp.concatenate([Tower(self.hidden)(first), Tower(self.hidden)(second)], axis=-1)
-        return MLP((self.hidden,) * self.layers)(x)
+        x = jnp.concatenate([Tower(self.hidden, self.dtype)(first),
+                             Tower(self.hidden, self.dtype)(second)], axis=-1)
+        return MLP((self.hidden,) * self.layers, self.dtype)(x)
 
 
 def ensemble(module_cls: type[nn.Module], size: int) -> type[nn.Module]:

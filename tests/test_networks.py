@@ -80,3 +80,44 @@ def test_config_rejects_bad_values_naming_them():
     with pytest.raises(ValueError, match=r"fb: unknown field\(s\) \['zdim'\]"):
         from_dict(FBConfig, {"zdim": 3}, "fb")
     assert from_dict(FBConfig, to_dict(TINY)) == TINY
+
+
+# bfloat16 keeps 8 significant bits: each rounding has relative error <= u = 2^-8, RMS u/sqrt(3).
+# A Dense layer rounds its input and its weights, so its output carries a relative RMS error of
+# about sqrt(2/3) u; the deepest path here (F: tower Linear, tower Linear, body Linear, output
+# Linear) chains four, which adds up to about sqrt(4 * 2/3) u = 1.6 u if the errors are
+# independent. The tolerance is 4 u (1.6%): 2.5x that estimate, far below what a wrong network
+# (O(1) differences) would give.
+BF16_U = 2.0 ** -8
+
+
+def _relative_rms(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.sqrt(np.mean((a - b) ** 2) / np.mean(b ** 2)))
+
+
+def test_bfloat16_matmuls_agree_with_float32_and_keep_float32_outputs():
+    config = dataclasses.replace(TINY, forward_hidden=64, backward_hidden=64, actor_hidden=64)
+    f32 = FBAgent(config, OBS_DIM, ACTION_DIM)
+    bf16 = FBAgent(dataclasses.replace(config, compute_dtype="bfloat16"), OBS_DIM, ACTION_DIM)
+    params = f32.networks.init(jax.random.PRNGKey(0))  # the same float32 parameters for both
+    assert jax.tree.structure(params) == jax.tree.structure(bf16.networks.init(
+        jax.random.PRNGKey(0)))
+    rng = np.random.default_rng(0)
+    obs = jnp.asarray(rng.normal(size=(256, OBS_DIM)), jnp.float32)
+    action = jnp.asarray(rng.uniform(-1, 1, (256, ACTION_DIM)), jnp.float32)
+    z = project_z(jnp.asarray(rng.normal(size=(256, config.z_dim)), jnp.float32))
+    pairs = {
+        "backward": (f32.networks.backward(params["backward"], obs),
+                     bf16.networks.backward(params["backward"], obs)),
+        "forward": (f32.networks.forward(params["forward"], obs, action, z),
+                    bf16.networks.forward(params["forward"], obs, action, z)),
+        "actor": (f32.networks.actor_mean(params["actor"], obs, z),
+                  bf16.networks.actor_mean(params["actor"], obs, z)),
+    }
+    for name, (reference, low) in pairs.items():
+        assert low.dtype == jnp.float32, name
+        error = _relative_rms(low, reference)
+        assert 0 < error <= 4 * BF16_U, (name, error)
+    with pytest.raises(ValueError, match="compute_dtype='float16'"):
+        dataclasses.replace(config, compute_dtype="float16")

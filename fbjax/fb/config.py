@@ -27,6 +27,9 @@ class FBConfig:
     actor_pessimism: float = 0.5  # lambda_pi; 0.5 with K = 2 is min(Q1, Q2)
     actor_noise: float = 0.2
     noise_clip: float = 0.3
+    # The networks' matmuls: "float32" (the reference) or "bfloat16" (float32 parameters,
+    # optimiser state, LayerNorm, losses and the M = F B^T matrix; see README before using it).
+    compute_dtype: str = "float32"
 
     def __post_init__(self):
         checks = {
@@ -42,6 +45,7 @@ class FBConfig:
             "lr_forward": self.lr_forward > 0,
             "lr_backward": self.lr_backward > 0,
             "lr_actor": self.lr_actor > 0,
+            "compute_dtype": self.compute_dtype in ("float32", "bfloat16"),
         }
         for name in ("backward_hidden", "forward_hidden", "actor_hidden"):
             value = getattr(self, name)
@@ -52,5 +56,6 @@ class FBConfig:
             raise ValueError(
                 f"FBConfig: invalid {values} (need z_dim>=1, backward_layers>=1, "
                 "even hidden sizes >=2, ensemble_size>=1, 0<=discount<1, 0<tau<=1, "
-                "batch_size>=2, 0<=goal_ratio<=1, learning rates > 0)"
+                "batch_size>=2, 0<=goal_ratio<=1, learning rates > 0, compute_dtype float32 or "
+                "bfloat16)"
             )

@@ -1,6 +1,7 @@
 """The three FB networks (SPEC section 2) as linen modules, and their static bundle."""
 
 import dataclasses
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -17,12 +18,13 @@ class BackwardMap(nn.Module):
     z_dim: int
     hidden: int
     layers: int
+    dtype: Any = None  # the matmuls' (None: float32); outputs are float32 either way
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
-        x = jnp.tanh(nn.LayerNorm()(dense(self.hidden)(obs)))
-        x = MLP((self.hidden,) * (self.layers - 1))(x)
-        return project_z(dense(self.z_dim)(x))
+        x = jnp.tanh(nn.LayerNorm()(dense(self.hidden, self.dtype)(obs)))
+        x = MLP((self.hidden,) * (self.layers - 1), self.dtype)(x)
+        return project_z(dense(self.z_dim, self.dtype)(x).astype(jnp.float32))
 
 
 class ForwardMember(nn.Module):
@@ -33,14 +35,16 @@ class ForwardMember(nn.Module):
     hidden: int
     layers: int
     num_actions: int | None = None
+    dtype: Any = None
 
     @nn.compact
     def __call__(self, obs: jax.Array, action: jax.Array | None, z: jax.Array) -> jax.Array:
         first = obs if self.num_actions else jnp.concatenate([obs, action], axis=-1)
-        x = TwoTowerBody(self.hidden, self.layers)(first, jnp.concatenate([obs, z], axis=-1))
+        x = TwoTowerBody(self.hidden, self.layers, self.dtype)(
+            first, jnp.concatenate([obs, z], axis=-1))
         if not self.num_actions:
-            return dense(self.z_dim)(x)
-        out = dense(self.z_dim * self.num_actions)(x)
+            return dense(self.z_dim, self.dtype)(x).astype(jnp.float32)
+        out = dense(self.z_dim * self.num_actions, self.dtype)(x).astype(jnp.float32)
         return out.reshape(*out.shape[:-1], self.num_actions, self.z_dim)
 
 
@@ -50,11 +54,13 @@ class Actor(nn.Module):
     action_dim: int
     hidden: int
     layers: int
+    dtype: Any = None
 
     @nn.compact
     def __call__(self, obs: jax.Array, z: jax.Array) -> jax.Array:
-        x = TwoTowerBody(self.hidden, self.layers)(jnp.concatenate([obs, z], axis=-1), obs)
-        return jnp.tanh(dense(self.action_dim)(x))
+        x = TwoTowerBody(self.hidden, self.layers, self.dtype)(
+            jnp.concatenate([obs, z], axis=-1), obs)
+        return jnp.tanh(dense(self.action_dim, self.dtype)(x).astype(jnp.float32))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,20 +77,25 @@ class FBNetworks:
         return self.num_actions is not None
 
     @property
+    def dtype(self):
+        """The matmuls' dtype: None (float32, the reference) or bfloat16."""
+        return None if self.config.compute_dtype == "float32" else jnp.bfloat16
+
+    @property
     def backward_module(self) -> BackwardMap:
         c = self.config
-        return BackwardMap(c.z_dim, c.backward_hidden, c.backward_layers)
+        return BackwardMap(c.z_dim, c.backward_hidden, c.backward_layers, self.dtype)
 
     @property
     def forward_module(self) -> nn.Module:
         c = self.config
         member = ensemble(ForwardMember, c.ensemble_size)
-        return member(c.z_dim, c.forward_hidden, c.forward_layers, self.num_actions)
+        return member(c.z_dim, c.forward_hidden, c.forward_layers, self.num_actions, self.dtype)
 
     @property
     def actor_module(self) -> Actor:
         c = self.config
-        return Actor(self.action_dim, c.actor_hidden, c.actor_layers)
+        return Actor(self.action_dim, c.actor_hidden, c.actor_layers, self.dtype)
 
     def init(self, key: PRNGKey) -> dict[str, Params]:
         """Parameters {'forward', 'backward'[, 'actor']} for unbatched dummy inputs."""
