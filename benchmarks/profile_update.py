@@ -67,7 +67,8 @@ def _op_counts(hlo_text: str) -> dict[str, int]:
 
 
 def measure(name: str, batch: int, steps: int, repeats: int, trace: str | None,
-            peak_tflops: float | None, check_out: str | None = None) -> dict:
+            peak_tflops: float | None, check_out: str | None = None,
+            compute_dtype: str = "float32") -> dict:
     import jax
     import numpy as np
 
@@ -80,7 +81,7 @@ def measure(name: str, batch: int, steps: int, repeats: int, trace: str | None,
     if name == "point_mass":
         fb = _config_from_point_mass_file()
         fb.pop("batch_size")
-    config = FBConfig(**fb, batch_size=batch)
+    config = FBConfig(**fb, batch_size=batch, compute_dtype=compute_dtype)
     agent = FBAgent(config, spec["obs_dim"], spec["action_dim"])
     rng = np.random.default_rng(0)
     rows = 100_000
@@ -130,13 +131,17 @@ def measure(name: str, batch: int, steps: int, repeats: int, trace: str | None,
     mode = "given" if peak else None
     for key, peaks in PEAKS.items():
         if peak is None and key in device:
-            peak, mode = peaks["tf32"], "tf32 dense (float32 matmuls run as TF32 by default)"
+            if compute_dtype == "bfloat16":
+                peak, mode = peaks["bf16"], "bf16 dense"
+            else:
+                peak, mode = peaks["tf32"], "tf32 dense (float32 matmuls run as TF32 by default)"
     achieved = flops * steps / best / 1e12
     return {"benchmark": "profile_update", "config": name, "batch": batch,
             "device": device, "device_count": jax.device_count(),
             "fb": {k: getattr(config, k) for k in ("z_dim", "backward_hidden",
                                                    "forward_hidden", "actor_hidden",
-                                                   "ensemble_size", "batch_size")},
+                                                   "ensemble_size", "batch_size",
+                                                   "compute_dtype")},
             "steps_per_call": steps, "compile_s": round(compile_s, 2),
             "updates_per_s": round(steps / best, 2),
             "updates_per_s_all_repeats": [round(steps / t, 2) for t in times],
@@ -158,6 +163,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="timed calls (the best counts)")
     parser.add_argument("--trace", default=None, help="write a jax.profiler trace here")
     parser.add_argument("--peak_tflops", type=float, default=None)
+    parser.add_argument("--compute_dtype", default="float32", choices=("float32", "bfloat16"))
     parser.add_argument("--xla_variants", action="store_true",
                         help="run each of VARIANTS in its own process and report all")
     parser.add_argument("--variant", default=None, help=argparse.SUPPRESS)
@@ -199,7 +205,7 @@ def main():
         return
     for batch in batches:
         result = measure(args.config, batch, args.steps, args.repeats, args.trace,
-                         args.peak_tflops, args.check_out)
+                         args.peak_tflops, args.check_out, args.compute_dtype)
         if args.variant:
             result["variant"] = args.variant
         print(json.dumps(result), flush=True)
