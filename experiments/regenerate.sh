@@ -3,9 +3,10 @@
 # provenance.json (commit, command, device, versions) written before its run starts:
 #   experiments/results/point_mass/   the main command (python -m experiments.pipeline)
 #   experiments/results/ope_validation/  the OPE validation study on the pipeline's models
-#   experiments/results/tabular_*     the finite-MDP ground truth (experiments.train, tabular.py)
+#   experiments/results/tabular_*     the finite-MDP ground truth (experiments.train, tabular.py),
+#                                     float32 and bfloat16 matmuls
 #   experiments/results/ratio_*       the free ratio against exact answers and DualDICE
-# About 30 minutes on 2 CPU cores. Runs go to a scratch folder (default /tmp/fbjax_regenerate).
+# About 32 minutes on 2 CPU cores. Runs go to a scratch folder (default /tmp/fbjax_regenerate).
 # Benchmarks (benchmarks/results/) and GPU runs (walker_h200/) are made by their own scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,13 @@ run tabular python -m experiments.train --config=experiments/configs/tabular.py 
 cp "$SCRATCH/tabular.log" "$OUT/tabular_main.log"
 cp "$SCRATCH/tabular.provenance.json" "$OUT/tabular_provenance.json"
 cp "$SCRATCH/tabular/results.json" "$OUT/tabular_results.json"
+
+# The same with bfloat16 matmuls: the learning check behind FBConfig.compute_dtype.
+run tabular_bf16 python -m experiments.train --config=experiments/configs/tabular.py \
+    --config.fb.compute_dtype=bfloat16 --config.workdir="$SCRATCH/tabular_bf16"
+cp "$SCRATCH/tabular_bf16.log" "$OUT/tabular_bf16.log"
+cp "$SCRATCH/tabular_bf16.provenance.json" "$OUT/tabular_bf16_provenance.json"
+cp "$SCRATCH/tabular_bf16/results.json" "$OUT/tabular_bf16_results.json"
 
 run ratio_accuracy python -m experiments.ratio_accuracy --config.workdir="$SCRATCH/ratio_accuracy"
 cp "$SCRATCH/ratio_accuracy.log" "$OUT/ratio_accuracy.log"
