@@ -17,6 +17,12 @@ def dense(features: int, dtype: Any = None) -> nn.Dense:
                     dtype=dtype)
 
 
+def full_precision(x: jax.Array, dtype: Any) -> jax.Array:
+    """A network's output back in float32 when its matmuls ran in a lower `dtype`; untouched
+    otherwise (so a float64 computation stays float64)."""
+    return x if dtype is None else x.astype(jnp.float32)
+
+
 def project_z(x: jax.Array) -> jax.Array:
     """Projects onto the sphere of radius sqrt(d) (d = last axis size)."""
     d = x.shape[-1]

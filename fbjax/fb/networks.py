@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from fbjax.fb.config import FBConfig
-from fbjax.nets import MLP, TwoTowerBody, dense, ensemble, project_z
+from fbjax.nets import MLP, TwoTowerBody, dense, ensemble, full_precision, project_z
 from fbjax.types import Params, PRNGKey
 
 
@@ -24,7 +24,7 @@ class BackwardMap(nn.Module):
     def __call__(self, obs: jax.Array) -> jax.Array:
         x = jnp.tanh(nn.LayerNorm()(dense(self.hidden, self.dtype)(obs)))
         x = MLP((self.hidden,) * (self.layers - 1), self.dtype)(x)
-        return project_z(dense(self.z_dim, self.dtype)(x).astype(jnp.float32))
+        return project_z(full_precision(dense(self.z_dim, self.dtype)(x), self.dtype))
 
 
 class ForwardMember(nn.Module):
@@ -43,8 +43,8 @@ class ForwardMember(nn.Module):
         x = TwoTowerBody(self.hidden, self.layers, self.dtype)(
             first, jnp.concatenate([obs, z], axis=-1))
         if not self.num_actions:
-            return dense(self.z_dim, self.dtype)(x).astype(jnp.float32)
-        out = dense(self.z_dim * self.num_actions, self.dtype)(x).astype(jnp.float32)
+            return full_precision(dense(self.z_dim, self.dtype)(x), self.dtype)
+        out = full_precision(dense(self.z_dim * self.num_actions, self.dtype)(x), self.dtype)
         return out.reshape(*out.shape[:-1], self.num_actions, self.z_dim)
 
 
@@ -60,7 +60,7 @@ class Actor(nn.Module):
     def __call__(self, obs: jax.Array, z: jax.Array) -> jax.Array:
         x = TwoTowerBody(self.hidden, self.layers, self.dtype)(
             jnp.concatenate([obs, z], axis=-1), obs)
-        return jnp.tanh(dense(self.action_dim, self.dtype)(x).astype(jnp.float32))
+        return jnp.tanh(full_precision(dense(self.action_dim, self.dtype)(x), self.dtype))
 
 
 @dataclasses.dataclass(frozen=True)
