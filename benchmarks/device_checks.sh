@@ -8,11 +8,7 @@
 #   walker.log / walker_results.md / walker_results.json   the walker pipeline, sized to the
 #                       measured update speed so the whole script ends inside 10 minutes
 set -u
-OUT=${OUT:-/tmp/device_out}
-mkdir -p "$OUT"
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-  --target /tmp/site .whl/*.whl || exit 1
-export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
+source benchmarks/device_setup.sh
 LOG="$OUT/walker.log"
 {
   nvidia-smi --query-gpu=name,memory.total --format=csv,noheader

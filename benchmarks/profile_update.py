@@ -24,15 +24,10 @@ import time
 # Dense tensor-core peaks (TFLOP/s, no sparsity) from NVIDIA's H100/H200 SXM data sheets.
 PEAKS = {"H100": {"tf32": 494.7, "bf16": 989.4}, "H200": {"tf32": 494.7, "bf16": 989.4}}
 
-# FB settings: the main command's (experiments/configs/point_mass.py) and the walker GPU run's.
-CONFIGS = {
-    "point_mass": dict(fb=dict(z_dim=32, backward_hidden=128, backward_layers=2,
-                               forward_hidden=256, forward_layers=1, actor_hidden=256,
-                               actor_layers=1, ensemble_size=2), obs_dim=4, action_dim=2,
-                       batch=256),
-    "walker": dict(fb=dict(z_dim=50, backward_hidden=256, forward_hidden=1024,
-                           actor_hidden=1024), obs_dim=24, action_dim=6, batch=1024),
-}
+# Observation and action sizes per config; the FB settings come from experiments/configs/NAME.py
+# (the main command's for point_mass, the walker GPU run's full-size ones for walker).
+CONFIGS = {"point_mass": (4, 2), "walker": (24, 6)}
+
 
 # CPU settings tried by --xla_variants, each applied before JAX starts (a fresh process). None
 # changes the math: each variant's parameters after the same updates are compared with the
@@ -45,12 +40,16 @@ VARIANTS = {
 }
 
 
-def _config_from_point_mass_file() -> dict:
-    """The FB section of the embedded default, so the benchmark follows the config file."""
-    from experiments.configs import point_mass
+def _fb_config(name: str, batch: int | None, compute_dtype: str):
+    """The FB config of experiments/configs/NAME.py, at `batch` (default: the config's)."""
+    import dataclasses
+    import importlib
 
-    fb = point_mass.get_config().fb.to_dict()
-    return {k: fb[k] for k in CONFIGS["point_mass"]["fb"]} | {"batch_size": fb["batch_size"]}
+    from fbjax.pipeline.config import experiment_config
+
+    module = importlib.import_module(f"experiments.configs.{name}")
+    fb = experiment_config(module.get_config().to_dict()).fb
+    return dataclasses.replace(fb, batch_size=batch or fb.batch_size, compute_dtype=compute_dtype)
 
 
 def _op_counts(hlo_text: str) -> dict[str, int]:
@@ -73,22 +72,19 @@ def measure(name: str, batch: int, steps: int, repeats: int, trace: str | None,
     import numpy as np
 
     from fbjax.agent import sample_batch, train_steps
-    from fbjax.fb import FBAgent, FBConfig
+    from fbjax.fb import FBAgent
     from fbjax.types import Transition
 
-    spec = CONFIGS[name]
-    fb = dict(spec["fb"])
-    if name == "point_mass":
-        fb = _config_from_point_mass_file()
-        fb.pop("batch_size")
-    config = FBConfig(**fb, batch_size=batch, compute_dtype=compute_dtype)
-    agent = FBAgent(config, spec["obs_dim"], spec["action_dim"])
+    obs_dim, action_dim = CONFIGS[name]
+    config = _fb_config(name, batch, compute_dtype)
+    batch = config.batch_size
+    agent = FBAgent(config, obs_dim, action_dim)
     rng = np.random.default_rng(0)
     rows = 100_000
     dataset = jax.device_put(Transition(
-        obs=rng.normal(size=(rows, spec["obs_dim"])).astype(np.float32),
-        action=rng.uniform(-1, 1, (rows, spec["action_dim"])).astype(np.float32),
-        next_obs=rng.normal(size=(rows, spec["obs_dim"])).astype(np.float32),
+        obs=rng.normal(size=(rows, obs_dim)).astype(np.float32),
+        action=rng.uniform(-1, 1, (rows, action_dim)).astype(np.float32),
+        next_obs=rng.normal(size=(rows, obs_dim)).astype(np.float32),
         terminal=np.zeros(rows, np.float32), start=np.zeros(rows, np.float32)))
     state = agent.init(jax.random.PRNGKey(0))
     run = jax.jit(lambda s, k: train_steps(agent, s, dataset, k, steps), donate_argnums=0)
@@ -169,8 +165,7 @@ def main():
     parser.add_argument("--variant", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--check_out", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    batches = ([int(b) for b in args.batch.split(",")] if args.batch
-               else [CONFIGS[args.config]["batch"]])
+    batches = [int(b) for b in args.batch.split(",")] if args.batch else [None]
     if args.xla_variants:
         import tempfile
 
@@ -182,8 +177,9 @@ def main():
             for batch in batches:
                 check = os.path.join(folder, f"{variant}_{batch}.npz")
                 cmd = [sys.executable, os.path.abspath(__file__), f"--config={args.config}",
-                       f"--batch={batch}", f"--steps={args.steps}", f"--repeats={args.repeats}",
+                       f"--steps={args.steps}", f"--repeats={args.repeats}",
                        f"--variant={variant}", f"--check_out={check}"]
+                cmd += [f"--batch={batch}"] if batch else []
                 env = {**os.environ, "XLA_FLAGS": (os.environ.get("XLA_FLAGS", "") + " "
                                                    + flags).strip()}
                 out = subprocess.run(cmd, env=env, capture_output=True, text=True)

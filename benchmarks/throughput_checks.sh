@@ -7,11 +7,7 @@
 #   zol_gpu.jsonl        ZOL search, full-size network, P = 1, 64, 512 vs step-by-step dispatch
 #   evaluator_gpu.jsonl  evaluator env steps/s, point mass and walker, 1024-8192 parallel episodes
 set -u
-OUT=${OUT:-/tmp/device_out}
-mkdir -p "$OUT"
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-  --target /tmp/site .whl/*.whl || exit 1
-export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
+source benchmarks/device_setup.sh
 LOG="$OUT/throughput.log"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader > "$LOG" 2>&1
 echo "== profile" >> "$LOG"

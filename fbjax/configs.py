@@ -65,7 +65,7 @@ def _convert(hint, value, where: str):
         if scalars and not any(_fits(a, value) for a in scalars):
             raise ValueError(f"{where}: expected {' or '.join(a.__name__ for a in options)}, "
                              f"got {type(value).__name__} {value!r}")
-        if float in scalars and int not in scalars and value is not None:
+        if float in scalars and int not in scalars:
             return float(value)
         return value
     if origin is tuple or hint is tuple:

@@ -21,25 +21,20 @@ from fbjax.train.checkpoint import CONFIG_FILE, CORRUPT_DIR, Checkpointer, read_
 RESULTS = "results.json"
 
 
-def _steps(path: str) -> list[int]:
-    return sorted(int(n) for n in os.listdir(path)
-                  if n.isdigit() and os.path.isdir(os.path.join(path, n)))
-
-
 def validate_run(path: str) -> tuple[bool, str]:
     """(ok, one line) for a training-run directory."""
     try:
         config = read_config(path)
     except (FileNotFoundError, ValueError) as e:
         return False, str(e)
-    steps = _steps(path)
-    if not steps:
-        return False, f"{path}: a run directory (config.json) with no checkpoint"
     checkpointer = Checkpointer(path, max_to_keep=None)
     try:
+        steps = checkpointer.all_steps()
         problems = {s: p for s in steps if (p := checkpointer.check(s)) is not None}
     finally:
         checkpointer.close()
+    if not steps:
+        return False, f"{path}: a run directory (config.json) with no checkpoint"
     notes = []
     leftovers = [n for n in os.listdir(path) if ".orbax-checkpoint-tmp" in n]
     if leftovers:
