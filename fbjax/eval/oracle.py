@@ -8,6 +8,7 @@ from fbjax.baselines.td3 import TD3
 from fbjax.configs import to_dict
 from fbjax.train.loop import ProgressFn, print_progress
 from fbjax.train.run import TrainConfig, train_run
+from fbjax.train.seeds import train_seeds
 
 
 def oracle_dataset(arrays: dict[str, np.ndarray], rewards: np.ndarray) -> dict[str, np.ndarray]:
@@ -24,9 +25,24 @@ def train_oracles(td3: TD3, arrays: dict[str, np.ndarray], rewards: np.ndarray, 
                   progress_fn: ProgressFn | None = print_progress):
     """rewards: (N, T). Trains (or resumes) T TD3 agents in `run_dir`; returns the TD3State whose
     leaves have a leading task axis T."""
-    num_tasks = rewards.shape[1]
-    agent = Vmapped(td3, num_tasks, per_copy=("reward",))
-    description = {**(description or {}), "td3": to_dict(td3.config), "num_tasks": num_tasks,
-                   "obs_dim": td3.obs_dim, "action_dim": td3.action_dim}
+    agent, description = _oracle_run(td3, rewards, description)
     return train_run(agent, oracle_dataset(arrays, rewards), run_dir, description, train, seed,
                      progress_fn, label="[oracle] ")
+
+
+def train_oracles_seeds(td3: TD3, arrays: dict[str, np.ndarray], rewards: np.ndarray,
+                        run_dirs: dict[int, str], train: TrainConfig,
+                        description: dict | None = None,
+                        progress_fn: ProgressFn | None = print_progress) -> dict:
+    """`train_oracles` for every seed of `run_dirs` {seed: directory} in one program (seeds x
+    tasks copies of TD3); each directory ends as `train_oracles` would leave it for that seed."""
+    agent, description = _oracle_run(td3, rewards, description)
+    return train_seeds(agent, oracle_dataset(arrays, rewards), run_dirs, description, train,
+                       progress_fn, label="[oracle] ")
+
+
+def _oracle_run(td3: TD3, rewards: np.ndarray, description: dict | None):
+    num_tasks = rewards.shape[1]
+    agent = Vmapped(td3, num_tasks, per_copy=("reward",))
+    return agent, {**(description or {}), "td3": to_dict(td3.config), "num_tasks": num_tasks,
+                   "obs_dim": td3.obs_dim, "action_dim": td3.action_dim}

@@ -3,7 +3,8 @@ every task, write the report. Every function takes the typed `ExperimentConfig` 
 `workdir`:
 
     WORKDIR/dataset            the collected dataset          (experiments.collect)
-    WORKDIR/fb/seed_S          FB checkpoints + config.json   (experiments.train)
+    WORKDIR/fb/seed_S          FB checkpoints + config.json   (experiments.train; with
+                               train.parallel="seeds" every seed in one program)
     WORKDIR/oracle/seed_S      TD3 oracle checkpoints         (experiments.evaluate)
     WORKDIR/eval/results.json  one row per seed x task x method (experiments.evaluate)
     WORKDIR/report/            results.md, bars.png, scatter.png (experiments.report)
@@ -27,7 +28,7 @@ from fbjax.data.relabel import relabel
 from fbjax.data.store import append_dataset, load_dataset, read_manifest, save_dataset
 from fbjax.data.validate import check_domain
 from fbjax.eval.evaluator import actor_policy, fb_policy, make_evaluator, random_policy
-from fbjax.eval.oracle import train_oracles
+from fbjax.eval.oracle import train_oracles, train_oracles_seeds
 from fbjax.eval.report import figures, markdown_report, ope_rank_correlation, summarize
 from fbjax.eval.zero_shot import FB_METHODS, infer_latents, inference_data, off_policy_estimates
 from fbjax.fb.learner import FBAgent
@@ -35,6 +36,7 @@ from fbjax.pipeline.config import EvalConfig, ExperimentConfig
 from fbjax.train.lock import folder_lock
 from fbjax.train.loop import local_step
 from fbjax.train.run import is_sharded, load_fb, train_run
+from fbjax.train.seeds import train_seeds
 from fbjax.types import Transition
 from fbjax.zol.search import ZOLConfig
 
@@ -134,6 +136,15 @@ def train_all(config: ExperimentConfig) -> dict[int, object]:
         raise FileNotFoundError(f"train: no dataset at {p['dataset']}; run python -m "
                                 "experiments.collect with the same --config.workdir first")
     arrays, manifest = load_checked(config)
+    if config.train.parallel == "seeds" and len(config.seeds) > 1:
+        description = {"fb": to_dict(config.fb),
+                       **_dataset_description(config, arrays, manifest)}
+        agent = FBAgent(config.fb, description["obs_dim"], description["action_dim"])
+        run_dirs = {seed: os.path.join(p["fb"], f"seed_{seed}") for seed in config.seeds}
+        print(f"[train] FB seeds {list(config.seeds)}: {config.train.num_steps} steps each, one "
+              f"program -> {p['fb']}", flush=True)
+        return train_seeds(agent, to_transitions(arrays), run_dirs, description, config.train,
+                           label="[train] ")
     return {seed: train_fb(config, seed, arrays, manifest)[1] for seed in config.seeds}
 
 
@@ -269,6 +280,20 @@ def train_oracle(config: ExperimentConfig, arrays, rewards, manifest, seed: int)
     return td3, state
 
 
+def train_oracle_seeds(config: ExperimentConfig, arrays, rewards, manifest) -> None:
+    """With oracle.train.parallel="seeds": the oracles of every seed (x every task) in one
+    program, before evaluation reads them seed by seed (each finds its run finished)."""
+    seeds = list(config.seeds)
+    if config.oracle.train.parallel != "seeds" or len(seeds) < 2:
+        return
+    td3 = TD3(config.oracle.td3, int(arrays["obs"].shape[1]), int(arrays["action"].shape[1]))
+    run_dirs = {seed: os.path.join(paths(config)["oracle"], f"seed_{seed}") for seed in seeds}
+    print(f"[oracle] TD3 seeds {seeds}: {config.oracle.train.num_steps} steps for each of "
+          f"{rewards.shape[1]} tasks, every seed and task in one program", flush=True)
+    train_oracles_seeds(td3, arrays, rewards, run_dirs, config.oracle.train,
+                        _dataset_description(config, arrays, manifest))
+
+
 def _evaluate_oracle(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards, manifest,
                      seed, key) -> None:
     td3, td3_state = train_oracle(config, arrays, rewards, manifest, seed)
@@ -292,6 +317,8 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
                          config.fb.discount)
     num_tasks = len(task_ids)
     fb_family = any(m in FB_METHODS for m in ev.chosen)
+    if "td3" in ev.chosen:
+        train_oracle_seeds(config, arrays, rewards, manifest)
     for seed in config.seeds:
         key = jax.random.fold_in(jax.random.PRNGKey(ev.key), seed)  # every method of the seed
         if fb_family:

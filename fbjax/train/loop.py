@@ -40,12 +40,14 @@ def fit(
 ):
     """Runs `agent`'s updates until `state.step == num_steps`, `steps_per_call` per compiled call.
 
-    Each call's key is `fold_in(key, state.step)`, so no RNG state needs saving: a run
-    restored from a checkpoint continues exactly as an uninterrupted one would, provided chunk
-    boundaries fall on the same steps (save_every must be a multiple of steps_per_call).
+    Each call's key is `fold_in(key, state.step)` (per seed for a stack of keys, one per seed),
+    so no RNG state needs saving: a run restored from a checkpoint continues exactly as an
+    uninterrupted one would, provided chunk boundaries fall on the same steps (save_every must be
+    a multiple of steps_per_call).
 
     make_steps(n) builds the compiled `(state, dataset, key) -> (state, metrics)` for n updates
-    (default `single_device_steps`; `fbjax.train.sharding.sharded_steps` for many devices).
+    (default `single_device_steps`; `fbjax.train.sharding.sharded_steps` for many devices,
+    `fbjax.train.seeds.seed_steps` for many seeds).
     Metrics are averaged over the chunk (and over copies of a vmapped agent). Progress and
     metrics are written by process 0 only; every process takes part in checkpointing. A
     non-finite metric stops the run with FloatingPointError before anything is saved.
@@ -64,7 +66,7 @@ def fit(
         chunk = min(steps_per_call, num_steps - step)
         if chunk not in compiled:
             compiled[chunk] = make_steps(chunk)
-        state, metrics = compiled[chunk](state, dataset, jax.random.fold_in(key, step))
+        state, metrics = compiled[chunk](state, dataset, _chunk_key(key, step))
         step = local_step(state.step)
         logged = _logged_metrics(metrics)
         bad = sorted(k for k, v in logged.items() if not np.isfinite(v))
@@ -84,12 +86,21 @@ def fit(
     return state
 
 
+def _chunk_key(key: jax.Array, step: int) -> jax.Array:
+    """The key of the chunk starting at `step`: `fold_in(key, step)`, per seed for a stack of
+    keys (one per seed, `fbjax.train.seeds`)."""
+    if key.ndim == 2:
+        return jax.vmap(jax.random.fold_in, in_axes=(0, None))(key, step)
+    return jax.random.fold_in(key, step)
+
+
 def _logged_metrics(metrics) -> dict[str, float]:
     """`train/NAME` per metric (averaged over copies of a vmapped agent), plus `train/NAME/i` for
     each copy i when there are several (e.g. one TD3 oracle per task)."""
     logged = {}
     for name, value in metrics.items():
-        values = np.asarray(value.addressable_data(0), np.float64).reshape(-1)
+        held = value if value.is_fully_addressable else value.addressable_data(0)
+        values = np.asarray(held, np.float64).reshape(-1)
         logged[f"train/{name}"] = float(values.mean())
         if values.size > 1:
             logged.update({f"train/{name}/{i}": float(v) for i, v in enumerate(values)})

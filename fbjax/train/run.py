@@ -25,7 +25,7 @@ from fbjax.train.loop import ProgressFn, fit, local_step, print_progress
 from fbjax.train.metrics import MetricsWriter
 from fbjax.train.sharding import make_mesh, process_rows, replicate, shard_dataset, sharded_steps
 
-PARALLEL = ("single", "sharded")
+PARALLEL = ("single", "sharded", "seeds")  # seeds: fbjax.train.seeds.train_seeds
 # Settings a run may change when it resumes: how long it trains and how it is laid out.
 RESUMABLE = ("train.num_steps", "train.parallel")
 
@@ -38,7 +38,9 @@ class TrainConfig:
     steps_per_call: int = 1000
     save_every: int = 5000  # a multiple of steps_per_call
     keep_checkpoints: int = 2
-    parallel: str = "single"  # or "sharded": data-parallel over every device of every process
+    # "single"; "sharded": data-parallel over every device of every process; "seeds": every seed
+    # of a pipeline in one program (fbjax.train.seeds; a lone run trains as "single")
+    parallel: str = "single"
 
     def __post_init__(self):
         for name in ("num_steps", "steps_per_call", "save_every", "keep_checkpoints"):
@@ -94,7 +96,7 @@ def _train_locked(agent, dataset, run_dir, description, config, seed, progress_f
     else:
         dataset = jax.device_put(dataset)  # once, not at every compiled call
     if checkpointer.latest_step() is not None:
-        state = _resume(checkpointer, state, description, label)
+        state = resume_state(checkpointer, state, description, label)
     checkpointer.write_config(description)
     writer = MetricsWriter(os.path.join(checkpointer.directory, "metrics"))
     try:
@@ -111,7 +113,9 @@ def _train_locked(agent, dataset, run_dir, description, config, seed, progress_f
     return state
 
 
-def _resume(checkpointer: Checkpointer, state, description: dict[str, Any], label: str):
+def resume_state(checkpointer: Checkpointer, state, description: dict[str, Any], label: str):
+    """The latest intact checkpoint of a run whose saved description matches `description` up to
+    RESUMABLE; otherwise a ValueError listing each difference (saved -> now)."""
     saved = checkpointer.read_config()
     differ = [d for d in differences(saved, description)
               if not d.startswith(tuple(f"{r}:" for r in RESUMABLE))]

@@ -1,0 +1,87 @@
+"""Seed-updates/s: S independent FB models trained in one compiled program (`train.parallel=
+"seeds"`, fbjax.train.seeds.seed_steps) against one model (S = 1) in the same run.
+
+  python benchmarks/fb_seeds.py                              # main command's config, S = 1,4,8
+  python benchmarks/fb_seeds.py --config=walker --batch=1024 --seeds=1,4,8 --steps=100
+
+Prints one JSON line per S: program updates/s (every seed advances one update), seed-updates/s
+(S x that) and the ratio of seed-updates/s to S = 1's. On a device that S = 1 leaves idle the
+ratio approaches S; on a saturated one (a 2-core CPU) it stays near 1.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+
+def measure(name: str, batch: int | None, num_seeds: int, steps: int, repeats: int) -> dict:
+    import jax
+    import numpy as np
+
+    from fbjax.fb import FBAgent
+    from fbjax.train.seeds import seed_steps, stack
+    from fbjax.types import Transition
+    from profile_update import CONFIGS, _fb_config
+
+    obs_dim, action_dim = CONFIGS[name]
+    config = _fb_config(name, batch, "float32")
+    agent = FBAgent(config, obs_dim, action_dim)
+    rng = np.random.default_rng(0)
+    rows = 100_000
+    dataset = jax.device_put(Transition(
+        obs=rng.normal(size=(rows, obs_dim)).astype(np.float32),
+        action=rng.uniform(-1, 1, (rows, action_dim)).astype(np.float32),
+        next_obs=rng.normal(size=(rows, obs_dim)).astype(np.float32),
+        terminal=np.zeros(rows, np.float32), start=np.zeros(rows, np.float32)))
+    states = stack([agent.init(jax.random.PRNGKey(s)) for s in range(num_seeds)])
+    keys = jax.random.split(jax.random.PRNGKey(1), num_seeds)
+    run = seed_steps(agent, steps)
+    began = time.perf_counter()
+    compiled = run.lower(states, dataset, keys).compile()
+    compile_s = time.perf_counter() - began
+    states, _ = compiled(states, dataset, keys)  # warm-up
+    jax.block_until_ready(states)
+    times = []
+    for r in range(repeats):
+        began = time.perf_counter()
+        states, metrics = compiled(states, dataset, jax.random.split(jax.random.PRNGKey(2 + r),
+                                                                     num_seeds))
+        jax.block_until_ready(states)
+        times.append(time.perf_counter() - began)
+    finite = all(bool(np.all(np.isfinite(np.asarray(v)))) for v in metrics.values())
+    best = min(times)
+    return {"benchmark": "fb_seeds", "config": name, "batch": config.batch_size,
+            "seeds": num_seeds, "device": jax.devices()[0].device_kind,
+            "fb": {k: getattr(config, k) for k in ("z_dim", "backward_hidden", "forward_hidden",
+                                                   "actor_hidden", "ensemble_size")},
+            "steps_per_call": steps, "compile_s": round(compile_s, 2),
+            "program_updates_per_s": round(steps / best, 2),
+            "seed_updates_per_s": round(num_seeds * steps / best, 2),
+            "seed_updates_per_s_all_repeats": [round(num_seeds * steps / t, 2) for t in times],
+            "metrics_finite": finite, "jax": jax.__version__}
+
+
+def main():
+    from profile_update import CONFIGS
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="point_mass", choices=sorted(CONFIGS))
+    parser.add_argument("--batch", type=int, default=None, help="default: the config's")
+    parser.add_argument("--seeds", default="1,4,8", help="comma-separated numbers of seeds")
+    parser.add_argument("--steps", type=int, default=50, help="updates per compiled call")
+    parser.add_argument("--repeats", type=int, default=3, help="timed calls (the best counts)")
+    args = parser.parse_args()
+    base = None
+    for s in [int(x) for x in args.seeds.split(",")]:
+        result = measure(args.config, args.batch, s, args.steps, args.repeats)
+        base = base or result["seed_updates_per_s"]
+        result["ratio_to_first"] = round(result["seed_updates_per_s"] / base, 3)
+        print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:0] = [os.path.dirname(here), here]
+    main()
