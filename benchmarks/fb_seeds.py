@@ -19,11 +19,11 @@ import time
 def measure(name: str, batch: int | None, num_seeds: int, steps: int, repeats: int) -> dict:
     import jax
     import numpy as np
+    from profile_update import CONFIGS, _fb_config
 
     from fbjax.fb import FBAgent
     from fbjax.train.seeds import seed_steps, stack
     from fbjax.types import Transition
-    from profile_update import CONFIGS, _fb_config
 
     obs_dim, action_dim = CONFIGS[name]
     config = _fb_config(name, batch, "float32")

@@ -1,13 +1,19 @@
 #!/bin/bash
-# Issue 12's accelerator part as one script for a lent GPU, sized to end inside BUDGET seconds
-# (default 540): the walker study of experiments/configs/walker_study.py.
-#   1. RND data: 256 environments x 8 sequential episodes (2,048,000 transitions);
-#   2. FB for 4 seeds in one program for as long as the time left allows (checkpoints every
-#      2 x UNIT updates; the stage is stopped RESERVE seconds before the end and evaluation takes
-#      the last step every seed has saved);
-#   3. TD3 oracles for every seed x task in one program, then every method on every task with
-#      paired episodes (experiments.evaluate), and the report;
-#   4. with the time left, seed-updates/s of the full-size FB update (batch 1024) for S = 1, 4, 8.
+# Issue 12's accelerator part for a lent GPU: the walker study of
+# experiments/configs/walker_study.py, each call sized to end inside BUDGET seconds.
+#   collect   RND data: 256 environments x 8 sequential episodes (2,048,000 transitions);
+#   train     FB for 4 seeds in one program for as long as the call allows: stopped (SIGINT)
+#             RESERVE seconds before the end; checkpoints every 2 x UNIT updates;
+#   oracle    TD3 oracles for every seed x task in one program;
+#   evaluate  every method on every task with paired episodes, at the last step every seed has
+#             saved (results.json is rewritten after each seed, so a cut-short evaluation keeps
+#             the seeds it finished);
+#   report    results.md and summary.json;
+#   fb_seeds  seed-updates/s of the full-size FB update (batch 1024) for S = 1, 4, 8.
+# STAGES picks the stages (all by default). A 15-minute lease runs it as two calls on the same
+# machine, the second started at once (the machine stays warm ~30 s; /tmp survives):
+#   COMMIT=... BUDGET=490 RESERVE=75 STAGES="collect train oracle" bash experiments/device_walker_study.sh
+#   COMMIT=... BUDGET=290 STAGES="evaluate report fb_seeds" NO_WHEELS=1 bash experiments/device_walker_study.sh
 # Same set-up as the other device scripts (wheels in .whl/, benchmarks/device_setup.sh). Results
 # to $OUT: study.log, fb_seeds_gpu.jsonl, results.json, results.md, summary.json and
 # runs.tar.gz (every run's config.json and metrics.jsonl, the dataset manifest).
@@ -20,15 +26,17 @@ set -u
 source benchmarks/device_setup.sh
 BEGIN=$(date +%s)
 BUDGET=${BUDGET:-540}
+STAGES=${STAGES:-collect train oracle evaluate report fb_seeds}
 CFG=${CFG:-experiments/configs/walker_study.py}
 WORK=${WORK:-/tmp/walker_study}
 EXTRA=${EXTRA:-}  # more --config.X=Y flags for every stage
 BENCH=${BENCH:---config=walker --batch=1024 --seeds=1,4,8 --steps=50 --repeats=2}
 UNIT=${UNIT:-5000}  # the config's train.steps_per_call
-RESERVE=${RESERVE:-250}  # seconds kept for loading, oracles, evaluation and the report
+RESERVE=${RESERVE:-250}  # seconds the call keeps after FB training for the stages after it
 export JAX_COMPILATION_CACHE_DIR=/tmp/jax_cache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0
 LOG="$OUT/study.log"
 left() { echo $(( BUDGET - ($(date +%s) - BEGIN) )); }
+want() { [[ " $STAGES " == *" $1 "* ]]; }
 stage() { echo "== $1 at $(( $(date +%s) - BEGIN ))s ($(left)s left)" >> "$LOG"; }
 run_stage() {  # name, seconds it may take, [timeout options], command...
   local name=$1 limit=$2; shift 2
@@ -44,37 +52,46 @@ run_stage() {  # name, seconds it may take, [timeout options], command...
   python3 -c "import jax, mujoco, flax, optax, orbax.checkpoint as o; print('jax', \
 jax.__version__, jax.devices(), 'mujoco', mujoco.__version__, 'flax', flax.__version__, \
 'optax', optax.__version__, 'orbax', o.__version__)"
-  echo "commit ${COMMIT:-unknown (set COMMIT when launching)}"
-} > "$LOG" 2>&1
+  echo "commit ${COMMIT:-unknown (set COMMIT when launching)}; stages: $STAGES"
+} >> "$LOG" 2>&1
 COMMON=(--config="$CFG" --config.workdir="$WORK")
-
-run_stage collect $(( $(left) - RESERVE - 60 )) python3 -m experiments.collect "${COMMON[@]}"
-
-# FB for as long as the time left allows: the stage is stopped (SIGINT) RESERVE seconds before
-# the end, and evaluation takes the last step every seed has a checkpoint of (every SAVE updates).
 SAVE=$(( 2 * UNIT ))
-run_stage train $(( $(left) - RESERVE )) -s INT -k 20 python3 -m experiments.train \
-  "${COMMON[@]}" --config.train.num_steps=1000000 --config.train.save_every="$SAVE"
-# A training stage cut short: evaluate the last step every seed has a checkpoint of.
-DONE=$(python3 - "$WORK/fb" <<'PY'
+
+if want collect; then
+  run_stage collect $(( $(left) - RESERVE - 60 )) python3 -m experiments.collect "${COMMON[@]}"
+fi
+if want train; then
+  run_stage train $(( $(left) - RESERVE )) -s INT -k 20 python3 -m experiments.train \
+    "${COMMON[@]}" --config.train.num_steps=1000000 --config.train.save_every="$SAVE"
+fi
+if want oracle; then
+  run_stage oracle $(( $(left) - 5 )) python3 -m experiments.train --what=oracle "${COMMON[@]}"
+fi
+# The last step every seed has an intact checkpoint of (training is stopped by the clock, maybe
+# in the middle of a save; a damaged step is set aside when evaluation restores).
+DONE=$(python3 - "$WORK/fb" <<'PY' 2>> "$LOG"
 import os, sys
+from fbjax.train.checkpoint import Checkpointer
 steps = []
 for seed in sorted(os.listdir(sys.argv[1])) if os.path.isdir(sys.argv[1]) else []:
-    d = os.path.join(sys.argv[1], seed)
-    steps.append(max([int(s) for s in os.listdir(d) if s.isdigit()] or [0]))
+    c = Checkpointer(os.path.join(sys.argv[1], seed), max_to_keep=None)
+    steps.append(next((s for s in reversed(c.all_steps()) if c.check(s) is None), 0))
 print(min(steps) if steps else 0)
 PY
 )
-echo "== FB updates trained by every seed: $DONE" >> "$LOG"
-run_stage evaluate $(( $(left) - 15 )) python3 -m experiments.evaluate "${COMMON[@]}" \
-  --config.train.num_steps="$DONE" --config.train.save_every="$SAVE"
-run_stage report 30 python3 -m experiments.report "${COMMON[@]}" \
-  --config.train.num_steps="$DONE" --config.train.save_every="$SAVE"
-# Seed-updates/s for S = 1, 4, 8 with the time that is left.
-if [ "$(left)" -gt 40 ]; then
+echo "== FB updates saved by every seed: $DONE" >> "$LOG"
+STEPS_FLAGS=(--config.train.num_steps="$DONE" --config.train.save_every="$SAVE")
+if want evaluate; then
+  run_stage evaluate $(( $(left) - 25 )) python3 -m experiments.evaluate "${COMMON[@]}" \
+    "${STEPS_FLAGS[@]}"
+fi
+if want report; then
+  run_stage report 20 python3 -m experiments.report "${COMMON[@]}" "${STEPS_FLAGS[@]}"
+fi
+if want fb_seeds && [ "$(left)" -gt 40 ]; then
   stage fb_seeds
   # shellcheck disable=SC2086
-  timeout $(( $(left) - 5 )) python3 benchmarks/fb_seeds.py $BENCH > "$OUT/fb_seeds_gpu.jsonl" \
+  timeout $(( $(left) - 5 )) python3 benchmarks/fb_seeds.py $BENCH >> "$OUT/fb_seeds_gpu.jsonl" \
     2>> "$LOG"
 fi
 stage end

@@ -3,6 +3,7 @@ with the exact answers (configs with an `env`).
 
   python -m experiments.train                                   # point mass, after collect
   python -m experiments.train --config.train.parallel=sharded   # over every device
+  python -m experiments.train --what=oracle                     # the TD3 oracles (or both)
   python -m experiments.train --config=experiments/configs/tabular.py
   python -m experiments.train --config=experiments/configs/tabular.py --config.fb.z_dim=64 \
       --config.train.num_steps=20000 --config.workdir=/tmp/run1
@@ -16,13 +17,17 @@ import json
 import os
 
 import jax
-from absl import app
+from absl import app, flags
 
 from experiments.common import read_config
 from fbjax.pipeline.config import ExperimentConfig, TabularConfig
-from fbjax.pipeline.mjx import train_all
+from fbjax.pipeline.mjx import train_all, train_oracles_all
 from fbjax.pipeline.tabular import PHASES, params_digest, phase_steps, run_phase
 from fbjax.train.sharding import to_host
+
+WHAT = flags.DEFINE_enum("what", "fb", ["fb", "oracle", "both"],
+                         "MJX configs: train FB, the TD3 oracles (which experiments.evaluate "
+                         "would otherwise train first), or both")
 
 
 def _summary(result: dict) -> str:
@@ -37,10 +42,13 @@ def _summary(result: dict) -> str:
     return "\n".join(lines)
 
 
-def train_mjx(config: ExperimentConfig) -> None:
-    for seed, state in train_all(config).items():
-        print(f"[train] seed {seed} process {jax.process_index()} params digest "
-              f"{params_digest(to_host(state.params))}", flush=True)
+def train_mjx(config: ExperimentConfig, what: str = "fb") -> None:
+    if what in ("fb", "both"):
+        for seed, state in train_all(config).items():
+            print(f"[train] seed {seed} process {jax.process_index()} params digest "
+                  f"{params_digest(to_host(state.params))}", flush=True)
+    if what in ("oracle", "both"):
+        train_oracles_all(config)
 
 
 def train_tabular(config: TabularConfig) -> None:
@@ -69,7 +77,10 @@ def main(argv):
     del argv
     config = read_config(mjx_only=False)
     if isinstance(config, ExperimentConfig):
-        train_mjx(config)
+        train_mjx(config, WHAT.value)
+    elif WHAT.value != "fb":
+        raise app.UsageError(f"--what={WHAT.value}: a finite-MDP config has no oracles to "
+                             "train; leave --what out")
     else:
         train_tabular(config)
 

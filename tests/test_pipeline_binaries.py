@@ -44,7 +44,9 @@ def test_pipeline_writes_every_stage(workdir):
         assert len(row["returns"]) == 2  # eval.num_episodes in the tiny config
         assert ("ope_ratio" in row) == (row["method"] not in ("td3", "random"))
     with open(workdir / "eval" / "results.json") as f:
-        selection = json.load(f)["selection"]
+        result = json.load(f)
+    selection = result["selection"]
+    assert result["complete"] and result["seeds"] == result["seeds_planned"] == [0, 1]
     assert set(selection) == {"reach_top_left", "reach_top_right", "reach_bottom_left",
                               "reach_bottom_right", "loop"}
     table = (workdir / "report" / "results.md").read_text()
@@ -107,6 +109,13 @@ def test_stage_binaries_and_resume(workdir):
     assert "keeping it" in _run("collect", workdir).stdout
     trained = _run("train", workdir, "--config.train.num_steps=30")
     assert "[train] resumed from step 20" in trained.stdout
+    # Both seeds in one program, resuming the runs trained one by one.
+    together = _run("train", workdir, "--config.train.num_steps=40",
+                    "--config.train.parallel=seeds")
+    assert "2 seeds [0, 1] in one program (on one device), from step 30" in together.stdout
+    assert together.stdout.count("[train] resumed from step 30") == 2
+    oracles = _run("train", workdir, "--what=oracle")
+    assert oracles.stdout.count("[oracle] resumed from step") == 2
     evaluated = _run("evaluate", workdir, "--config.eval.methods=fb,random",
                      "--config.eval.tasks=loop,reach_top_left")
     assert "rows written" in evaluated.stdout
@@ -143,3 +152,19 @@ def test_quickstart_notebook_runs_on_the_tiny_run(workdir, monkeypatch):
     printed = "".join(out.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
                       for out in cell.get("outputs", []))
     assert "J_hat" in printed and "reach_top_left return" in printed
+
+
+def test_a_cut_short_evaluation_is_reported_as_partial(workdir, tmp_path):
+    """results.json is rewritten after each seed; the report of one that stopped after seed 0
+    says so and uses that seed alone."""
+    from fbjax.pipeline.config import ExperimentConfig
+    from fbjax.pipeline.mjx import report
+
+    result = json.loads((workdir / "eval" / "results.json").read_text())
+    result.update(seeds=[0], complete=False,
+                  rows=[r for r in result["rows"] if r["seed"] == 0])
+    os.makedirs(tmp_path / "eval")
+    (tmp_path / "eval" / "results.json").write_text(json.dumps(result))
+    table = report(ExperimentConfig(workdir=str(tmp_path)))
+    assert "**Partial evaluation**: it stopped after seeds [0] of [0, 1]" in table
+    assert "Training seeds [0]" in table

@@ -5,7 +5,8 @@ every task, write the report. Every function takes the typed `ExperimentConfig` 
     WORKDIR/dataset            the collected dataset          (experiments.collect)
     WORKDIR/fb/seed_S          FB checkpoints + config.json   (experiments.train; with
                                train.parallel="seeds" every seed in one program)
-    WORKDIR/oracle/seed_S      TD3 oracle checkpoints         (experiments.evaluate)
+    WORKDIR/oracle/seed_S      TD3 oracle checkpoints         (experiments.evaluate, or
+                               experiments.train --what=oracle)
     WORKDIR/eval/results.json  one row per seed x task x method (experiments.evaluate)
     WORKDIR/report/            results.md, bars.png, scatter.png (experiments.report)
 """
@@ -280,6 +281,22 @@ def train_oracle(config: ExperimentConfig, arrays, rewards, manifest, seed: int)
     return td3, state
 
 
+@_one_writer
+def train_oracles_all(config: ExperimentConfig) -> None:
+    """The TD3 oracles of every seed on the evaluated tasks, as evaluation would train them first
+    (`experiments.train --what=oracle`: on an accelerator lent for a short time, training and
+    evaluation can then run as separate calls)."""
+    domain = envs.make(config.domain)
+    task_ids = config.eval.task_ids(domain.task_names)
+    arrays, manifest = load_checked(config)
+    rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))[:, task_ids]
+    if config.oracle.train.parallel == "seeds" and len(config.seeds) > 1:
+        train_oracle_seeds(config, arrays, rewards, manifest)
+    else:
+        for seed in config.seeds:
+            train_oracle(config, arrays, rewards, manifest, seed)
+
+
 def train_oracle_seeds(config: ExperimentConfig, arrays, rewards, manifest) -> None:
     """With oracle.train.parallel="seeds": the oracles of every seed (x every task) in one
     program, before evaluation reads them seed by seed (each finds its run finished)."""
@@ -305,8 +322,9 @@ def _evaluate_oracle(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewa
 @_one_writer
 def evaluate_all(config: ExperimentConfig) -> list[dict]:
     """Every chosen method x every task x every seed, paired (one evaluation key per seed, shared
-    by every method); rows written to WORKDIR/eval/results.json with the ZOL selection."""
-    p, ev = paths(config), config.eval
+    by every method); rows written to WORKDIR/eval/results.json with the ZOL selection, after
+    every seed (see `_write_results`)."""
+    ev = config.eval
     domain = envs.make(config.domain)
     task_ids = ev.task_ids(domain.task_names)
     arrays, manifest = load_checked(config)
@@ -319,6 +337,7 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
     fb_family = any(m in FB_METHODS for m in ev.chosen)
     if "td3" in ev.chosen:
         train_oracle_seeds(config, arrays, rewards, manifest)
+    done = []
     for seed in config.seeds:
         key = jax.random.fold_in(jax.random.PRNGKey(ev.key), seed)  # every method of the seed
         if fb_family:
@@ -329,17 +348,30 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
             out = rollouts.run("random", random_policy(domain.action_dim), None,
                                jnp.zeros(num_tasks), rollouts.task_ids, key)
             rollouts.add(seed, "random", out)
+        done.append(seed)
+        rows = _write_results(config, rollouts, manifest, done)
+    return rows
+
+
+def _write_results(config: ExperimentConfig, rollouts: _Rollouts, manifest: dict,
+                   done: list[int]) -> list[dict]:
+    """WORKDIR/eval/results.json with the rows of the seeds evaluated so far (written after each
+    seed, so an evaluation cut short keeps what it finished: "complete" is false until every
+    seed is in); the ZOL selection is made on those seeds."""
+    p, ev = paths(config), config.eval
     rows, selection = rollouts.rows, None
+    complete = len(done) == len(config.seeds)
     if _zol_arms(ev):
         selection = select_settings(rows, ev.grid(), rollouts.tasks)
         rows = _add_zol_arms(rows, selection, _zol_arms(ev))
-        for task, chosen in selection.items():
+        for task, chosen in selection.items() if complete else ():
             print(f"[evaluate] {task}: zol_selected uses grid setting {chosen['index']} "
                   f"{chosen['setting']} (held-out score {chosen['held_out_score']:.2f} on the "
                   "other tasks)", flush=True)
     os.makedirs(p["eval"], exist_ok=True)
-    result = {"domain": domain.name, "dataset": p["dataset"], "collection":
-              manifest["collection"], "eval": to_dict(ev), "seeds": list(config.seeds),
+    result = {"domain": rollouts.domain.name, "dataset": p["dataset"], "collection":
+              manifest["collection"], "eval": to_dict(ev), "seeds": list(done),
+              "seeds_planned": list(config.seeds), "complete": complete,
               "oracle_steps": config.oracle.train.num_steps, "fb_steps": config.train.num_steps,
               "fb_steps_trained": rollouts.fb_steps,
               "selection": selection, "grid": [to_dict(c) for c in ev.grid()], "rows": rows}
@@ -387,7 +419,10 @@ def report(config: ExperimentConfig) -> str:
     spearman = ope_rank_correlation(summary)
     note = inference_note(ev, result.get("selection"))
     collection = result["collection"]
-    table = (f"# {result['domain']}: zero-shot FB, ZOL, TD3 oracle, random\n\n"
+    partial = "" if result.get("complete", True) else (
+        f"**Partial evaluation**: it stopped after seeds {result['seeds']} of "
+        f"{result['seeds_planned']}; every figure below is from those seeds alone.\n\n")
+    table = (f"# {result['domain']}: zero-shot FB, ZOL, TD3 oracle, random\n\n" + partial +
              f"Training seeds {result['seeds']} (FB {result.get('fb_steps', '?')} updates, TD3 "
              f"{result.get('oracle_steps', '?')} per task); dataset {collection['policy']} "
              f"({collection['num_envs']} envs x {collection['num_episodes']} episodes).\n\n"
