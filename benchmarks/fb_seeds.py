@@ -5,8 +5,9 @@
   python benchmarks/fb_seeds.py --config=walker --batch=1024 --seeds=1,4,8 --steps=100
 
 Prints one JSON line per S: program updates/s (every seed advances one update), seed-updates/s
-(S x that) and the ratio of seed-updates/s to S = 1's. On a device that S = 1 leaves idle the
-ratio approaches S; on a saturated one (a 2-core CPU) it stays near 1.
+(S x that) and the ratio of seed-updates/s to the first line's, the baseline measured in the same
+run: one seed trained the ordinary way, without a seed axis (--plain=0 leaves it out). On a device
+that one seed leaves idle the ratio approaches S; on a saturated one it stays near 1.
 """
 
 import argparse
@@ -16,13 +17,17 @@ import sys
 import time
 
 
-def measure(name: str, batch: int | None, num_seeds: int, steps: int, repeats: int) -> dict:
+def measure(name: str, batch: int | None, num_seeds: int, steps: int, repeats: int,
+            plain: bool = False) -> dict:
+    """num_seeds seeds in one program; `plain`: one seed without the seed axis (the ordinary
+    single-device training step, `fbjax.train.sharding.single_device_steps`)."""
     import jax
     import numpy as np
     from profile_update import CONFIGS, _fb_config
 
     from fbjax.fb import FBAgent
     from fbjax.train.seeds import seed_steps, stack
+    from fbjax.train.sharding import single_device_steps
     from fbjax.types import Transition
 
     obs_dim, action_dim = CONFIGS[name]
@@ -35,9 +40,18 @@ def measure(name: str, batch: int | None, num_seeds: int, steps: int, repeats: i
         action=rng.uniform(-1, 1, (rows, action_dim)).astype(np.float32),
         next_obs=rng.normal(size=(rows, obs_dim)).astype(np.float32),
         terminal=np.zeros(rows, np.float32), start=np.zeros(rows, np.float32)))
+    if plain:
+        one = single_device_steps(agent, steps)
+
+        def run_plain(state, data, keys):
+            state, metrics = one(jax.tree.map(lambda x: x[0], state), data, keys[0])
+            return jax.tree.map(lambda x: x[None], state), metrics
+
+        run = jax.jit(run_plain, donate_argnums=0)
+    else:
+        run = seed_steps(agent, steps)
     states = stack([agent.init(jax.random.PRNGKey(s)) for s in range(num_seeds)])
     keys = jax.random.split(jax.random.PRNGKey(1), num_seeds)
-    run = seed_steps(agent, steps)
     began = time.perf_counter()
     compiled = run.lower(states, dataset, keys).compile()
     compile_s = time.perf_counter() - began
@@ -53,7 +67,7 @@ def measure(name: str, batch: int | None, num_seeds: int, steps: int, repeats: i
     finite = all(bool(np.all(np.isfinite(np.asarray(v)))) for v in metrics.values())
     best = min(times)
     return {"benchmark": "fb_seeds", "config": name, "batch": config.batch_size,
-            "seeds": num_seeds, "device": jax.devices()[0].device_kind,
+            "seeds": num_seeds, "seed_axis": not plain, "device": jax.devices()[0].device_kind,
             "fb": {k: getattr(config, k) for k in ("z_dim", "backward_hidden", "forward_hidden",
                                                    "actor_hidden", "ensemble_size")},
             "steps_per_call": steps, "compile_s": round(compile_s, 2),
@@ -72,10 +86,13 @@ def main():
     parser.add_argument("--seeds", default="1,4,8", help="comma-separated numbers of seeds")
     parser.add_argument("--steps", type=int, default=50, help="updates per compiled call")
     parser.add_argument("--repeats", type=int, default=3, help="timed calls (the best counts)")
+    parser.add_argument("--plain", type=int, default=1, choices=(0, 1),
+                        help="first measure one seed without the seed axis (the baseline)")
     args = parser.parse_args()
     base = None
-    for s in [int(x) for x in args.seeds.split(",")]:
-        result = measure(args.config, args.batch, s, args.steps, args.repeats)
+    runs = [(1, True)] * args.plain + [(int(x), False) for x in args.seeds.split(",")]
+    for s, plain in runs:
+        result = measure(args.config, args.batch, s, args.steps, args.repeats, plain)
         base = base or result["seed_updates_per_s"]
         result["ratio_to_first"] = round(result["seed_updates_per_s"] / base, 3)
         print(json.dumps(result), flush=True)

@@ -1,0 +1,47 @@
+"""The throughput benchmarks run and their JSON adds up (tiny sizes; the figures themselves are
+measured by the scripts, never asserted here)."""
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _lines(*args) -> list[dict]:
+    proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+
+
+def test_fb_seeds_measures_the_plain_baseline_first():
+    rows = _lines("benchmarks/fb_seeds.py", "--batch=8", "--seeds=1,2", "--steps=2",
+                  "--repeats=1")
+    assert [(r["seeds"], r["seed_axis"]) for r in rows] == [(1, False), (1, True), (2, True)]
+    for r in rows:
+        assert r["metrics_finite"]
+        # every seed of the program advances one update per program update (both rounded)
+        assert abs(r["seed_updates_per_s"] - r["seeds"] * r["program_updates_per_s"]) <= \
+            0.01 * r["seeds"]
+        assert r["ratio_to_first"] == round(r["seed_updates_per_s"] /
+                                            rows[0]["seed_updates_per_s"], 3)
+
+
+def test_profile_flops_are_the_programs_math_and_recount_reproduces_them(tmp_path):
+    (row,) = _lines("benchmarks/profile_update.py", "--batch=8", "--steps=2", "--repeats=1",
+                    "--peak_tflops=1")
+    # On the CPU every matmul is an XLA dot, so the compiled program's count and the lowered
+    # HLO's agree (fusion adds or drops a few elementwise FLOPs, well under 1%).
+    assert abs(row["gflop_per_update"] / row["compiled_cost_gflop_per_update"] - 1) < 0.01
+    assert row["achieved_tflop_s"] == round(row["gflop_per_update"] * 1e9 *
+                                            row["updates_per_s"] / 1e12, 4)
+    # A line from before FLOPs came from the lowered HLO: recount rebuilds them from the config.
+    old = dict(row, gflop_per_update=1.0, flops_source="compiled program")
+    path = tmp_path / "old.jsonl"
+    path.write_text(json.dumps(old) + "\n")
+    (again,) = _lines("benchmarks/profile_update.py", f"--recount={path}")
+    assert again["gflop_per_update"] == row["gflop_per_update"]
+    assert again["compiled_cost_gflop_per_update"] == 1.0
+    assert again["mfu"] == round(again["achieved_tflop_s"] / 1.0, 4)
