@@ -97,3 +97,30 @@ def test_rnd_predictor_learns_and_configs_validate():
         from_dict(CollectConfig, {"rnd": {"size": 3}}, "collect")
     with pytest.raises(ValueError, match="num_envs must be >= 1"):
         CollectConfig(num_envs=0)
+
+
+def test_rnd_explorer_learning_inside_episodes_keeps_episodes_whole():
+    """segment_length 30 in 100-step episodes: segments of 30, 30, 30 and 10 steps, the explorer
+    learning after each (its updates split in proportion), and every episode still one
+    contiguous, continuous run of rows."""
+    domain = envs.make("point_mass")
+    config = from_dict(CollectConfig, {"policy": "rnd", "num_envs": 4, "num_episodes": 2,
+                                       "episode_length": 100,
+                                       "rnd": {"hidden": 32, "updates_per_episode": 100,
+                                               "segment_length": 30,
+                                               "td3": {"hidden": 32, "layers": 1}}}, "collect")
+    blocks, lines = [], []
+    state = collect(domain, config, 0, blocks.append, progress_fn=lines.append)
+    assert int(state.explorer.step) == 2 * (30 + 30 + 30 + 10)
+    assert "explorer learns every 30 steps" in lines[-1]
+    for block in blocks:
+        assert block["obs"].shape == (400, domain.obs_dim)
+        starts = np.flatnonzero(block["start"])
+        np.testing.assert_array_equal(starts, [0, 100, 200, 300])
+        for e in range(4):  # each state continues the last, across segment boundaries too
+            rows = slice(100 * e, 100 * (e + 1))
+            np.testing.assert_array_equal(block["next_obs"][rows][:-1], block["obs"][rows][1:])
+    # The second block is the explorer's (the first acts uniformly): actions in [-1, 1].
+    assert np.all(np.abs(blocks[1]["action"]) <= 1.0)
+    with pytest.raises(ValueError, match="segment_length must be >= 0"):
+        from_dict(CollectConfig, {"rnd": {"segment_length": -1}}, "collect")

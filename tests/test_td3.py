@@ -58,3 +58,20 @@ def test_actor_and_its_target_move_only_every_policy_delay_steps():
         state = new
     assert moved == [True, False, False, True, False, False, True]
     assert int(state.step) == 7
+
+
+def test_preactivation_penalty_is_added_to_the_actor_loss():
+    """preact_penalty c: the actor loss is -Q1(s, tanh(u)).mean() + c * mean(u^2), u the actor's
+    pre-tanh output; 0 leaves the loss as it was."""
+    batch = _batch()
+    plain = TD3(CONFIG, OBS, ACT)
+    penalised = TD3(TD3Config(**{**CONFIG.__dict__, "preact_penalty": 0.5}), OBS, ACT)
+    state = plain.init(jax.random.PRNGKey(0))
+    u = penalised.actor_preact.apply(state.actor, batch["obs"])
+    q = plain.critic.apply(state.critic, batch["obs"], jnp.tanh(u))[0]
+    loss, metrics = penalised.actor_loss(state.actor, state.critic, batch)
+    np.testing.assert_allclose(loss, -q.mean() + 0.5 * jnp.mean(u ** 2), rtol=1e-6)
+    np.testing.assert_allclose(plain.actor_loss(state.actor, state.critic, batch)[0], -q.mean(),
+                               rtol=1e-6)
+    assert 0.0 <= float(metrics["actor_saturated"]) <= 1.0
+    np.testing.assert_array_equal(jnp.tanh(u), plain.act(state.actor, batch["obs"]))

@@ -28,7 +28,14 @@ class RNDConfig:
     expl_noise: float = 0.2
     updates_per_episode: int = 250
     buffer_size: int = 200_000
-    td3: TD3Config = TD3Config(discount=0.99, tau=0.01, batch_size=256)
+    # The pre-tanh penalty keeps the explorer's actor out of saturation: without it the actor
+    # ends at a = (+1, +1) everywhere on point mass and pins the mass in a corner
+    # (experiments/rnd_coverage.py).
+    td3: TD3Config = TD3Config(discount=0.99, tau=0.01, batch_size=256, preact_penalty=0.1)
+    # > 0: the explorer also learns inside episodes, after every `segment_length` steps (the
+    # episode's updates split over its segments), so it moves on from what it has just visited;
+    # 0: it learns between episodes only.
+    segment_length: int = 100
 
     def __post_init__(self):
         for name in ("rep_dim", "hidden", "updates_per_episode", "buffer_size"):
@@ -36,6 +43,9 @@ class RNDConfig:
                 raise ValueError(f"RNDConfig.{name} must be >= 1, got {getattr(self, name)}")
         if not self.lr > 0:
             raise ValueError(f"RNDConfig.lr must be > 0, got {self.lr}")
+        if self.segment_length < 0:
+            raise ValueError(f"RNDConfig.segment_length must be >= 0 (0: learn between episodes "
+                             f"only), got {self.segment_length}")
         if self.expl_noise < 0:
             raise ValueError(f"RNDConfig.expl_noise must be >= 0, got {self.expl_noise}")
 
@@ -113,8 +123,10 @@ class RND:
                                   predictor=optax.apply_updates(state.predictor, updates))
         return new_state, {**metrics, "rnd_loss": loss, "bonus_mean": bonus.mean()}
 
-    def train_steps(self, state: RNDState, buffer: dict, size: jax.Array, key: PRNGKey
-                    ) -> tuple[RNDState, Metrics]:
-        """`updates_per_episode` updates on batches from the first `size` rows of the buffer."""
+    def train_steps(self, state: RNDState, buffer: dict, size: jax.Array, key: PRNGKey,
+                    num_updates: int | None = None) -> tuple[RNDState, Metrics]:
+        """`num_updates` (default `updates_per_episode`) updates on batches from the first `size`
+        rows of the buffer."""
         sample = uniform_sampler(buffer, self.batch_size, rows=size)
-        return scan_updates(self.update, state, sample, key, self.config.updates_per_episode)
+        return scan_updates(self.update, state, sample, key,
+                            num_updates or self.config.updates_per_episode)

@@ -31,6 +31,10 @@ class TD3Config:
     policy_delay: int = 2
     batch_size: int = 256
     bc_weight: float = 0.0
+    # Penalty on the actor's pre-tanh output, coef * mean(u^2): keeps the actor where tanh still
+    # passes gradients (an actor saturated at +-1 gets none and cannot change; RND's explorer on
+    # point mass did that and pinned the mass in a corner).
+    preact_penalty: float = 0.0
 
     def __post_init__(self):
         for name in ("hidden", "layers", "policy_delay", "batch_size"):
@@ -42,16 +46,20 @@ class TD3Config:
             raise ValueError(f"TD3Config.discount must be in (0, 1), got {self.discount}")
         if not 0.0 < self.tau <= 1.0:
             raise ValueError(f"TD3Config.tau must be in (0, 1], got {self.tau}")
+        if self.preact_penalty < 0:
+            raise ValueError(f"TD3Config.preact_penalty must be >= 0, got {self.preact_penalty}")
 
 
 class DeterministicActor(nn.Module):
     hidden: int
     layers: int
     action_dim: int
+    squash: bool = True  # False: the pre-tanh output (same parameters)
 
     @nn.compact
     def __call__(self, obs):
-        return jnp.tanh(dense(self.action_dim)(MLP((self.hidden,) * self.layers)(obs)))
+        u = dense(self.action_dim)(MLP((self.hidden,) * self.layers)(obs))
+        return jnp.tanh(u) if self.squash else u
 
 
 class TwinCritic(nn.Module):
@@ -83,6 +91,8 @@ class TD3:
     def __init__(self, config: TD3Config, obs_dim: int, action_dim: int):
         self.config, self.obs_dim, self.action_dim = config, obs_dim, action_dim
         self.actor = DeterministicActor(config.hidden, config.layers, action_dim)
+        self.actor_preact = DeterministicActor(config.hidden, config.layers, action_dim,
+                                               squash=False)
         self.critic = TwinCritic(config.hidden, config.layers)
         self.optimizer = optax.adam(config.lr)
         self.batch_size = config.batch_size
@@ -117,13 +127,22 @@ class TD3:
         return loss, {"critic_loss": loss, "q_mean": q1.mean()}
 
     def actor_loss(self, actor, critic, batch: dict):
-        action = self.act(actor, batch["obs"])
+        cfg = self.config
+        if cfg.preact_penalty > 0:
+            u = self.actor_preact.apply(actor, batch["obs"])
+            action = jnp.tanh(u)
+        else:
+            action = self.act(actor, batch["obs"])
         q = self.critic.apply(critic, batch["obs"], action)[0]
         loss = -q.mean()
-        if self.config.bc_weight > 0:
-            scale = self.config.bc_weight / jax.lax.stop_gradient(jnp.abs(q).mean() + 1e-6)
+        if cfg.bc_weight > 0:
+            scale = cfg.bc_weight / jax.lax.stop_gradient(jnp.abs(q).mean() + 1e-6)
             loss = scale * loss + jnp.mean((action - batch["action"]) ** 2)
-        return loss, {"actor_loss": loss}
+        metrics = {"actor_loss": loss}
+        if cfg.preact_penalty > 0:
+            loss = loss + cfg.preact_penalty * jnp.mean(u ** 2)
+            metrics["actor_saturated"] = jnp.mean(jnp.abs(action) > 0.99)
+        return loss, metrics
 
     def update(self, state: TD3State, batch: dict, key: PRNGKey) -> tuple[TD3State, Metrics]:
         cfg = self.config

@@ -8,7 +8,8 @@ first row flagged `start`). Exploration policies:
 * `noise`: temporally correlated Gaussian noise, an AR(1) process per action dimension with
   correlation `noise_correlation` and stationary scale `noise_scale`, clipped to [-1, 1];
 * `rnd`: a TD3 explorer of the RND novelty bonus (`fbjax.baselines.rnd`), trained between episodes
-  on a replay of the latest `buffer_size` transitions; the first episode uses uniform actions.
+  on a replay of the latest `buffer_size` transitions, and inside them every
+  `rnd.segment_length` steps when that is set; the first episode uses uniform actions.
 """
 
 import dataclasses
@@ -106,12 +107,96 @@ def _insert(buffer: dict, block: dict, slot: jax.Array) -> dict:
         lambda b, x: jax.lax.dynamic_update_slice_in_dim(b, x, slot * rows, 0), buffer, block)
 
 
+def make_segment(domain: Domain, config: CollectConfig, rnd: RND, length: int) -> Callable:
+    """jit-compiled `(policy_state, carry, key, uniform) -> (carry, arrays)`: `length` more steps
+    of `num_envs` running episodes, carry = (env states, noise); arrays are env-major
+    (num_envs, length, ...). `uniform` (static) acts uniformly instead of with the explorer."""
+    explore, uniform_act = _policy_fn(config, rnd, "rnd"), _policy_fn(config, rnd, "uniform")
+
+    def segment(policy_state, carry, key, uniform):
+        act = uniform_act if uniform else explore
+
+        def step(carry, key):
+            states, noise = carry
+            action, noise = act(policy_state, states.obs, noise, key)
+            next_states = jax.vmap(domain.step)(states, action)
+            out = {"obs": states.obs, "action": action, "next_obs": next_states.obs,
+                   "next_physics": jax.vmap(domain.physics)(next_states)}
+            return (next_states, noise), out
+
+        carry, out = jax.lax.scan(step, carry, jax.random.split(key, length))
+        return carry, jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), out)
+
+    return jax.jit(segment, static_argnums=3)
+
+
+def _collect_in_segments(domain: Domain, config: CollectConfig, key: jax.Array,
+                         rnd: RND, rnd_state: RNDState, sink, progress_fn) -> RNDState:
+    """RND whose explorer learns every `segment_length` steps inside episodes too (the first
+    episode acts uniformly); each episode block reaches `sink` whole, env-major."""
+    settings, num_envs, length = config.rnd, config.num_envs, config.length(domain)
+    seg = min(settings.segment_length, length)
+    lengths = [seg] * (length // seg) + ([length % seg] if length % seg else [])
+    # The replay holds whole segments; a shorter last segment fills part of its slot (the rows
+    # past it keep older data, which the sampler may still draw).
+    chunk = num_envs * seg
+    slots = max(1, settings.buffer_size // chunk)
+    buffer = {"obs": jnp.zeros((slots * chunk, domain.obs_dim)),
+              "action": jnp.zeros((slots * chunk, domain.action_dim)),
+              "next_obs": jnp.zeros((slots * chunk, domain.obs_dim))}
+    segments = {n: make_segment(domain, config, rnd, n) for n in set(lengths)}
+    reset = jax.jit(lambda k: jax.vmap(domain.reset)(jax.random.split(k, num_envs)))
+    insert = jax.jit(_insert_rows, donate_argnums=0)
+    learn = jax.jit(rnd.train_steps, static_argnums=4)
+    observe = jax.jit(rnd.observe)
+    total, start_time, inserted, extra = config.total_steps(domain), time.perf_counter(), 0, ""
+    for episode in range(config.num_episodes):
+        reset_key, noise_key, key_rest = jax.random.split(jax.random.fold_in(key, episode), 3)
+        carry = (reset(reset_key),
+                 config.noise_scale * jax.random.normal(noise_key, (num_envs, domain.action_dim)))
+        parts = []
+        for s, n in enumerate(lengths):
+            step_key, learn_key = jax.random.split(jax.random.fold_in(key_rest, s))
+            carry, out = segments[n](rnd_state, carry, step_key, episode == 0)
+            part = {k: out[k].reshape(num_envs * n, -1) for k in buffer}
+            buffer = insert(buffer, part, jnp.asarray((inserted % slots) * chunk))
+            inserted += 1
+            rnd_state = observe(rnd_state, part["next_obs"])
+            updates = max(1, round(settings.updates_per_episode * n / length))
+            rnd_state, metrics = learn(rnd_state, buffer, jnp.asarray(min(inserted, slots) * chunk),
+                                       learn_key, updates)
+            parts.append(jax.tree.map(np.asarray, out))
+        arrays = {k: np.concatenate([p[k] for p in parts], axis=1).reshape(
+            num_envs * length, *parts[0][k].shape[2:]) for k in parts[0]}
+        arrays["start"] = np.tile(np.arange(length) == 0, num_envs).astype(np.float32)
+        arrays["terminal"] = np.zeros(num_envs * length, np.float32)
+        extra = f"  rnd_loss={float(metrics['rnd_loss']):.4g}"
+        sink(arrays)
+        if progress_fn is not None:
+            done = (episode + 1) * num_envs * length
+            rate = done / max(time.perf_counter() - start_time, 1e-9)
+            progress_fn(f"collect {domain.name}/rnd: episode block {episode + 1}/"
+                        f"{config.num_episodes}  {done}/{total} env steps  {rate:,.0f} steps/s  "
+                        f"ETA {(total - done) / rate:.0f}s  (explorer learns every {seg} steps)"
+                        f"{extra}")
+    return rnd_state
+
+
+def _insert_rows(buffer: dict, block: dict, row: jax.Array) -> dict:
+    return jax.tree.map(lambda b, x: jax.lax.dynamic_update_slice_in_dim(b, x, row, 0), buffer,
+                        block)
+
+
 def collect(domain: Domain, config: CollectConfig, seed: int,
             sink: Callable[[dict[str, np.ndarray]], None],
             progress_fn: Callable[[str], None] | None = print) -> RNDState | None:
     """Collects `config.num_episodes` blocks of `num_envs` episodes; hands each block to `sink`
     as numpy arrays (the dataset fields). Returns the RND state for `rnd`, else None."""
     init_key, key = jax.random.split(jax.random.PRNGKey(seed))
+    if config.policy == "rnd" and config.rnd.segment_length > 0:
+        rnd = RND(config.rnd, domain.obs_dim, domain.action_dim)
+        return _collect_in_segments(domain, config, key, rnd, rnd.init(init_key), sink,
+                                    progress_fn)
     rnd = rnd_state = buffer = None
     rollout = make_rollout(domain, config, policy="uniform" if config.policy == "rnd" else None)
     block = config.num_envs * config.length(domain)
