@@ -6,8 +6,10 @@
 #   experiments/results/tabular_*     the finite-MDP ground truth (experiments.train, tabular.py),
 #                                     float32 and bfloat16 matmuls
 #   experiments/results/ratio_*       the free ratio against exact answers and DualDICE
-# About 32 minutes on 2 CPU cores. Runs go to a scratch folder (default /tmp/fbjax_regenerate).
-# Benchmarks (benchmarks/results/) and GPU runs (walker_h200/) are made by their own scripts.
+#   experiments/results/rnd_coverage* how evenly RND variants and noise cover point mass
+# About 34 minutes on 2 CPU cores. Runs go to a scratch folder (default /tmp/fbjax_regenerate).
+# Benchmarks (benchmarks/results/) and GPU runs (walker_h200/, walker_study_h100/) are made by
+# their own scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCRATCH=${1:-/tmp/fbjax_regenerate}
@@ -51,4 +53,6 @@ run ratio_accuracy python -m experiments.ratio_accuracy --config.workdir="$SCRAT
 cp "$SCRATCH/ratio_accuracy.log" "$OUT/ratio_accuracy.log"
 cp "$SCRATCH/ratio_accuracy.provenance.json" "$OUT/ratio_accuracy_provenance.json"
 cp "$SCRATCH"/ratio_accuracy/ratio_accuracy.{json,md,png} "$OUT/"
+# Its JSON embeds its own provenance.
+run rnd_coverage python -m experiments.rnd_coverage --out="$OUT"
 echo "regenerated $OUT from $(git rev-parse --short HEAD)"

@@ -1,12 +1,12 @@
 """Walker on one accelerator, as issue 12's study runs it: the full-size FB networks of SPEC
 section 3 (the published DMC settings: z 50, F and actor 1024, B 256 x 2, lr 1e-4, tau 0.01,
 discount 0.98, batch 1024, 50k reward-inference samples), four seeds trained in one program,
-RND data from 256 environments x 8 sequential episodes (2,048,000 transitions, the explorer
-trained between episodes), TD3 oracles for every seed and task in one program, and 32 paired
-episodes per task, method and seed. The number of FB updates is set on the command line by
-experiments/device_walker_study.sh from the measured speed, to fit the device time.
+RND data from 256 environments x 8 sequential episodes (2,048,000 transitions; the explorer
+learns every 100 steps inside episodes and between them), TD3 oracles for every seed and task in
+one program, and 32 paired episodes per task, method and seed. The number of FB updates is set
+by experiments/device_walker_study.sh, which stops training by the clock.
 
-  python -m experiments.pipeline --config=experiments/configs/walker_study.py \\
+  python -m experiments.pipeline --config=experiments/configs/walker_study.py \
       --config.train.num_steps=100000 --config.train.save_every=100000
 """
 
