@@ -1,5 +1,6 @@
 """Run with 4 fake CPU devices (tests/test_sharding.py sets XLA_FLAGS before jax starts):
-the sharded FB step and scan against the single-device ones, and where the shards lie."""
+the sharded FB step and scan against the single-device ones, where the shards lie, and many
+seeds split over the devices against the same seeds on one."""
 
 import dataclasses
 import json
@@ -8,10 +9,12 @@ import sys
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from fbjax.fb import FBAgent
-from fbjax.train import sharding
-from tests.helpers import NUM_ACTIONS, OBS_DIM, TINY, discrete_agent, random_batch
+from fbjax.train import seeds, sharding
+from tests.helpers import NUM_ACTIONS, OBS_DIM, TINY, continuous_agent, discrete_agent, random_batch
 
 
 def main():
@@ -63,7 +66,24 @@ def main():
     assert scan_worst <= 1e-6, scan_worst
     np.testing.assert_allclose(multi_scan_metrics["fb_loss"], single_scan_metrics["fb_loss"],
                                rtol=1e-5, atol=1e-6)
-    print(json.dumps({"max_param_diff": max(worst.values()), "max_scan_param_diff": scan_worst}))
+    # Many seeds in one program with the seed axis split over the 4 devices (one seed each)
+    # equals the same program on one device.
+    agent = continuous_agent()
+    states = seeds.stack([agent.init(jax.random.PRNGKey(s)) for s in range(4)])
+    keys = jax.random.split(jax.random.PRNGKey(9), 4)
+    data = random_batch(64, False, seed=7)
+    alone, _ = seeds.seed_steps(agent, 3)(jax.tree.map(jnp.copy, states), data, keys)
+    mesh = seeds.seed_mesh(4)
+    split, rep = NamedSharding(mesh, P(sharding.DATA_AXIS)), NamedSharding(mesh, P())
+    spread, _ = seeds.seed_steps(agent, 3, mesh)(jax.device_put(states, split),
+                                                 jax.device_put(data, rep),
+                                                 jax.device_put(keys, split))
+    assert len(spread.step.sharding.device_set) == 4
+    seeds_worst = max(float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+                      for a, b in zip(jax.tree.leaves(alone), jax.tree.leaves(spread), strict=True))
+    assert seeds_worst <= 1e-6, seeds_worst
+    print(json.dumps({"max_param_diff": max(worst.values()), "max_scan_param_diff": scan_worst,
+                      "max_seed_split_diff": seeds_worst}))
 
 
 if __name__ == "__main__":

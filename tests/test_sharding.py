@@ -23,6 +23,7 @@ def test_sharded_step_and_scan_equal_single_device_and_shards_are_disjoint():
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["max_param_diff"] <= 1e-6 and result["max_scan_param_diff"] <= 1e-6
+    assert result["max_seed_split_diff"] <= 1e-6  # seeds split over the 4 devices
 
 
 def test_sharded_step_benchmark_smoke():
