@@ -2,7 +2,8 @@
 every task, write the report. Every function takes the typed `ExperimentConfig` and works under its
 `workdir`:
 
-    WORKDIR/dataset            the collected dataset          (experiments.collect)
+    WORKDIR/dataset            the collected dataset          (experiments.collect; or one
+                               imported with python -m fbjax.data.exorl, kept as it is)
     WORKDIR/fb/seed_S          FB checkpoints + config.json   (experiments.train; with
                                train.parallel="seeds" every seed in one program)
     WORKDIR/oracle/seed_S      TD3 oracle checkpoints         (experiments.evaluate, or
@@ -25,6 +26,7 @@ import fbjax.envs as envs
 from fbjax.baselines.td3 import TD3
 from fbjax.configs import from_dict, to_dict
 from fbjax.data.collect import collect
+from fbjax.data.exorl import SOURCE as EXORL
 from fbjax.data.relabel import relabel
 from fbjax.data.store import append_dataset, load_dataset, read_manifest, save_dataset
 from fbjax.data.validate import check_domain
@@ -67,6 +69,11 @@ def collect_data(config: ExperimentConfig) -> str:
     path = paths(config)["dataset"]
     if os.path.exists(path):
         manifest = read_manifest(path)
+        if manifest["collection"].get("source") == EXORL:
+            print(f"dataset {path} was imported from ExoRL ({manifest['collection']['path']}, "
+                  f"{sum(s['rows'] for s in manifest['shards'])} rows); keeping it and ignoring "
+                  "the collect settings", flush=True)
+            return path
         if manifest["collection"] == description and manifest["seed"] == config.seed:
             print(f"dataset {path} already holds this collection "
                   f"({sum(s['rows'] for s in manifest['shards'])} rows); keeping it", flush=True)
