@@ -1,7 +1,10 @@
 """How evenly reward-free data covers the point-mass arena: RND variants next to correlated noise.
 
   python -m experiments.rnd_coverage     # writes experiments/results/rnd_coverage.{json,md}
-  python -m experiments.rnd_coverage --variants=noise,rnd --episodes=2 --envs=4 --out=/tmp/cov
+  python -m experiments.rnd_coverage --domain=point_mass_maze \
+      --variants=noise,rnd_segments_100_preact_0.1            # ...rnd_coverage_point_mass_maze.*
+  python -m experiments.rnd_coverage --variants=noise,rnd_between_episodes --episodes=2 --envs=4 \
+      --out=/tmp/cov
 
 Each variant collects the same number of steps (the main command's 32 environments x 8 episodes of
 1000 steps by default) with the same collection seed, and is scored on a 6x6 grid over the arena
@@ -39,6 +42,8 @@ _VARIANTS = flags.DEFINE_list("variants", list(VARIANTS), f"any of {VARIANTS}")
 _ENVS = flags.DEFINE_integer("envs", 32, "parallel environments")
 _EPISODES = flags.DEFINE_integer("episodes", 8, "sequential episodes per environment")
 _SEED = flags.DEFINE_integer("seed", 0, "collection seed (the same for every variant)")
+_DOMAIN = flags.DEFINE_enum("domain", "point_mass", ["point_mass", "point_mass_maze"],
+                            "the open arena or the four-room maze (same arena size)")
 _OUT = flags.DEFINE_string("out", "experiments/results", "folder for rnd_coverage.{json,md}")
 
 
@@ -64,18 +69,23 @@ def variant_config(name: str, num_envs: int, num_episodes: int) -> CollectConfig
 
 
 def coverage(xy: np.ndarray) -> dict[str, float]:
-    """Visit statistics of positions (N, 2) on a GRID x GRID grid over the arena."""
+    """Visit statistics of positions (N, 2) on a GRID x GRID grid over the arena, and the share
+    of states in each quadrant (the maze's four rooms: top-left, top-right, bottom-left,
+    bottom-right)."""
     cells = np.clip(((xy + HALF_WIDTH) / (2 * HALF_WIDTH) * GRID).astype(int), 0, GRID - 1)
     counts = np.bincount(cells[:, 0] * GRID + cells[:, 1], minlength=GRID * GRID)
     p = counts / counts.sum()
     nonzero = p[p > 0]
+    rooms = [np.mean((sx * xy[:, 0] > 0) & (sy * xy[:, 1] > 0))
+             for sx, sy in ((-1, 1), (1, 1), (-1, -1), (1, -1))]
     return {"cells_visited": float(np.mean(counts > 0)), "max_cell_share": float(p.max()),
-            "entropy": float(-(nonzero * np.log(nonzero)).sum() / np.log(GRID * GRID))}
+            "entropy": float(-(nonzero * np.log(nonzero)).sum() / np.log(GRID * GRID)),
+            "rooms": [round(float(r), 4) for r in rooms]}
 
 
 def main(argv):
     del argv
-    domain = envs.make("point_mass")
+    domain = envs.make(_DOMAIN.value)
     results = {}
     for name in _VARIANTS.value:
         config = variant_config(name, _ENVS.value, _EPISODES.value)
@@ -92,20 +102,23 @@ def main(argv):
     os.makedirs(_OUT.value, exist_ok=True)
     command = "python -m experiments.rnd_coverage " + " ".join(
         f"--{f.name}={','.join(f.value) if isinstance(f.value, list) else f.value}"
-        for f in (_VARIANTS, _ENVS, _EPISODES, _SEED))
-    with open(os.path.join(_OUT.value, "rnd_coverage.json"), "w") as f:
+        for f in (_VARIANTS, _ENVS, _EPISODES, _SEED, _DOMAIN))
+    stem = "rnd_coverage" if _DOMAIN.value == "point_mass" else f"rnd_coverage_{_DOMAIN.value}"
+    with open(os.path.join(_OUT.value, f"{stem}.json"), "w") as f:
         json.dump({"grid": GRID, "results": results, "provenance": provenance(command)}, f,
                   indent=1)
     rows = [f"| {n} | {r['all']['cells_visited']:.2f} | {r['all']['max_cell_share']:.3f} | "
             f"{r['all']['entropy']:.3f} | {r['last_block']['cells_visited']:.2f} | "
-            f"{r['last_block']['max_cell_share']:.3f} | {r['last_block']['entropy']:.3f} |"
+            f"{r['last_block']['max_cell_share']:.3f} | {r['last_block']['entropy']:.3f} | "
+            f"{' / '.join(f'{x:.2f}' for x in r['all']['rooms'])} |"
             for n, r in results.items()]
-    with open(os.path.join(_OUT.value, "rnd_coverage.md"), "w") as f:
-        f.write(f"Point-mass coverage on a {GRID}x{GRID} grid, {_ENVS.value} envs x "
+    with open(os.path.join(_OUT.value, f"{stem}.md"), "w") as f:
+        f.write(f"{_DOMAIN.value} coverage on a {GRID}x{GRID} grid, {_ENVS.value} envs x "
                 f"{_EPISODES.value} episodes (`{command}`).\n\n"
                 "| variant | cells visited | largest cell | entropy | last block: cells | "
-                "largest | entropy |\n|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
-    print(f"written to {_OUT.value}/rnd_coverage.json and .md")
+                "largest | entropy | share per quadrant TL / TR / BL / BR |\n"
+                "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+    print(f"written to {_OUT.value}/{stem}.json and .md")
 
 
 if __name__ == "__main__":

@@ -92,8 +92,20 @@ def _point_mass_reference():
                      "reach_bottom_right": reach(0.15, -0.15), "loop": loop}
 
 
+def _point_mass_maze_reference():
+    """DM Control's physics of the maze's own MJCF, with the DM Control point-mass reward."""
+    from dm_control import mujoco as dm_mujoco
+
+    from fbjax.envs.point_mass_maze import MAZE_XML
+
+    physics = dm_mujoco.Physics.from_xml_string(MAZE_XML)
+    _, references = _point_mass_reference()
+    return physics, {k: v for k, v in references.items() if k.startswith("reach")}
+
+
 REFERENCES = {"walker": _walker_reference, "cheetah": _cheetah_reference,
-              "hopper": _hopper_reference, "point_mass": _point_mass_reference}
+              "hopper": _hopper_reference, "point_mass": _point_mass_reference,
+              "point_mass_maze": _point_mass_maze_reference}
 
 
 def _random_states(domain, rng):
@@ -103,7 +115,7 @@ def _random_states(domain, rng):
     keys = jax.random.split(jax.random.PRNGKey(int(rng.integers(1 << 30))), NUM_STATES)
     qpos = np.asarray(jax.vmap(lambda k: envs.base.randomize_joints(model, k))(keys), np.float64)
     qvel = rng.normal(0.0, 3.0, (NUM_STATES, model.nv))
-    if domain.name == "point_mass":
+    if domain.name.startswith("point_mass"):
         corners = rng.choice([-0.15, 0.15], (NUM_STATES, 2))
         angle = rng.uniform(0, 2 * np.pi, NUM_STATES)
         ring = 0.15 * np.stack([np.cos(angle), np.sin(angle)], 1)
@@ -124,7 +136,8 @@ def _batched_rewards(name):
     return jax.jit(jax.vmap(domain.rewards))
 
 
-@pytest.mark.parametrize("name", ["point_mass", "walker", "cheetah", "hopper"])
+@pytest.mark.parametrize("name", ["point_mass", "point_mass_maze", "walker", "cheetah",
+                                  "hopper"])
 def test_rewards_agree_with_dm_control(name):
     domain = envs.make(name)
     physics, references = REFERENCES[name]()
@@ -148,7 +161,7 @@ def test_rewards_agree_with_dm_control(name):
 
 
 def test_registry_and_errors():
-    assert envs.domains() == ("point_mass", "walker", "cheetah", "hopper")
+    assert envs.domains() == ("point_mass", "point_mass_maze", "walker", "cheetah", "hopper")
     assert envs.tasks("cheetah") == ("run", "walk", "run_backward", "walk_backward")
     with pytest.raises(ValueError, match="height field"):
         envs.make("quadruped")
@@ -174,3 +187,27 @@ def test_episode_matches_a_step_by_step_loop():
     assert int(final.t) == 20
     # The mass moves: 20 steps of 0.02 s under random force leave it elsewhere.
     assert np.abs(np.asarray(final.obs[:2] - start.obs[:2])).max() > 1e-3
+
+
+def test_maze_walls_stop_the_mass_and_episodes_start_in_the_top_left_room():
+    domain = envs.make("point_mass_maze")
+    starts = np.asarray(jax.vmap(lambda k: domain.reset(k).obs)(
+        jax.random.split(jax.random.PRNGKey(0), 256)))
+    assert np.all((starts[:, 0] >= -0.29) & (starts[:, 0] <= -0.15))
+    assert np.all((starts[:, 1] >= 0.15) & (starts[:, 1] <= 0.29)) and not starts[:, 2:].any()
+    step = jax.jit(domain.step)
+
+    def push(qpos, action, steps=100):
+        state = domain.reset(jax.random.PRNGKey(0))
+        state = state.replace(data=state.data.replace(qpos=jnp.asarray(qpos)))
+        for _ in range(steps):
+            state = step(state, jnp.asarray(action))
+        return np.asarray(state.obs)
+
+    # Into the vertical arm from the top-left room: stopped where the sphere (radius 0.01)
+    # touches the wall (half-thickness 0.01), a contact's penetration (< 0.5 mm) aside.
+    assert abs(push([-0.15, 0.15], [1.0, 0.0])[0] + 0.02) < 5e-4
+    # Into the horizontal arm from the top-right room.
+    assert abs(push([0.1, 0.15], [0.0, -1.0])[1] - 0.02) < 5e-4
+    # Past the arm's end (|y| > 0.18 + 0.01) the gap lets it through to the next room.
+    assert push([-0.15, 0.25], [1.0, 0.0], steps=150)[0] > 0.05

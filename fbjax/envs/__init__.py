@@ -6,11 +6,12 @@ function of the stored physics state and action (see `fbjax.envs.base.Domain`).
 
 import functools
 
-from fbjax.envs import cheetah, hopper, point_mass, walker
+from fbjax.envs import cheetah, hopper, point_mass, point_mass_maze, walker
 from fbjax.envs.base import Domain, EnvState
 
 _FACTORIES = {
     "point_mass": point_mass.make,
+    "point_mass_maze": point_mass_maze.make,
     "walker": walker.make,
     "cheetah": cheetah.make,
     "hopper": hopper.make,

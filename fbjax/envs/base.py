@@ -92,6 +92,8 @@ class Domain:
     refresh: Callable[[mjx.Model, mjx.Data], mjx.Data] = refresh_kinematics
     settle_steps: int = 0
     episode_length: int = 1000
+    # key -> qpos of a fresh episode; None: DM Control's randomisation of every limited joint
+    initial_qpos: Callable[[jnp.ndarray], jnp.ndarray] | None = None
 
     # -- sizes ---------------------------------------------------------------------------------
     @property
@@ -112,7 +114,9 @@ class Domain:
 
     # -- dynamics -----------------------------------------------------------------------------
     def reset(self, key: jnp.ndarray) -> EnvState:
-        data = mjx.make_data(self.model).replace(qpos=randomize_joints(self.mj_model, key))
+        qpos = (self.initial_qpos(key) if self.initial_qpos is not None
+                else randomize_joints(self.mj_model, key))
+        data = mjx.make_data(self.model).replace(qpos=qpos)
         if self.settle_steps:
             data = jax.lax.fori_loop(0, self.settle_steps,
                                      lambda _, d: mjx.step(self.model, d), data)
