@@ -7,7 +7,7 @@
 #                                     float32 and bfloat16 matmuls
 #   experiments/results/ratio_*       the free ratio against exact answers and DualDICE
 #   experiments/results/rnd_coverage* how evenly RND variants and noise cover point mass
-# About 34 minutes on 2 CPU cores. Runs go to a scratch folder (default /tmp/fbjax_regenerate).
+# About 40 minutes on 2 CPU cores. Runs go to a scratch folder (default /tmp/fbjax_regenerate).
 # Benchmarks (benchmarks/results/) and GPU runs (walker_h200/, walker_study_h100/) are made by
 # their own scripts.
 set -euo pipefail
@@ -55,4 +55,8 @@ cp "$SCRATCH/ratio_accuracy.provenance.json" "$OUT/ratio_accuracy_provenance.jso
 cp "$SCRATCH"/ratio_accuracy/ratio_accuracy.{json,md,png} "$OUT/"
 # Its JSON embeds its own provenance.
 run rnd_coverage python -m experiments.rnd_coverage --out="$OUT"
+run rnd_coverage_maze python -m experiments.rnd_coverage --out="$OUT" --domain=point_mass_maze \
+    --variants=noise,rnd_between_episodes,rnd_segments_100_preact_0.1
+run rnd_coverage_maze_64 python -m experiments.rnd_coverage --out="$OUT" \
+    --domain=point_mass_maze --variants=rnd_segments_100_preact_0.1 --episodes=64
 echo "regenerated $OUT from $(git rev-parse --short HEAD)"

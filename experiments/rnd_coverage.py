@@ -103,7 +103,8 @@ def main(argv):
     command = "python -m experiments.rnd_coverage " + " ".join(
         f"--{f.name}={','.join(f.value) if isinstance(f.value, list) else f.value}"
         for f in (_VARIANTS, _ENVS, _EPISODES, _SEED, _DOMAIN))
-    stem = "rnd_coverage" if _DOMAIN.value == "point_mass" else f"rnd_coverage_{_DOMAIN.value}"
+    stem = "rnd_coverage" + ("" if _DOMAIN.value == "point_mass" else f"_{_DOMAIN.value}") + (
+        "" if _EPISODES.value == 8 else f"_{_EPISODES.value}ep")
     with open(os.path.join(_OUT.value, f"{stem}.json"), "w") as f:
         json.dump({"grid": GRID, "results": results, "provenance": provenance(command)}, f,
                   indent=1)
