@@ -35,8 +35,7 @@ from fbjax.zol import PUBLISHED
 
 
 def get_config() -> ml_collections.ConfigDict:
-    rnd = RNDConfig(updates_per_episode=500,
-                    td3=TD3Config(hidden=256, layers=2, discount=0.99, tau=0.01, batch_size=256))
+    rnd = RNDConfig(updates_per_episode=500)  # RNDConfig's explorer otherwise (used with rnd)
     config = ExperimentConfig(
         domain="point_mass",
         seed=0,  # data collection
