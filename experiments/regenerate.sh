@@ -6,8 +6,10 @@
 #   experiments/results/tabular_*     the finite-MDP ground truth (experiments.train, tabular.py),
 #                                     float32 and bfloat16 matmuls
 #   experiments/results/ratio_*       the free ratio against exact answers and DualDICE
-#   experiments/results/rnd_coverage* how evenly RND variants and noise cover point mass
-# About 40 minutes on 2 CPU cores. Runs go to a scratch folder (default /tmp/fbjax_regenerate).
+#   experiments/results/point_mass_maze/  the maze with the main command's settings
+#   experiments/results/rnd_coverage* how evenly RND variants and noise cover point mass (and
+#                                     the maze)
+# About an hour on 2 CPU cores. Runs go to a scratch folder (default /tmp/fbjax_regenerate).
 # Benchmarks (benchmarks/results/) and GPU runs (walker_h200/, walker_study_h100/) are made by
 # their own scripts.
 set -euo pipefail
@@ -53,6 +55,15 @@ run ratio_accuracy python -m experiments.ratio_accuracy --config.workdir="$SCRAT
 cp "$SCRATCH/ratio_accuracy.log" "$OUT/ratio_accuracy.log"
 cp "$SCRATCH/ratio_accuracy.provenance.json" "$OUT/ratio_accuracy_provenance.json"
 cp "$SCRATCH"/ratio_accuracy/ratio_accuracy.{json,md,png} "$OUT/"
+# The point-mass maze with the main command's settings on 2M RND transitions.
+mkdir -p "$OUT/point_mass_maze"
+run point_mass_maze python -m experiments.pipeline --config=experiments/configs/point_mass_maze.py \
+    --config.workdir="$SCRATCH/point_mass_maze"
+cp "$SCRATCH/point_mass_maze.log" "$OUT/point_mass_maze/pipeline.log"
+cp "$SCRATCH/point_mass_maze.provenance.json" "$OUT/point_mass_maze/provenance.json"
+cp "$SCRATCH"/point_mass_maze/report/{results.md,summary.json} "$OUT/point_mass_maze/"
+cp "$SCRATCH/point_mass_maze/eval/results.json" "$OUT/point_mass_maze/results.json"
+
 # Its JSON embeds its own provenance.
 run rnd_coverage python -m experiments.rnd_coverage --out="$OUT"
 run rnd_coverage_maze python -m experiments.rnd_coverage --out="$OUT" --domain=point_mass_maze \
