@@ -13,7 +13,8 @@ import time
 from absl import app
 
 from experiments.common import read_config
-from fbjax.pipeline.mjx import collect_data, evaluate_all, paths, report, train_all
+from fbjax.pipeline.mjx import collect_data, evaluate_all, paths, train_all
+from fbjax.pipeline.mjx_report import report
 from fbjax.train.lock import folder_lock
 
 

@@ -9,7 +9,8 @@ Reads WORKDIR/eval/results.json; writes WORKDIR/report/{results.md, bars.png, sc
 from absl import app
 
 from experiments.common import read_config
-from fbjax.pipeline.mjx import paths, report
+from fbjax.pipeline.mjx_report import report
+from fbjax.pipeline.workdir import paths
 
 
 def main(argv):

@@ -34,7 +34,8 @@ from fbjax.eval.evaluator import fb_policy, make_evaluator
 from fbjax.eval.stats import hierarchical_bootstrap
 from fbjax.eval.zero_shot import infer_latents, inference_data
 from fbjax.pipeline.config import experiment_config
-from fbjax.pipeline.mjx import collect_data, evaluate_all, load_checked, paths, report, train_all
+from fbjax.pipeline.mjx import collect_data, evaluate_all, load_checked, paths, train_all
+from fbjax.pipeline.mjx_report import report
 from fbjax.train.run import load_fb
 from fbjax.zol.search import NUMERIC
 

@@ -158,7 +158,7 @@ def test_a_cut_short_evaluation_is_reported_as_partial(workdir, tmp_path):
     """results.json is rewritten after each seed; the report of one that stopped after seed 0
     says so and uses that seed alone."""
     from fbjax.pipeline.config import ExperimentConfig
-    from fbjax.pipeline.mjx import report
+    from fbjax.pipeline.mjx_report import report
 
     result = json.loads((workdir / "eval" / "results.json").read_text())
     result.update(seeds=[0], complete=False,

@@ -1,5 +1,6 @@
 """The MJX pipeline behind the binaries: collect, train FB per seed, evaluate every method on
-every task, write the report. Every function takes the typed `ExperimentConfig` and works under its
+every task (the report is `fbjax.pipeline.mjx_report`, the workdir's layout and lock
+`fbjax.pipeline.workdir`). Every function takes the typed `ExperimentConfig` and works under its
 `workdir`:
 
     WORKDIR/dataset            the collected dataset          (experiments.collect; or one
@@ -12,7 +13,6 @@ every task, write the report. Every function takes the typed `ExperimentConfig` 
     WORKDIR/report/            results.md, bars.png, scatter.png (experiments.report)
 """
 
-import functools
 import json
 import os
 import shutil
@@ -24,43 +24,30 @@ import numpy as np
 
 import fbjax.envs as envs
 from fbjax.baselines.td3 import TD3
-from fbjax.configs import from_dict, to_dict
+from fbjax.configs import to_dict
 from fbjax.data.collect import collect
 from fbjax.data.exorl import SOURCE as EXORL
 from fbjax.data.relabel import relabel
-from fbjax.data.store import append_dataset, load_dataset, read_manifest, save_dataset
-from fbjax.data.validate import check_domain
+from fbjax.data.store import append_dataset, read_manifest, save_dataset
 from fbjax.eval.evaluator import actor_policy, fb_policy, make_evaluator, random_policy
 from fbjax.eval.oracle import train_oracles, train_oracles_seeds
-from fbjax.eval.report import figures, markdown_report, ope_rank_correlation, summarize
 from fbjax.eval.zero_shot import FB_METHODS, infer_latents, inference_data, off_policy_estimates
 from fbjax.fb.learner import FBAgent
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
-from fbjax.train.lock import folder_lock
+from fbjax.pipeline.workdir import (
+    dataset_description,
+    load_checked,
+    one_writer,
+    paths,
+    to_transitions,
+)
 from fbjax.train.loop import local_step
 from fbjax.train.run import is_sharded, load_fb, train_run
 from fbjax.train.seeds import train_seeds
-from fbjax.types import Transition
 from fbjax.zol.search import ZOLConfig
 
 
-def paths(config: ExperimentConfig) -> dict[str, str]:
-    root = os.path.abspath(config.workdir)
-    return {name: os.path.join(root, name) if name != "root" else root
-            for name in ("root", "dataset", "fb", "oracle", "eval", "report")}
-
-
-def _one_writer(stage):
-    """A stage holds WORKDIR/.lock while it runs: a second pipeline on the same workdir is
-    refused with a message instead of interleaving its writes."""
-    @functools.wraps(stage)
-    def locked(config: ExperimentConfig, *args, **kwargs):
-        with folder_lock(paths(config)["root"], "give this run another --config.workdir"):
-            return stage(config, *args, **kwargs)
-    return locked
-
-
-@_one_writer
+@one_writer
 def collect_data(config: ExperimentConfig) -> str:
     """Collects WORKDIR/dataset unless an identical one exists; returns its path."""
     domain = envs.make(config.domain)
@@ -100,32 +87,11 @@ def collect_data(config: ExperimentConfig) -> str:
     return path
 
 
-def load_checked(config: ExperimentConfig) -> tuple[dict[str, np.ndarray], dict]:
-    """WORKDIR/dataset, refused unless it is a dataset of the config's domain with that domain's
-    observation, action and physics sizes."""
-    path = paths(config)["dataset"]
-    arrays, manifest = load_dataset(path)
-    check_domain(arrays, manifest, path, config.domain)
-    return arrays, manifest
-
-
-def to_transitions(arrays: dict[str, np.ndarray]) -> Transition:
-    """The stored fields FB trains on, as float32 host arrays."""
-    return Transition(**{k: np.asarray(arrays[k], np.float32)
-                         for k in ("obs", "action", "next_obs", "terminal", "start")})
-
-
-def _dataset_description(config: ExperimentConfig, arrays, manifest) -> dict:
-    return {"dataset": paths(config)["dataset"], "domain": manifest["env"],
-            "tasks": manifest["tasks"], "obs_dim": int(arrays["obs"].shape[1]),
-            "action_dim": int(arrays["action"].shape[1])}
-
-
 def train_fb(config: ExperimentConfig, seed: int, arrays=None, manifest=None):
     """Trains (or resumes) FB for one seed in WORKDIR/fb/seed_S; returns (agent, state)."""
     if arrays is None:
         arrays, manifest = load_checked(config)
-    description = {"fb": to_dict(config.fb), **_dataset_description(config, arrays, manifest)}
+    description = {"fb": to_dict(config.fb), **dataset_description(config, arrays, manifest)}
     agent = FBAgent(config.fb, description["obs_dim"], description["action_dim"])
     run_dir = os.path.join(paths(config)["fb"], f"seed_{seed}")
     layout = "sharded" if is_sharded(config.train) else "single"
@@ -136,7 +102,7 @@ def train_fb(config: ExperimentConfig, seed: int, arrays=None, manifest=None):
     return agent, state
 
 
-@_one_writer
+@one_writer
 def train_all(config: ExperimentConfig) -> dict[int, object]:
     """FB for every seed of the config; returns the final state per seed."""
     p = paths(config)
@@ -146,7 +112,7 @@ def train_all(config: ExperimentConfig) -> dict[int, object]:
     arrays, manifest = load_checked(config)
     if config.train.parallel == "seeds" and len(config.seeds) > 1:
         description = {"fb": to_dict(config.fb),
-                       **_dataset_description(config, arrays, manifest)}
+                       **dataset_description(config, arrays, manifest)}
         agent = FBAgent(config.fb, description["obs_dim"], description["action_dim"])
         run_dirs = {seed: os.path.join(p["fb"], f"seed_{seed}") for seed in config.seeds}
         print(f"[train] FB seeds {list(config.seeds)}: {config.train.num_steps} steps each, one "
@@ -284,11 +250,11 @@ def train_oracle(config: ExperimentConfig, arrays, rewards, manifest, seed: int)
     print(f"[oracle] TD3 seed {seed}: {config.oracle.train.num_steps} steps for each of "
           f"{rewards.shape[1]} tasks at once -> {run_dir}", flush=True)
     state = train_oracles(td3, arrays, rewards, run_dir, config.oracle.train, seed,
-                          _dataset_description(config, arrays, manifest))
+                          dataset_description(config, arrays, manifest))
     return td3, state
 
 
-@_one_writer
+@one_writer
 def train_oracles_all(config: ExperimentConfig) -> None:
     """The TD3 oracles of every seed on the evaluated tasks, as evaluation would train them first
     (`experiments.train --what=oracle`: on an accelerator lent for a short time, training and
@@ -315,7 +281,7 @@ def train_oracle_seeds(config: ExperimentConfig, arrays, rewards, manifest) -> N
     print(f"[oracle] TD3 seeds {seeds}: {config.oracle.train.num_steps} steps for each of "
           f"{rewards.shape[1]} tasks, every seed and task in one program", flush=True)
     train_oracles_seeds(td3, arrays, rewards, run_dirs, config.oracle.train,
-                        _dataset_description(config, arrays, manifest))
+                        dataset_description(config, arrays, manifest))
 
 
 def _evaluate_oracle(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards, manifest,
@@ -326,7 +292,7 @@ def _evaluate_oracle(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewa
     rollouts.add(seed, "td3", out)
 
 
-@_one_writer
+@one_writer
 def evaluate_all(config: ExperimentConfig) -> list[dict]:
     """Every chosen method x every task x every seed, paired (one evaluation key per seed, shared
     by every method); rows written to WORKDIR/eval/results.json with the ZOL selection, after
@@ -387,70 +353,3 @@ def _write_results(config: ExperimentConfig, rollouts: _Rollouts, manifest: dict
         json.dump(result, f)
     os.replace(tmp, os.path.join(p["eval"], "results.json"))
     return rows
-
-
-def inference_note(ev: EvalConfig, selection: dict | None) -> str:
-    grid = ev.grid()
-    lines = ["How every inference setting was chosen (none on the test return of the task it is "
-             "reported on):",
-             f"* fb: reward inference on {ev.inference_samples} dataset samples (no setting).",
-             f"* zol_published: the authors' published regime, fixed before any evaluation "
-             f"(pre-registered): {to_dict(ev.zol)}.",
-             f"* zol_selected: for each task, the setting of a {len(grid)}-point grid (the "
-             f"published one, and lr in {list(ev.grid_lr)} x chi2_coef in "
-             f"{list(ev.grid_chi2_coef)}, the rest as published) that scored best on the "
-             "domain's other tasks (true returns rescaled per task between the worst and best "
-             "setting, all seeds)."]
-    if selection:
-        lines.append("  Selected: " + "; ".join(
-            f"{task} -> {c['setting']} (held-out score {c['held_out_score']:.2f})"
-            for task, c in selection.items()) + ".")
-    lines += [f"* rwr (ablation): ratio-weighted regression, {ev.rwr_iterations} iterations, "
-              "linear ratio clipped at 20, fixed in advance.",
-              f"* OPE: rho0 = {ev.num_starts} dataset episode starts; J_hat with the linear ratio "
-              "clipped at 20 and renormalised."]
-    return "\n".join(lines)
-
-
-@_one_writer
-def report(config: ExperimentConfig) -> str:
-    p = paths(config)
-    results_path = os.path.join(p["eval"], "results.json")
-    if not os.path.exists(results_path):
-        raise FileNotFoundError(f"report: no {results_path}; run python -m experiments.evaluate "
-                                "first")
-    with open(results_path) as f:
-        result = json.load(f)
-    ev = from_dict(EvalConfig, result["eval"], f"{results_path}: eval")
-    summary = summarize(result["rows"], ev.bootstrap_reps)
-    spearman = ope_rank_correlation(summary)
-    note = inference_note(ev, result.get("selection"))
-    collection = result["collection"]
-    partial = "" if result.get("complete", True) else (
-        f"**Partial evaluation**: it stopped after seeds {result['seeds']} of "
-        f"{result['seeds_planned']}; every figure below is from those seeds alone.\n\n")
-    table = (f"# {result['domain']}: zero-shot FB, ZOL, TD3 oracle, random\n\n" + partial +
-             f"Training seeds {result['seeds']} (FB {result.get('fb_steps', '?')} updates, TD3 "
-             f"{result.get('oracle_steps', '?')} per task); dataset {collection['policy']} "
-             f"({collection['num_envs']} envs x {collection['num_episodes']} episodes).\n\n"
-             + markdown_report(summary, note))
-    if spearman is not None:
-        table += (f"\n\nSpearman rank correlation of J_hat with the true discounted return over "
-                  f"the {sum('ope_ratio' in s for s in summary['per_task'].values())} (task, FB "
-                  f"method) rows above: {spearman:.2f}.")
-    os.makedirs(p["report"], exist_ok=True)
-    with open(os.path.join(p["report"], "results.md"), "w") as f:
-        f.write(table + "\n")
-    with open(os.path.join(p["report"], "summary.json"), "w") as f:
-        json.dump(_json_summary(summary, spearman), f, indent=1)
-    figures(summary, p["report"])
-    return table
-
-
-def _json_summary(summary: dict, spearman) -> dict:
-    return {"per_task": [{"task": t, "method": m, **s}
-                         for (t, m), s in summary["per_task"].items()],
-            "paired_differences": [{"task": t, "method": m, **d}
-                                   for (t, m), d in summary["diffs"].items()],
-            "oracle": summary["oracle"], "aggregates": summary["aggregates"],
-            "ope_spearman": spearman}

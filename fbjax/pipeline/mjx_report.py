@@ -1,0 +1,77 @@
+"""The MJX pipeline's last stage: WORKDIR/eval/results.json -> WORKDIR/report/ (results.md with
+the bootstrap CIs, paired differences and aggregates, summary.json, the figures)."""
+
+import json
+import os
+
+from fbjax.configs import from_dict, to_dict
+from fbjax.eval.report import figures, markdown_report, ope_rank_correlation, summarize
+from fbjax.pipeline.config import EvalConfig, ExperimentConfig
+from fbjax.pipeline.workdir import one_writer, paths
+
+
+def inference_note(ev: EvalConfig, selection: dict | None) -> str:
+    grid = ev.grid()
+    lines = ["How every inference setting was chosen (none on the test return of the task it is "
+             "reported on):",
+             f"* fb: reward inference on {ev.inference_samples} dataset samples (no setting).",
+             f"* zol_published: the authors' published regime, fixed before any evaluation "
+             f"(pre-registered): {to_dict(ev.zol)}.",
+             f"* zol_selected: for each task, the setting of a {len(grid)}-point grid (the "
+             f"published one, and lr in {list(ev.grid_lr)} x chi2_coef in "
+             f"{list(ev.grid_chi2_coef)}, the rest as published) that scored best on the "
+             "domain's other tasks (true returns rescaled per task between the worst and best "
+             "setting, all seeds)."]
+    if selection:
+        lines.append("  Selected: " + "; ".join(
+            f"{task} -> {c['setting']} (held-out score {c['held_out_score']:.2f})"
+            for task, c in selection.items()) + ".")
+    lines += [f"* rwr (ablation): ratio-weighted regression, {ev.rwr_iterations} iterations, "
+              "linear ratio clipped at 20, fixed in advance.",
+              f"* OPE: rho0 = {ev.num_starts} dataset episode starts; J_hat with the linear ratio "
+              "clipped at 20 and renormalised."]
+    return "\n".join(lines)
+
+
+@one_writer
+def report(config: ExperimentConfig) -> str:
+    p = paths(config)
+    results_path = os.path.join(p["eval"], "results.json")
+    if not os.path.exists(results_path):
+        raise FileNotFoundError(f"report: no {results_path}; run python -m experiments.evaluate "
+                                "first")
+    with open(results_path) as f:
+        result = json.load(f)
+    ev = from_dict(EvalConfig, result["eval"], f"{results_path}: eval")
+    summary = summarize(result["rows"], ev.bootstrap_reps)
+    spearman = ope_rank_correlation(summary)
+    note = inference_note(ev, result.get("selection"))
+    collection = result["collection"]
+    partial = "" if result.get("complete", True) else (
+        f"**Partial evaluation**: it stopped after seeds {result['seeds']} of "
+        f"{result['seeds_planned']}; every figure below is from those seeds alone.\n\n")
+    table = (f"# {result['domain']}: zero-shot FB, ZOL, TD3 oracle, random\n\n" + partial +
+             f"Training seeds {result['seeds']} (FB {result.get('fb_steps', '?')} updates, TD3 "
+             f"{result.get('oracle_steps', '?')} per task); dataset {collection['policy']} "
+             f"({collection['num_envs']} envs x {collection['num_episodes']} episodes).\n\n"
+             + markdown_report(summary, note))
+    if spearman is not None:
+        table += (f"\n\nSpearman rank correlation of J_hat with the true discounted return over "
+                  f"the {sum('ope_ratio' in s for s in summary['per_task'].values())} (task, FB "
+                  f"method) rows above: {spearman:.2f}.")
+    os.makedirs(p["report"], exist_ok=True)
+    with open(os.path.join(p["report"], "results.md"), "w") as f:
+        f.write(table + "\n")
+    with open(os.path.join(p["report"], "summary.json"), "w") as f:
+        json.dump(_json_summary(summary, spearman), f, indent=1)
+    figures(summary, p["report"])
+    return table
+
+
+def _json_summary(summary: dict, spearman) -> dict:
+    return {"per_task": [{"task": t, "method": m, **s}
+                         for (t, m), s in summary["per_task"].items()],
+            "paired_differences": [{"task": t, "method": m, **d}
+                                   for (t, m), d in summary["diffs"].items()],
+            "oracle": summary["oracle"], "aggregates": summary["aggregates"],
+            "ope_spearman": spearman}

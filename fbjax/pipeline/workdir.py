@@ -1,0 +1,57 @@
+"""What every stage of the MJX pipeline shares: the workdir's layout, its one-writer lock, and
+the checked dataset.
+
+    WORKDIR/dataset            the collected (or ExoRL-imported) dataset
+    WORKDIR/fb/seed_S          FB checkpoints + config.json
+    WORKDIR/oracle/seed_S      TD3 oracle checkpoints
+    WORKDIR/eval/results.json  one row per seed x task x method
+    WORKDIR/report/            results.md, summary.json and the figures
+"""
+
+import functools
+import os
+
+import numpy as np
+
+from fbjax.data.store import load_dataset
+from fbjax.data.validate import check_domain
+from fbjax.pipeline.config import ExperimentConfig
+from fbjax.train.lock import folder_lock
+from fbjax.types import Transition
+
+
+def paths(config: ExperimentConfig) -> dict[str, str]:
+    root = os.path.abspath(config.workdir)
+    return {name: os.path.join(root, name) if name != "root" else root
+            for name in ("root", "dataset", "fb", "oracle", "eval", "report")}
+
+
+def one_writer(stage):
+    """A stage holds WORKDIR/.lock while it runs: a second pipeline on the same workdir is
+    refused with a message instead of interleaving its writes."""
+    @functools.wraps(stage)
+    def locked(config: ExperimentConfig, *args, **kwargs):
+        with folder_lock(paths(config)["root"], "give this run another --config.workdir"):
+            return stage(config, *args, **kwargs)
+    return locked
+
+
+def load_checked(config: ExperimentConfig) -> tuple[dict[str, np.ndarray], dict]:
+    """WORKDIR/dataset, refused unless it is a dataset of the config's domain with that domain's
+    observation, action and physics sizes."""
+    path = paths(config)["dataset"]
+    arrays, manifest = load_dataset(path)
+    check_domain(arrays, manifest, path, config.domain)
+    return arrays, manifest
+
+
+def to_transitions(arrays: dict[str, np.ndarray]) -> Transition:
+    """The stored fields FB trains on, as float32 host arrays."""
+    return Transition(**{k: np.asarray(arrays[k], np.float32)
+                         for k in ("obs", "action", "next_obs", "terminal", "start")})
+
+
+def dataset_description(config: ExperimentConfig, arrays, manifest) -> dict:
+    return {"dataset": paths(config)["dataset"], "domain": manifest["env"],
+            "tasks": manifest["tasks"], "obs_dim": int(arrays["obs"].shape[1]),
+            "action_dim": int(arrays["action"].shape[1])}
