@@ -23,23 +23,16 @@ def measure(name: str, batch: int | None, num_seeds: int, steps: int, repeats: i
     single-device training step, `fbjax.train.sharding.single_device_steps`)."""
     import jax
     import numpy as np
-    from profile_update import CONFIGS, _fb_config
+    from profile_update import CONFIGS, _fb_config, random_dataset
 
     from fbjax.fb import FBAgent
     from fbjax.train.seeds import seed_steps, stack
     from fbjax.train.sharding import single_device_steps
-    from fbjax.types import Transition
 
     obs_dim, action_dim = CONFIGS[name]
     config = _fb_config(name, batch, "float32")
     agent = FBAgent(config, obs_dim, action_dim)
-    rng = np.random.default_rng(0)
-    rows = 100_000
-    dataset = jax.device_put(Transition(
-        obs=rng.normal(size=(rows, obs_dim)).astype(np.float32),
-        action=rng.uniform(-1, 1, (rows, action_dim)).astype(np.float32),
-        next_obs=rng.normal(size=(rows, obs_dim)).astype(np.float32),
-        terminal=np.zeros(rows, np.float32), start=np.zeros(rows, np.float32)))
+    dataset = random_dataset(obs_dim, action_dim)
     if plain:
         one = single_device_steps(agent, steps)
 

@@ -57,6 +57,21 @@ def _fb_config(name: str, batch: int | None, compute_dtype: str):
 FLOPS_SOURCE = "lowered HLO cost analysis (device-independent)"
 
 
+def random_dataset(obs_dim: int, action_dim: int, rows: int = 100_000):
+    """A device-resident Transition of random rows to sample batches from (seeded)."""
+    import jax
+    import numpy as np
+
+    from fbjax.types import Transition
+
+    rng = np.random.default_rng(0)
+    return jax.device_put(Transition(
+        obs=rng.normal(size=(rows, obs_dim)).astype(np.float32),
+        action=rng.uniform(-1, 1, (rows, action_dim)).astype(np.float32),
+        next_obs=rng.normal(size=(rows, obs_dim)).astype(np.float32),
+        terminal=np.zeros(rows, np.float32), start=np.zeros(rows, np.float32)))
+
+
 def _flops(cost) -> float:
     cost = cost[0] if isinstance(cost, list | tuple) else cost
     return float((cost or {}).get("flops", float("nan")))
@@ -129,19 +144,12 @@ def measure(name: str, batch: int, steps: int, repeats: int, trace: str | None,
 
     from fbjax.agent import sample_batch, train_steps
     from fbjax.fb import FBAgent
-    from fbjax.types import Transition
 
     obs_dim, action_dim = CONFIGS[name]
     config = _fb_config(name, batch, compute_dtype)
     batch = config.batch_size
     agent = FBAgent(config, obs_dim, action_dim)
-    rng = np.random.default_rng(0)
-    rows = 100_000
-    dataset = jax.device_put(Transition(
-        obs=rng.normal(size=(rows, obs_dim)).astype(np.float32),
-        action=rng.uniform(-1, 1, (rows, action_dim)).astype(np.float32),
-        next_obs=rng.normal(size=(rows, obs_dim)).astype(np.float32),
-        terminal=np.zeros(rows, np.float32), start=np.zeros(rows, np.float32)))
+    dataset = random_dataset(obs_dim, action_dim)
     state = agent.init(jax.random.PRNGKey(0))
     run = jax.jit(lambda s, k: train_steps(agent, s, dataset, k, steps), donate_argnums=0)
 

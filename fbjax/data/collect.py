@@ -71,6 +71,20 @@ def _policy_fn(config: CollectConfig, rnd: RND | None, policy: str):
     return act
 
 
+def _scan_step(domain: Domain, act, policy_state) -> Callable:
+    """One step of every environment, as a `lax.scan` body over (env states, noise) and keys."""
+
+    def step(carry, key):
+        states, noise = carry
+        action, noise = act(policy_state, states.obs, noise, key)
+        next_states = jax.vmap(domain.step)(states, action)
+        out = {"obs": states.obs, "action": action, "next_obs": next_states.obs,
+               "next_physics": jax.vmap(domain.physics)(next_states)}
+        return (next_states, noise), out
+
+    return step
+
+
 def make_rollout(domain: Domain, config: CollectConfig, rnd: RND | None = None,
                  policy: str | None = None) -> Callable:
     """jit-compiled `(policy_state, key) -> dict of arrays`, num_envs * length rows."""
@@ -81,16 +95,8 @@ def make_rollout(domain: Domain, config: CollectConfig, rnd: RND | None = None,
         reset_key, noise_key, step_key = jax.random.split(key, 3)
         states = jax.vmap(domain.reset)(jax.random.split(reset_key, num_envs))
         noise = config.noise_scale * jax.random.normal(noise_key, (num_envs, domain.action_dim))
-
-        def step(carry, key):
-            states, noise = carry
-            action, noise = act(policy_state, states.obs, noise, key)
-            next_states = jax.vmap(domain.step)(states, action)
-            out = {"obs": states.obs, "action": action, "next_obs": next_states.obs,
-                   "next_physics": jax.vmap(domain.physics)(next_states)}
-            return (next_states, noise), out
-
-        _, out = jax.lax.scan(step, (states, noise), jax.random.split(step_key, length))
+        _, out = jax.lax.scan(_scan_step(domain, act, policy_state), (states, noise),
+                              jax.random.split(step_key, length))
         out = jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1).reshape(num_envs * length,
                                                                    *x.shape[2:]), out)
         first = jnp.tile(jnp.arange(length) == 0, num_envs)
@@ -101,10 +107,10 @@ def make_rollout(domain: Domain, config: CollectConfig, rnd: RND | None = None,
     return jax.jit(rollout)
 
 
-def _insert(buffer: dict, block: dict, slot: jax.Array) -> dict:
-    rows = jax.tree.leaves(block)[0].shape[0]
-    return jax.tree.map(
-        lambda b, x: jax.lax.dynamic_update_slice_in_dim(b, x, slot * rows, 0), buffer, block)
+def _insert_rows(buffer: dict, block: dict, row: jax.Array) -> dict:
+    """`block` written into the replay `buffer` from row `row` on."""
+    return jax.tree.map(lambda b, x: jax.lax.dynamic_update_slice_in_dim(b, x, row, 0), buffer,
+                        block)
 
 
 def make_segment(domain: Domain, config: CollectConfig, rnd: RND, length: int) -> Callable:
@@ -114,16 +120,7 @@ def make_segment(domain: Domain, config: CollectConfig, rnd: RND, length: int) -
     explore, uniform_act = _policy_fn(config, rnd, "rnd"), _policy_fn(config, rnd, "uniform")
 
     def segment(policy_state, carry, key, uniform):
-        act = uniform_act if uniform else explore
-
-        def step(carry, key):
-            states, noise = carry
-            action, noise = act(policy_state, states.obs, noise, key)
-            next_states = jax.vmap(domain.step)(states, action)
-            out = {"obs": states.obs, "action": action, "next_obs": next_states.obs,
-                   "next_physics": jax.vmap(domain.physics)(next_states)}
-            return (next_states, noise), out
-
+        step = _scan_step(domain, uniform_act if uniform else explore, policy_state)
         carry, out = jax.lax.scan(step, carry, jax.random.split(key, length))
         return carry, jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), out)
 
@@ -182,11 +179,6 @@ def _collect_in_segments(domain: Domain, config: CollectConfig, key: jax.Array,
     return rnd_state
 
 
-def _insert_rows(buffer: dict, block: dict, row: jax.Array) -> dict:
-    return jax.tree.map(lambda b, x: jax.lax.dynamic_update_slice_in_dim(b, x, row, 0), buffer,
-                        block)
-
-
 def collect(domain: Domain, config: CollectConfig, seed: int,
             sink: Callable[[dict[str, np.ndarray]], None],
             progress_fn: Callable[[str], None] | None = print) -> RNDState | None:
@@ -208,7 +200,7 @@ def collect(domain: Domain, config: CollectConfig, seed: int,
         buffer = {"obs": jnp.zeros((slots * block, domain.obs_dim)),
                   "action": jnp.zeros((slots * block, domain.action_dim)),
                   "next_obs": jnp.zeros((slots * block, domain.obs_dim))}
-        insert = jax.jit(_insert, donate_argnums=0)
+        insert = jax.jit(_insert_rows, donate_argnums=0)
         learn = jax.jit(rnd.train_steps)
         observe = jax.jit(rnd.observe)
     total, start_time, extra = config.total_steps(domain), time.perf_counter(), ""
@@ -219,7 +211,7 @@ def collect(domain: Domain, config: CollectConfig, seed: int,
         arrays = policy(rnd_state, rollout_key)
         if rnd is not None:
             part = {k: arrays[k] for k in buffer}
-            buffer = insert(buffer, part, jnp.asarray(episode % slots))
+            buffer = insert(buffer, part, jnp.asarray((episode % slots) * block))
             rnd_state = observe(rnd_state, part["next_obs"])
             size = jnp.asarray(min(episode + 1, slots) * block)
             rnd_state, metrics = learn(rnd_state, buffer, size,

@@ -6,6 +6,8 @@ tolerance on the distance from the mass to the target times DM Control's small-c
 four targets, rewarded by closeness to the ring times tangential speed (ramp to 1 at 0.1 m/s).
 """
 
+import functools
+
 import jax.numpy as jnp
 
 from fbjax.envs.base import Domain, geom_id, load_model
@@ -23,18 +25,22 @@ TARGET_Z = 0.01
 LOOP_RADIUS, LOOP_WIDTH, LOOP_SPEED = 0.15, 0.03, 0.1
 
 
+def reach_reward(mass: int, target: tuple[float, float]):
+    """DM Control's point-mass reward for the target (x, y): the mass geom within 1.5 cm of it
+    (tolerance margin 1.5 cm) times the small-control factor."""
+    goal = jnp.array([*target, TARGET_Z])
+
+    def reward(data, action):
+        distance = jnp.linalg.norm(goal - data.geom_xpos[mass])
+        near = tolerance(distance, bounds=(0.0, TARGET_SIZE), margin=TARGET_SIZE)
+        return near * small_control(action)
+    return reward
+
+
 def make() -> Domain:
     mj_model, model = load_model("point_mass")
     mass = geom_id(mj_model, "pointmass")
-
-    def reach(target):
-        goal = jnp.array([*target, TARGET_Z])
-
-        def reward(data, action):
-            distance = jnp.linalg.norm(goal - data.geom_xpos[mass])
-            near = tolerance(distance, bounds=(0.0, TARGET_SIZE), margin=TARGET_SIZE)
-            return near * small_control(action)
-        return reward
+    reach = functools.partial(reach_reward, mass)
 
     def loop(data, action):
         xy, vel = data.geom_xpos[mass, :2], data.qvel[:2]

@@ -5,10 +5,11 @@ DM Control's point mass (0.3 kg sphere of radius 1 cm on two damped slide joints
 arms reach 0.18 m from the centre: four rooms joined by 0.12 m gaps next to the outer walls.
 Contacts are on, between the mass and the inner walls only (the mass glides on the floor without
 friction as in DM Control, where contacts are off). Every episode starts at rest in the top-left
-room, x ~ U(-0.29, -0.15), y ~ U(0.15, 0.29); 1000 control steps. The four reach tasks target
-(+-0.15, +-0.15) with DM Control's point-mass reward, tolerance(distance, (0, 0.015), margin
-0.015) x (small_control + 4) / 5: reach_top_left is in the start room, reach_bottom_right
-diagonally opposite (the facts are in REFERENCES.md; the MJCF below is written here).
+room, x ~ U(-0.29, -0.15), y ~ U(0.15, 0.29); 1000 control steps. The four reach tasks are the
+open arena's (fbjax.envs.point_mass): targets at (+-0.15, +-0.15), DM Control's point-mass reward
+tolerance(distance, (0, 0.015), margin 0.015) x (small_control + 4) / 5; reach_top_left is in the
+start room, reach_bottom_right diagonally opposite (the facts are in REFERENCES.md; the MJCF
+below is written here).
 """
 
 import jax
@@ -17,18 +18,10 @@ import mujoco
 from mujoco import mjx
 
 from fbjax.envs.base import Domain, geom_id
-from fbjax.envs.common import small_control
-from fbjax.envs.rewards import tolerance
+from fbjax.envs.point_mass import TARGETS, reach_reward
 
 ARM, WALL_HALF_THICKNESS = 0.18, 0.01
 START_LOW, START_HIGH = (-0.29, 0.15), (-0.15, 0.29)
-TARGETS = {
-    "reach_top_left": (-0.15, 0.15),
-    "reach_top_right": (0.15, 0.15),
-    "reach_bottom_left": (-0.15, -0.15),
-    "reach_bottom_right": (0.15, -0.15),
-}
-TARGET_SIZE, TARGET_Z = 0.015, 0.01
 
 # contype/conaffinity: the mass (1/0) collides with the inner walls (0/1) and nothing else.
 MAZE_XML = f"""
@@ -81,17 +74,7 @@ def make() -> Domain:
     mj_model = mujoco.MjModel.from_xml_string(MAZE_XML)
     model = mjx.put_model(mj_model, impl="jax")
     mass = geom_id(mj_model, "pointmass")
-
-    def reach(target):
-        goal = jnp.array([*target, TARGET_Z])
-
-        def reward(data, action):
-            distance = jnp.linalg.norm(goal - data.geom_xpos[mass])
-            near = tolerance(distance, bounds=(0.0, TARGET_SIZE), margin=TARGET_SIZE)
-            return near * small_control(action)
-        return reward
-
     return Domain(name="point_mass_maze", mj_model=mj_model, model=model, n_substeps=1,
                   observe=lambda d: jnp.concatenate([d.qpos, d.qvel]),
-                  tasks={name: reach(t) for name, t in TARGETS.items()},
+                  tasks={name: reach_reward(mass, t) for name, t in TARGETS.items()},
                   initial_qpos=start_qpos)
