@@ -87,12 +87,17 @@ def collect_data(config: ExperimentConfig) -> str:
     return path
 
 
+def _fb_agent(config: ExperimentConfig, arrays, manifest) -> tuple[FBAgent, dict]:
+    """The FB agent for the dataset and the description its runs record."""
+    description = {"fb": to_dict(config.fb), **dataset_description(config, arrays, manifest)}
+    return FBAgent(config.fb, description["obs_dim"], description["action_dim"]), description
+
+
 def train_fb(config: ExperimentConfig, seed: int, arrays=None, manifest=None):
     """Trains (or resumes) FB for one seed in WORKDIR/fb/seed_S; returns (agent, state)."""
     if arrays is None:
         arrays, manifest = load_checked(config)
-    description = {"fb": to_dict(config.fb), **dataset_description(config, arrays, manifest)}
-    agent = FBAgent(config.fb, description["obs_dim"], description["action_dim"])
+    agent, description = _fb_agent(config, arrays, manifest)
     run_dir = os.path.join(paths(config)["fb"], f"seed_{seed}")
     layout = "sharded" if is_sharded(config.train) else "single"
     print(f"[train] FB seed {seed}: {config.train.num_steps} steps -> {run_dir} ({layout}, "
@@ -111,9 +116,7 @@ def train_all(config: ExperimentConfig) -> dict[int, object]:
                                 "experiments.collect with the same --config.workdir first")
     arrays, manifest = load_checked(config)
     if config.train.parallel == "seeds" and len(config.seeds) > 1:
-        description = {"fb": to_dict(config.fb),
-                       **dataset_description(config, arrays, manifest)}
-        agent = FBAgent(config.fb, description["obs_dim"], description["action_dim"])
+        agent, description = _fb_agent(config, arrays, manifest)
         run_dirs = {seed: os.path.join(p["fb"], f"seed_{seed}") for seed in config.seeds}
         print(f"[train] FB seeds {list(config.seeds)}: {config.train.num_steps} steps each, one "
               f"program -> {p['fb']}", flush=True)
@@ -260,28 +263,32 @@ def train_oracles_all(config: ExperimentConfig) -> None:
     (`experiments.train --what=oracle`: on an accelerator lent for a short time, training and
     evaluation can then run as separate calls)."""
     domain = envs.make(config.domain)
-    task_ids = config.eval.task_ids(domain.task_names)
     arrays, manifest = load_checked(config)
-    rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))[:, task_ids]
-    if config.oracle.train.parallel == "seeds" and len(config.seeds) > 1:
-        train_oracle_seeds(config, arrays, rewards, manifest)
-    else:
+    rewards = _task_rewards(domain, config.eval.task_ids(domain.task_names), arrays)
+    if not train_oracle_seeds(config, arrays, rewards, manifest):
         for seed in config.seeds:
             train_oracle(config, arrays, rewards, manifest, seed)
 
 
-def train_oracle_seeds(config: ExperimentConfig, arrays, rewards, manifest) -> None:
-    """With oracle.train.parallel="seeds": the oracles of every seed (x every task) in one
-    program, before evaluation reads them seed by seed (each finds its run finished)."""
+def _task_rewards(domain, task_ids: list[int], arrays) -> np.ndarray:
+    """(N, tasks) rewards of the evaluated tasks for every stored transition."""
+    return np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))[:, task_ids]
+
+
+def train_oracle_seeds(config: ExperimentConfig, arrays, rewards, manifest) -> bool:
+    """With oracle.train.parallel="seeds" and several seeds: the oracles of every seed (x every
+    task) in one program, before evaluation reads them seed by seed (each finds its run
+    finished); returns whether it trained them."""
     seeds = list(config.seeds)
     if config.oracle.train.parallel != "seeds" or len(seeds) < 2:
-        return
+        return False
     td3 = TD3(config.oracle.td3, int(arrays["obs"].shape[1]), int(arrays["action"].shape[1]))
     run_dirs = {seed: os.path.join(paths(config)["oracle"], f"seed_{seed}") for seed in seeds}
     print(f"[oracle] TD3 seeds {seeds}: {config.oracle.train.num_steps} steps for each of "
           f"{rewards.shape[1]} tasks, every seed and task in one program", flush=True)
     train_oracles_seeds(td3, arrays, rewards, run_dirs, config.oracle.train,
                         dataset_description(config, arrays, manifest))
+    return True
 
 
 def _evaluate_oracle(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards, manifest,
@@ -303,7 +310,7 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
     arrays, manifest = load_checked(config)
     print(f"[evaluate] relabelling {len(arrays['obs']):,} transitions for "
           f"{len(task_ids)} tasks", flush=True)
-    rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))[:, task_ids]
+    rewards = _task_rewards(domain, task_ids, arrays)
     rollouts = _Rollouts(domain, task_ids, ev.num_episodes, ev.episode_length or None,
                          config.fb.discount)
     num_tasks = len(task_ids)
