@@ -3,9 +3,12 @@
 For each domain, 1000 random states (joint angles over their ranges, wide velocities, random
 controls) are set both in DM Control's physics (MuJoCo C, float64) and in fbjax's MJX domain
 (float32); every task's reward must agree to 1e-4. DM Control's suite tasks are called directly
-(walker stand/walk/run, cheetah run, hopper stand/hop). The ExoRL tasks (walker flip, cheetah
-walk/backward, point-mass reach) and fbjax's own (walker spin, point-mass loop) are written here
-from their public definitions on top of DM Control's physics and `rewards.tolerance`.
+(walker stand/walk/run, cheetah run, hopper stand/hop, quadruped walk/run, humanoid
+stand/walk/run). The ExoRL/URLB tasks (walker flip, cheetah walk/backward, point-mass reach,
+quadruped stand/jump) and fbjax's own (walker spin, point-mass loop) are written here from their
+public definitions on top of DM Control's physics and `rewards.tolerance`. The legged domains
+with a free root (quadruped, humanoid) are also checked on states DM Control's own simulation
+visits under random actions, not only on random ones.
 """
 
 import functools
@@ -19,7 +22,7 @@ import pytest
 import fbjax.envs as envs
 
 dm_suite = pytest.importorskip("dm_control.suite")
-from dm_control.suite import cheetah, hopper, point_mass, walker  # noqa: E402
+from dm_control.suite import cheetah, hopper, humanoid, point_mass, quadruped, walker  # noqa: E402
 from dm_control.utils.rewards import tolerance  # noqa: E402
 
 NUM_STATES = 1000
@@ -103,14 +106,79 @@ def _point_mass_maze_reference():
     return physics, {k: v for k, v in references.items() if k.startswith("reach")}
 
 
+def _quadruped_reference():
+    from dm_control.suite import common
+
+    physics = quadruped.Physics.from_xml_string(
+        quadruped.make_model(floor_size=quadruped._DEFAULT_TIME_LIMIT * quadruped._WALK_SPEED),
+        common.ASSETS)
+    walk = quadruped.Move(desired_speed=quadruped._WALK_SPEED, random=0)
+    run = quadruped.Move(desired_speed=quadruped._RUN_SPEED, random=0)
+
+    def jump(p):  # URLB's quadruped jump: upright x ramp of the centre-of-mass height to 1 m
+        height = p.named.data.sensordata["center_of_mass"][2]
+        return quadruped._upright_reward(p) * _ramp(height, 1.0, 1.0, 0.5)
+
+    return physics, {"stand": quadruped._upright_reward, "walk": walk.get_reward,
+                     "run": run.get_reward, "jump": jump}
+
+
+def _humanoid_reference():
+    physics = humanoid.Physics.from_xml_string(*humanoid.get_model_and_assets())
+    return physics, {name: humanoid.Humanoid(move_speed=speed, pure_state=False,
+                                             random=0).get_reward
+                     for name, speed in (("stand", 0), ("walk", humanoid._WALK_SPEED),
+                                         ("run", humanoid._RUN_SPEED))}
+
+
 REFERENCES = {"walker": _walker_reference, "cheetah": _cheetah_reference,
               "hopper": _hopper_reference, "point_mass": _point_mass_reference,
-              "point_mass_maze": _point_mass_maze_reference}
+              "point_mass_maze": _point_mass_maze_reference,
+              "quadruped": _quadruped_reference, "humanoid": _humanoid_reference}
+# DM Control environments whose random-action rollouts give the on-policy-like states.
+ROLLOUT_ENVS = {"quadruped": lambda: quadruped.walk(random=0),
+                "humanoid": lambda: humanoid.walk(random=0)}
+
+
+def _rollout_states(name, count, rng):
+    """States DM Control's own simulation visits under uniform random actions, from its own
+    episode starts (episodes of 100 control steps, so falls and recoveries are both seen)."""
+    env = ROLLOUT_ENVS[name]()
+    spec = env.action_spec()
+    qpos, qvel, ctrl = [], [], []
+    while len(qpos) < count:
+        if len(qpos) % 100 == 0:
+            env.reset()
+        action = rng.uniform(spec.minimum, spec.maximum)
+        env.step(action)
+        qpos.append(env.physics.data.qpos.copy())
+        qvel.append(env.physics.data.qvel.copy())
+        ctrl.append(action)
+    return np.array(qpos), np.array(qvel), np.array(ctrl)
+
+
+def _free_root_states(domain, rng):
+    """Half random states (root height 0-2 m, any orientation, root speeds around the walk and
+    run thresholds, joints over their ranges), half states of DM Control's own rollouts."""
+    model, half = domain.mj_model, NUM_STATES // 2
+    keys = jax.random.split(jax.random.PRNGKey(int(rng.integers(1 << 30))), half)
+    qpos = np.asarray(jax.vmap(lambda k: envs.base.randomize_joints(model, k))(keys), np.float64)
+    quat = rng.normal(size=(half, 4))
+    qpos[:, 3:7] = quat / np.linalg.norm(quat, axis=1, keepdims=True)
+    qpos[:, :3] = rng.uniform([-5, -5, 0], [5, 5, 2], (half, 3))
+    qvel = rng.normal(0.0, 2.0, (half, model.nv))
+    qvel[:, :2] = rng.normal(0.0, 6.0, (half, 2))
+    ctrl = rng.uniform(-1, 1, (half, model.nu))
+    rolled = _rollout_states(domain.name, NUM_STATES - half, rng)
+    return tuple(np.concatenate([a, b]) for a, b in zip((qpos, qvel, ctrl), rolled,
+                                                         strict=True))
 
 
 def _random_states(domain, rng):
     """States that exercise every reward: near the point-mass targets and ring, torso heights
     around the stand threshold, speeds and spins around the move/flip thresholds."""
+    if domain.name in ROLLOUT_ENVS:
+        return _free_root_states(domain, rng)
     model = domain.mj_model
     keys = jax.random.split(jax.random.PRNGKey(int(rng.integers(1 << 30))), NUM_STATES)
     qpos = np.asarray(jax.vmap(lambda k: envs.base.randomize_joints(model, k))(keys), np.float64)
@@ -137,7 +205,7 @@ def _batched_rewards(name):
 
 
 @pytest.mark.parametrize("name", ["point_mass", "point_mass_maze", "walker", "cheetah",
-                                  "hopper"])
+                                  "hopper", "quadruped", "humanoid"])
 def test_rewards_agree_with_dm_control(name):
     domain = envs.make(name)
     physics, references = REFERENCES[name]()
@@ -161,12 +229,11 @@ def test_rewards_agree_with_dm_control(name):
 
 
 def test_registry_and_errors():
-    assert envs.domains() == ("point_mass", "point_mass_maze", "walker", "cheetah", "hopper")
+    assert envs.domains() == ("point_mass", "point_mass_maze", "walker", "cheetah", "hopper",
+                              "quadruped", "humanoid")
     assert envs.tasks("cheetah") == ("run", "walk", "run_backward", "walk_backward")
-    with pytest.raises(ValueError, match="height field"):
-        envs.make("quadruped")
-    with pytest.raises(ValueError, match="unknown domain 'humanoid'"):
-        envs.make("humanoid")
+    with pytest.raises(ValueError, match="unknown domain 'humanoid_CMU'"):
+        envs.make("humanoid_CMU")
     with pytest.raises(KeyError, match="no task 'jump'"):
         envs.make("walker").task_fn("jump")
 
@@ -211,3 +278,61 @@ def test_maze_walls_stop_the_mass_and_episodes_start_in_the_top_left_room():
     assert abs(push([0.1, 0.15], [0.0, -1.0])[1] - 0.02) < 5e-4
     # Past the arm's end (|y| > 0.18 + 0.01) the gap lets it through to the next room.
     assert push([-0.15, 0.25], [1.0, 0.0], steps=150)[0] > 0.05
+
+
+def test_quadruped_model_is_dm_controls_flat_ground_model():
+    """fbjax writes the quadruped's MJCF itself: every physical parameter equals the model DM
+    Control's suite builds for walk and run; only the solver's iteration counts differ."""
+    from dm_control.suite import common
+
+    ours = envs.make("quadruped").mj_model
+    theirs = mujoco.MjModel.from_xml_string(quadruped.make_model(floor_size=10), common.ASSETS)
+    for field in ("body_mass", "body_inertia", "body_pos", "body_quat", "body_ipos",
+                  "body_iquat", "jnt_type", "jnt_range", "jnt_axis", "dof_damping",
+                  "dof_armature", "geom_type", "geom_size", "geom_pos", "geom_quat",
+                  "geom_friction", "geom_solref", "geom_solimp", "geom_condim", "geom_contype",
+                  "geom_conaffinity", "actuator_gainprm", "actuator_biasprm", "actuator_dynprm",
+                  "actuator_ctrlrange", "actuator_trnid", "wrap_prm", "eq_solref", "eq_solimp",
+                  "sensor_type", "qpos0"):
+        np.testing.assert_allclose(getattr(ours, field), getattr(theirs, field), atol=1e-6,
+                                   err_msg=field)
+
+    def sensed(model):  # sensors by the name of what they read (DM Control has more sites)
+        return [(int(model.sensor_type[i]), mujoco.mj_id2name(
+                    model, int(model.sensor_objtype[i]), int(model.sensor_objid[i])))
+                for i in range(model.nsensor)]
+
+    assert sensed(ours) == sensed(theirs)
+    assert ours.opt.timestep == theirs.opt.timestep
+    assert (theirs.opt.iterations, ours.opt.iterations) == (100, 4)
+
+
+def test_legged_starts_are_dm_controls():
+    """Quadruped: a random orientation at the lowest 1 cm step clear of the floor (1 cm lower
+    touches it); humanoid: a start with no penetrating contact. Both step to finite states."""
+    from fbjax.envs.humanoid import penetrates
+    from fbjax.envs.quadruped import lowest_points
+
+    keys = jax.random.split(jax.random.PRNGKey(0), 16)
+    quad = envs.make("quadruped")
+    assert (quad.obs_dim, quad.action_dim) == (78, 12)
+    starts = jax.jit(jax.vmap(quad.reset))(keys)
+    _steps_to_a_finite_state(quad, starts)
+    geoms = np.flatnonzero(quad.mj_model.geom_bodyid > 0)
+    lowest = jax.vmap(lambda d: lowest_points(quad.model, d, geoms).min())(starts.data)
+    assert np.all((lowest > 0) & (lowest <= 0.01 + 1e-5)), lowest
+    assert np.abs(np.linalg.norm(starts.data.qpos[:, 3:7], axis=1) - 1).max() < 1e-5
+    assert not np.asarray(starts.data.qpos[:, 7:]).any() and not np.asarray(starts.data.qvel).any()
+    people = envs.make("humanoid")
+    assert (people.obs_dim, people.action_dim) == (67, 21)
+    starts = jax.jit(jax.vmap(people.reset))(keys)
+    clear = jax.jit(jax.vmap(lambda q: ~penetrates(people.model, q)))(starts.data.qpos)
+    assert np.asarray(clear).all()
+    assert np.all(np.asarray(starts.data.qpos[:, 3:7]) >= 0)  # DM Control's U(0,1)^4 quaternion
+    _steps_to_a_finite_state(people, starts)
+
+
+def _steps_to_a_finite_state(domain, starts):
+    start = jax.tree.map(lambda x: x[0], starts)
+    state = jax.jit(domain.step)(start, jnp.full(domain.action_dim, 0.5))
+    assert np.isfinite(np.asarray(state.obs)).all() and int(state.t) == 1

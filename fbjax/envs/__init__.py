@@ -6,7 +6,7 @@ function of the stored physics state and action (see `fbjax.envs.base.Domain`).
 
 import functools
 
-from fbjax.envs import cheetah, hopper, point_mass, point_mass_maze, walker
+from fbjax.envs import cheetah, hopper, humanoid, point_mass, point_mass_maze, quadruped, walker
 from fbjax.envs.base import Domain, EnvState
 
 _FACTORIES = {
@@ -15,14 +15,8 @@ _FACTORIES = {
     "walker": walker.make,
     "cheetah": cheetah.make,
     "hopper": hopper.make,
-}
-# DM Control's quadruped terrain is a height field, which MJX cannot collide with; without it
-# the model steps at ~650-1,200 physics steps/s on a 2-core CPU, too slow to collect data.
-_UNAVAILABLE = {
-    "quadruped": "DM Control's quadruped is not available: its terrain is a height field and "
-                 "MJX 3.17 raises NotImplementedError '(mjGEOM_HFIELD, mjGEOM_CYLINDER) "
-                 "collisions not implemented' on its first step; without the terrain it steps "
-                 "at only ~650-1,200 physics steps/s on a 2-core CPU",
+    "quadruped": quadruped.make,
+    "humanoid": humanoid.make,
 }
 
 
@@ -34,8 +28,6 @@ def domains() -> tuple[str, ...]:
 @functools.cache
 def make(name: str) -> Domain:
     """The domain called `name` (cached: a model is parsed and put on device once)."""
-    if name in _UNAVAILABLE:
-        raise ValueError(_UNAVAILABLE[name])
     if name not in _FACTORIES:
         raise ValueError(f"unknown domain {name!r}; expected one of {list(_FACTORIES)}")
     return _FACTORIES[name]()

@@ -63,20 +63,35 @@ def randomize_joints(mj_model: mujoco.MjModel, key: jnp.ndarray) -> jnp.ndarray:
     """qpos as DM Control's `randomize_limited_and_rotational_joints` draws it.
 
     Limited hinge/slide joints: uniform in their range; unlimited hinges: uniform in [-pi, pi];
-    unlimited slides keep the model's reference position.
+    unlimited slides keep the model's reference position. A free joint keeps its position and
+    takes the orientation DM Control draws, a quaternion of four U(0, 1) numbers normalised
+    (so every component is >= 0: DM Control's own choice, kept for comparable starts).
     """
     hinge, slide = int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE)
+    free = int(mujoco.mjtJoint.mjJNT_FREE)
     low = np.array(mj_model.qpos0, dtype=np.float32)
     high = low.copy()
+    quaternions = []
     for j in range(mj_model.njnt):
         kind, adr = int(mj_model.jnt_type[j]), int(mj_model.jnt_qposadr[j])
+        if kind == free:
+            quaternions.append(adr + 3)
+            continue
         if kind not in (hinge, slide):
-            raise NotImplementedError(f"joint {j}: only hinge and slide joints are randomised")
+            raise NotImplementedError(f"joint {j}: only hinge, slide and free joints are "
+                                      "randomised")
         if mj_model.jnt_limited[j]:
             low[adr], high[adr] = mj_model.jnt_range[j]
         elif kind == hinge:
             low[adr], high[adr] = -np.pi, np.pi
-    return jax.random.uniform(key, low.shape, minval=low, maxval=high)
+    if not quaternions:  # the key as it always was: hinge/slide domains start as before
+        return jax.random.uniform(key, low.shape, minval=low, maxval=high)
+    key, *quat_keys = jax.random.split(key, 1 + len(quaternions))
+    qpos = jax.random.uniform(key, low.shape, minval=low, maxval=high)
+    for adr, k in zip(quaternions, quat_keys, strict=True):
+        quat = jax.random.uniform(k, (4,))
+        qpos = qpos.at[adr:adr + 4].set(quat / jnp.linalg.norm(quat))
+    return qpos
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
