@@ -204,9 +204,8 @@ def _batched_rewards(name):
     return jax.jit(jax.vmap(domain.rewards))
 
 
-@pytest.mark.parametrize("name", ["point_mass", "point_mass_maze", "walker", "cheetah",
-                                  "hopper", "quadruped", "humanoid"])
-def test_rewards_agree_with_dm_control(name):
+def agreement(name):
+    """(fbjax rewards, DM Control rewards), each (NUM_STATES, num_tasks), on the same states."""
     domain = envs.make(name)
     physics, references = REFERENCES[name]()
     assert tuple(references) == domain.task_names
@@ -221,7 +220,17 @@ def test_rewards_agree_with_dm_control(name):
             physics.data.ctrl[:] = ctrl[i].astype(np.float32)
         for j, fn in enumerate(references.values()):
             expected[i, j] = fn(physics)
-    for j, task in enumerate(domain.task_names):
+    return ours, expected
+
+
+DOMAINS = ["point_mass", "point_mass_maze", "walker", "cheetah", "hopper", "quadruped",
+           "humanoid"]
+
+
+@pytest.mark.parametrize("name", DOMAINS)
+def test_rewards_agree_with_dm_control(name):
+    ours, expected = agreement(name)
+    for j, task in enumerate(envs.tasks(name)):
         # The states must exercise the reward, or agreement would mean nothing.
         assert expected[:, j].std() > 0.02, (task, expected[:, j].std())
         error = np.abs(ours[:, j] - expected[:, j]).max()
@@ -307,28 +316,34 @@ def test_quadruped_model_is_dm_controls_flat_ground_model():
     assert (theirs.opt.iterations, ours.opt.iterations) == (100, 4)
 
 
-def test_legged_starts_are_dm_controls():
-    """Quadruped: a random orientation at the lowest 1 cm step clear of the floor (1 cm lower
-    touches it); humanoid: a start with no penetrating contact. Both step to finite states."""
-    from fbjax.envs.humanoid import penetrates
-    from fbjax.envs.quadruped import lowest_points
+def _contacts(mj_model, qpos) -> int:
+    """MuJoCo C's contact count for a configuration (an independent check of MJX's starts)."""
+    data = mujoco.MjData(mj_model)
+    data.qpos[:] = qpos
+    mujoco.mj_forward(mj_model, data)
+    return int(data.ncon)
 
+
+def test_legged_starts_are_dm_controls():
+    """Quadruped: a random orientation at the lowest 1 cm step where nothing touches the floor
+    (1 cm lower something does), joints at 0, at rest; humanoid: no contact at all, DM Control's
+    U(0, 1)^4 orientation. Contacts are counted by MuJoCo C. The humanoid steps to a finite
+    state (the quadruped's steps run in tests/test_legged.py)."""
     keys = jax.random.split(jax.random.PRNGKey(0), 16)
     quad = envs.make("quadruped")
     assert (quad.obs_dim, quad.action_dim) == (78, 12)
     starts = jax.jit(jax.vmap(quad.reset))(keys)
-    _steps_to_a_finite_state(quad, starts)
-    geoms = np.flatnonzero(quad.mj_model.geom_bodyid > 0)
-    lowest = jax.vmap(lambda d: lowest_points(quad.model, d, geoms).min())(starts.data)
-    assert np.all((lowest > 0) & (lowest <= 0.01 + 1e-5)), lowest
+    for qpos in np.asarray(starts.data.qpos, np.float64):
+        assert _contacts(quad.mj_model, qpos) == 0
+        assert _contacts(quad.mj_model, qpos - np.eye(len(qpos))[2] * 0.01) > 0
     assert np.abs(np.linalg.norm(starts.data.qpos[:, 3:7], axis=1) - 1).max() < 1e-5
     assert not np.asarray(starts.data.qpos[:, 7:]).any() and not np.asarray(starts.data.qvel).any()
     people = envs.make("humanoid")
     assert (people.obs_dim, people.action_dim) == (67, 21)
     starts = jax.jit(jax.vmap(people.reset))(keys)
-    clear = jax.jit(jax.vmap(lambda q: ~penetrates(people.model, q)))(starts.data.qpos)
-    assert np.asarray(clear).all()
-    assert np.all(np.asarray(starts.data.qpos[:, 3:7]) >= 0)  # DM Control's U(0,1)^4 quaternion
+    for qpos in np.asarray(starts.data.qpos, np.float64):
+        assert _contacts(people.mj_model, qpos) == 0
+    assert np.all(np.asarray(starts.data.qpos[:, 3:7]) >= 0)
     _steps_to_a_finite_state(people, starts)
 
 

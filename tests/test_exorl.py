@@ -70,6 +70,13 @@ def test_import_refuses_another_domains_episodes_and_an_empty_folder(tmp_path, c
         import_exorl(str(tmp_path / "buffer"), str(tmp_path / "out"), "point_mass",
                      episodes_per_shard=1, progress_fn=None)
     assert not os.path.exists(tmp_path / "out") and not os.path.exists(tmp_path / "out.partial")
+    # Observations that stored (qpos, qvel) do not determine (filter activations, force
+    # sensors) are refused before anything is read or written.
+    with pytest.raises(DatasetError, match="quadruped: its observation reads contact or "
+                                           "acceleration sensors"):
+        import_exorl(str(tmp_path / "buffer"), str(tmp_path / "out"), "quadruped",
+                     progress_fn=None)
+    assert not os.path.exists(tmp_path / "out") and not os.path.exists(tmp_path / "out.partial")
     os.makedirs(tmp_path / "empty")
     assert main([str(tmp_path / "empty"), str(tmp_path / "out2"), "--domain=point_mass"]) == 1
     assert "no episode .npz files" in capsys.readouterr().err

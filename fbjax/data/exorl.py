@@ -25,7 +25,7 @@ import numpy as np
 
 import fbjax.envs as envs
 from fbjax.data.store import DatasetError, append_dataset, import_exorl_episode, save_dataset
-from fbjax.envs.base import Domain
+from fbjax.envs.base import Domain, refresh_kinematics
 
 SOURCE = "exorl"
 
@@ -40,6 +40,11 @@ def import_exorl(src: str, dest: str, domain_name: str, max_episodes: int | None
                  episodes_per_shard: int = 500, progress_fn=print) -> dict:
     """Writes DEST from the episodes in SRC (sorted by name); returns a summary dict."""
     domain = envs.make(domain_name)
+    if domain.refresh is not refresh_kinematics or domain.mj_model.na:
+        raise DatasetError(
+            f"{domain_name}: its observation reads contact or acceleration sensors or actuator "
+            "activations, which a stored (qpos, qvel) does not determine, so observations "
+            "cannot be recomputed from an ExoRL buffer; collect with fbjax instead")
     files = sorted(glob.glob(os.path.join(src, "*.npz")))[:max_episodes]
     if not files:
         raise DatasetError(f"{src}: no episode .npz files (expected an ExoRL buffer folder)")
