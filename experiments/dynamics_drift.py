@@ -14,7 +14,8 @@ action sequence drives four simulations, and the qpos of each is compared step b
 
 Printed and written (experiments/results/dynamics_drift.{json,md}): per simulation, the median
 over episodes of the RMS qpos difference from dm_control after 1, 10, 50 and `--steps` control
-steps, and the median number of steps until the root position is 1 cm away.
+steps, and the median number of steps until the root position is 1 cm away; and the RMS
+difference of fbjax_mjx from fbjax_model_c (MJX's own share).
 """
 
 import argparse
@@ -147,6 +148,11 @@ def measure(name: str, episodes: int, steps: int, seed: int = 0) -> dict:
                for t in (*CHECKPOINTS, steps) if t <= steps},
             "median_steps_until_root_1cm_away": float(np.median(steps_away)),
             "episodes_never_1cm_away": sum(a is None for a in away)}
+    # MJX against MuJoCo C on the same (fbjax's) model: MJX's own share of the drift.
+    own = np.sqrt(((np.array(runs["fbjax_mjx"]) - np.array(runs["fbjax_model_c"])) ** 2)
+                  .mean(axis=2))
+    result["mjx_vs_model_c"] = {f"rms_qpos_at_{t}": float(np.median(own[:, t - 1]))
+                                for t in (*CHECKPOINTS, steps) if t <= steps}
     return result
 
 
@@ -167,6 +173,10 @@ def _markdown(rows, steps, meta) -> str:
                 f"| {row['domain']} | {row['dm_control_solver'][0]} / {row['fbjax_solver'][0]} "
                 f"| {sim} | " + " | ".join(f"{values[f'rms_qpos_at_{t}']:.2g}" for t in cols)
                 + f" | {values['median_steps_until_root_1cm_away']:g} |")
+        own = row["mjx_vs_model_c"]
+        lines.append(
+            f"| {row['domain']} | | fbjax_mjx vs fbjax_model_c | "
+            + " | ".join(f"{own[f'rms_qpos_at_{t}']:.2g}" for t in cols) + " | |")
     return "\n".join(lines) + "\n"
 
 
