@@ -9,6 +9,8 @@
 #   experiments/results/point_mass_maze/  the maze with the main command's settings
 #   experiments/results/rnd_coverage* how evenly RND variants and noise cover point mass (and
 #                                     the maze)
+#   experiments/results/dynamics_drift.*  MJX trajectories next to DM Control's, every domain
+#   experiments/results/reward_agreement.txt  per-task reward agreement with DM Control
 # About an hour on 2 CPU cores. Runs go to a scratch folder (default /tmp/fbjax_regenerate).
 # Benchmarks (benchmarks/results/) and GPU runs (walker_h200/, walker_study_h100/) are made by
 # their own scripts.
@@ -70,4 +72,7 @@ run rnd_coverage_maze python -m experiments.rnd_coverage --out="$OUT" --domain=p
     --variants=noise,rnd_between_episodes,rnd_segments_100_preact_0.1
 run rnd_coverage_maze_64 python -m experiments.rnd_coverage --out="$OUT" \
     --domain=point_mass_maze --variants=rnd_segments_100_preact_0.1 --episodes=64
+# Both embed their own provenance.
+run dynamics_drift python -m experiments.dynamics_drift
+run reward_agreement python -m experiments.reward_agreement
 echo "regenerated $OUT from $(git rev-parse --short HEAD)"
