@@ -364,3 +364,59 @@ def test_dynamics_drift_separates_the_model_from_mjx():
     # qpos within +-0.3 m in float32: a few ulps of 0.3 (3e-8 each) per step, far below 1e-5
     assert row["mjx_vs_model_c"]["rms_qpos_at_10"] < 1e-5
     assert row["fbjax_solver"][0] < row["dm_control_solver"][0] == 100
+
+
+def _observation_model(name):
+    """The MJX model to observe with. The quadruped's accelerometer and toe force sensors depend
+    on the constraint solve, so its model gets DM Control's converged solver (100 iterations)
+    here, and what differs from DM Control is float32 against float64."""
+    from mujoco import mjx
+
+    if name == "quadruped":
+        from fbjax.envs.quadruped import quadruped_xml
+
+        return mjx.put_model(mujoco.MjModel.from_xml_string(quadruped_xml(100, 50)), impl="jax")
+    return envs.make(name).model
+
+
+OBSERVATIONS = {"quadruped": quadruped._common_observations,
+                "humanoid": humanoid.Humanoid(move_speed=0, pure_state=False,
+                                              random=0).get_observation}
+
+
+@pytest.mark.parametrize("name", ["quadruped", "humanoid"])
+def test_legged_observations_are_dm_controls(name):
+    """fbjax's observation function has DM Control's layout and values, on states of DM
+    Control's own random-action rollouts (DM Control's physics, forward-computed with the
+    action as control; quadruped: with the filter actuators' activations). Relative tolerance
+    1e-5 (float32 through kinematics: ~100 roundings of 1.2e-7) for positions and velocities;
+    1e-3 for the quadruped's accelerometer and toe forces/torques, which come out of the contact
+    solve, whose float32 error is about eps times the conditioning of its stiff contacts
+    (solref 0.01 s at a 0.005 s step, armature 0.01: of order 1e4)."""
+    from mujoco import mjx
+
+    domain, model = envs.make(name), _observation_model(name)
+    env, rng = ROLLOUT_ENVS[name](), np.random.default_rng(1)
+    observe = jax.jit(lambda q, v, a, c: domain.observe(domain.refresh(
+        model, mjx.make_data(model).replace(qpos=q, qvel=v, act=a, ctrl=c))))
+    worst = np.zeros(domain.obs_dim)
+    for step in range(60):
+        if step % 20 == 0:
+            env.reset()
+        action = rng.uniform(-1, 1, domain.action_dim)
+        env.step(action)
+        physics = env.physics
+        physics.data.ctrl[:] = action
+        mujoco.mj_forward(physics.model.ptr, physics.data.ptr)
+        expected = np.concatenate([np.ravel(v) for v in OBSERVATIONS[name](physics).values()])
+        state = physics.data
+        ours = np.asarray(observe(*(jnp.asarray(x, jnp.float32) for x in
+                                    (state.qpos, state.qvel, state.act, action))))
+        assert ours.shape == expected.shape == (domain.obs_dim,)
+        relative = np.abs(ours - expected) / (1 + np.abs(expected))
+        worst = np.maximum(worst, relative)
+    solved = np.zeros(domain.obs_dim, bool)
+    if name == "quadruped":  # accelerometer (48-50) and toe forces/torques (54-77)
+        solved[48:51] = solved[54:] = True
+    assert worst[~solved].max() < 1e-5, f"{name}: {worst[~solved].max():.2e}"
+    assert worst[solved].max(initial=0) < 1e-3, f"{name}: {worst[solved].max():.2e}"
