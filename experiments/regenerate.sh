@@ -11,6 +11,7 @@
 #                                     the maze)
 #   experiments/results/dynamics_drift.*  MJX trajectories next to DM Control's, every domain
 #   experiments/results/reward_agreement.txt  per-task reward agreement with DM Control
+#   experiments/results/cpu_stall*.json  which legged rollout sizes stall on this CPU
 # About an hour on 2 CPU cores. Runs go to a scratch folder (default /tmp/fbjax_regenerate).
 # Benchmarks (benchmarks/results/) and GPU runs (walker_h200/, walker_study_h100/) are made by
 # their own scripts.
@@ -75,4 +76,7 @@ run rnd_coverage_maze_64 python -m experiments.rnd_coverage --out="$OUT" \
 # Both embed their own provenance.
 run dynamics_drift python -m experiments.dynamics_drift
 run reward_agreement python -m experiments.reward_agreement
+run cpu_stall python -m experiments.cpu_stall
+run cpu_stall_humanoid python -m experiments.cpu_stall --domain=humanoid --sizes=64x100 \
+    --out=experiments/results/cpu_stall_humanoid.json
 echo "regenerated $OUT from $(git rev-parse --short HEAD)"
