@@ -73,7 +73,7 @@ run rnd_coverage_maze python -m experiments.rnd_coverage --out="$OUT" --domain=p
     --variants=noise,rnd_between_episodes,rnd_segments_100_preact_0.1
 run rnd_coverage_maze_64 python -m experiments.rnd_coverage --out="$OUT" \
     --domain=point_mass_maze --variants=rnd_segments_100_preact_0.1 --episodes=64
-# Both embed their own provenance.
+# Each embeds its own provenance.
 run dynamics_drift python -m experiments.dynamics_drift
 run reward_agreement python -m experiments.reward_agreement
 run cpu_stall python -m experiments.cpu_stall
