@@ -65,42 +65,19 @@ def _leg(name: str, pos: str, yaw: float) -> str:
       </body>"""
 
 
-def _coupling_tendon(name: str) -> str:
-    return f"""
-    <fixed name="coupling_{name}">
-      <joint joint="pitch_{name}" coef=".333"/><joint joint="knee_{name}" coef=".333"/>
-      <joint joint="ankle_{name}" coef=".333"/>
-    </fixed>"""
+# Fixed tendons of every leg, {joint: coefficient}; all couplings first, then each leg's extend
+# and lift, as DM Control orders them (actuators refer to tendons by index).
+COUPLING = {"pitch": ".333", "knee": ".333", "ankle": ".333"}
+LEG_TENDONS = {"extend": {"pitch": ".25", "knee": "-.5", "ankle": ".25"},
+               "lift": {"pitch": ".5", "ankle": "-.5"}}
 
 
-def _leg_tendons(name: str) -> str:
-    return f"""
-    <fixed name="extend_{name}">
-      <joint joint="pitch_{name}" coef=".25"/><joint joint="knee_{name}" coef="-.5"/>
-      <joint joint="ankle_{name}" coef=".25"/>
-    </fixed>
-    <fixed name="lift_{name}">
-      <joint joint="pitch_{name}" coef=".5"/><joint joint="ankle_{name}" coef="-.5"/>
-    </fixed>"""
+def _tendon(kind: str, leg: str, coefs: dict[str, str]) -> str:
+    joints = "".join(f'<joint joint="{joint}_{leg}" coef="{c}"/>' for joint, c in coefs.items())
+    return f'\n    <fixed name="{kind}_{leg}">{joints}</fixed>'
 
 
-def quadruped_xml(iterations: int = SOLVER_ITERATIONS,
-                  ls_iterations: int = LINE_SEARCH_ITERATIONS) -> str:
-    """The flat-ground quadruped's MJCF (DM Control's solver: iterations=100, ls=50)."""
-    names = [name for name, _, _ in LEGS]
-    legs = "".join(_leg(*leg) for leg in LEGS)
-    tendons = "".join(map(_coupling_tendon, names)) + "".join(map(_leg_tendons, names))
-    equality = "".join(f'<tendon name="coupling_{n}" tendon1="coupling_{n}" class="coupling"/>'
-                       for n in names)
-    actuators = "".join(
-        f'<general name="yaw_{n}" class="yaw_act" joint="yaw_{n}"/>'
-        f'<general name="lift_{n}" class="lift_act" tendon="lift_{n}"/>'
-        f'<general name="extend_{n}" class="extend_act" tendon="extend_{n}"/>' for n in names)
-    toe_sensors = "".join(f'<force name="force_toe_{n}" site="toe_{n}"/>' for n in names)
-    toe_sensors += "".join(f'<torque name="torque_toe_{n}" site="toe_{n}"/>' for n in names)
-    return f"""
-<mujoco model="quadruped">
-  <option timestep=".005" iterations="{iterations}" ls_iterations="{ls_iterations}"/>
+DEFAULTS = """
   <default>
     <geom solimp=".9 .99 .003" solref=".01 1"/>
     <default class="body">
@@ -130,7 +107,28 @@ def quadruped_xml(iterations: int = SOLVER_ITERATIONS,
     <default class="yaw_act"><general ctrlrange="-1 1"/></default>
     <default class="lift_act"><general ctrlrange="-1 1.1"/></default>
     <default class="extend_act"><general ctrlrange="-.8 .8"/></default>
-  </default>
+  </default>"""
+
+
+def quadruped_xml(iterations: int = SOLVER_ITERATIONS,
+                  ls_iterations: int = LINE_SEARCH_ITERATIONS) -> str:
+    """The flat-ground quadruped's MJCF (DM Control's solver: iterations=100, ls=50)."""
+    names = [name for name, _, _ in LEGS]
+    legs = "".join(_leg(*leg) for leg in LEGS)
+    tendons = "".join(_tendon("coupling", n, COUPLING) for n in names) + "".join(
+        _tendon(kind, n, coefs) for n in names for kind, coefs in LEG_TENDONS.items())
+    equality = "".join(f'<tendon name="coupling_{n}" tendon1="coupling_{n}" class="coupling"/>'
+                       for n in names)
+    actuators = "".join(
+        f'<general name="yaw_{n}" class="yaw_act" joint="yaw_{n}"/>'
+        f'<general name="lift_{n}" class="lift_act" tendon="lift_{n}"/>'
+        f'<general name="extend_{n}" class="extend_act" tendon="extend_{n}"/>' for n in names)
+    toe_sensors = "".join(f'<force name="force_toe_{n}" site="toe_{n}"/>' for n in names)
+    toe_sensors += "".join(f'<torque name="torque_toe_{n}" site="toe_{n}"/>' for n in names)
+    return f"""
+<mujoco model="quadruped">
+  <option timestep=".005" iterations="{iterations}" ls_iterations="{ls_iterations}"/>
+{DEFAULTS}
   <worldbody>
     <geom name="floor" type="plane" size="{FLOOR_SIZE} {FLOOR_SIZE} .5"/>
     <body name="torso" childclass="body" pos="0 0 .57">
@@ -179,14 +177,9 @@ def lowest_points(model: mjx.Model, data: mjx.Data, geoms: np.ndarray) -> jnp.nd
     return z - drop
 
 
-def make() -> Domain:
-    mj_model = mujoco.MjModel.from_xml_string(quadruped_xml())
-    for i in range(mj_model.ngeom):
-        if mj_model.geom_bodyid[i] and int(mj_model.geom_type[i]) not in _LOWEST_POINT_TYPES:
-            raise NotImplementedError(f"quadruped geom {i}: no lowest-point formula")
-    model = mjx.put_model(mj_model, impl="jax")
+def _observer(mj_model: mujoco.MjModel):
+    """DM Control's quadruped observation as a function of refreshed MJX data."""
     torso = body_id(mj_model, "torso")
-    body_geoms = np.flatnonzero(mj_model.geom_bodyid > 0)
     hinges = np.flatnonzero(mj_model.jnt_type == mujoco.mjtJoint.mjJNT_HINGE)
     hinge_qpos = np.asarray(mj_model.jnt_qposadr)[hinges]
     hinge_qvel = np.asarray(mj_model.jnt_dofadr)[hinges]
@@ -198,6 +191,24 @@ def make() -> Domain:
     toes = np.concatenate([index[sensor_slice(mj_model, f"{kind}_toe_{name}")]
                            for kind in ("force", "torque") for name, _, _ in LEGS])
     velocimeter = sensor_slice(mj_model, "velocimeter")
+
+    def observe(data):
+        return jnp.concatenate([
+            data.qpos[hinge_qpos], data.qvel[hinge_qvel], data.act,
+            data.sensordata[velocimeter], data.xmat[torso, 2, 2:3], data.sensordata[imu],
+            jnp.arcsinh(data.sensordata[toes])])
+
+    return observe
+
+
+def make() -> Domain:
+    mj_model = mujoco.MjModel.from_xml_string(quadruped_xml())
+    for i in range(mj_model.ngeom):
+        if mj_model.geom_bodyid[i] and int(mj_model.geom_type[i]) not in _LOWEST_POINT_TYPES:
+            raise NotImplementedError(f"quadruped geom {i}: no lowest-point formula")
+    model = mjx.put_model(mj_model, impl="jax")
+    torso = body_id(mj_model, "torso")
+    body_geoms = np.flatnonzero(mj_model.geom_bodyid > 0)
 
     def torso_velocity(data):
         # The free joint's qvel[:3] is the torso origin's world velocity; the velocimeter site
@@ -220,12 +231,6 @@ def make() -> Domain:
                                          bounds=(JUMP_HEIGHT, float("inf")), margin=JUMP_HEIGHT,
                                          value_at_margin=0.5, sigmoid="linear")
 
-    def observe(data):
-        return jnp.concatenate([
-            data.qpos[hinge_qpos], data.qvel[hinge_qvel], data.act,
-            data.sensordata[velocimeter], data.xmat[torso, 2, 2:3], data.sensordata[imu],
-            jnp.arcsinh(data.sensordata[toes])])
-
     def initial_qpos(key):
         quat = jax.random.normal(key, (4,))
         quat = quat / jnp.linalg.norm(quat)
@@ -239,4 +244,5 @@ def make() -> Domain:
     tasks = {"stand": lambda data, action: upright(data), "walk": move(WALK_SPEED),
              "run": move(RUN_SPEED), "jump": jump}
     return Domain(name="quadruped", mj_model=mj_model, model=model, n_substeps=4,
-                  observe=observe, tasks=tasks, refresh=refresh_full, initial_qpos=initial_qpos)
+                  observe=_observer(mj_model), tasks=tasks, refresh=refresh_full,
+                  initial_qpos=initial_qpos)
