@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from experiments.provenance import provenance
+from experiments import provenance
 
 CHILD = """
 import sys, time, jax
@@ -77,8 +77,7 @@ def main():
         for _ in range(args.trials):
             rows.append(trial(args.domain, envs, steps, args.idle_s, args.limit_s))
             print(json.dumps(rows[-1]), flush=True)
-    meta = provenance("python -m experiments.cpu_stall " + " ".join(
-        f"--{k}={v}" for k, v in vars(args).items()))
+    meta = provenance.of_args("experiments.cpu_stall", args)
     with open(args.out, "w") as f:
         json.dump({"provenance": meta, "trials": rows}, f, indent=1)
     print(f"wrote {args.out}")

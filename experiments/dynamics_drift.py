@@ -30,7 +30,7 @@ import numpy as np
 from mujoco import mjx
 
 import fbjax.envs as envs
-from experiments.provenance import provenance
+from experiments import provenance
 from fbjax.envs.base import EnvState
 
 CHECKPOINTS = (1, 10, 50)
@@ -192,8 +192,7 @@ def main():
         row = measure(name, args.episodes, args.steps)
         print(json.dumps(row), flush=True)
         rows.append(row)
-    meta = provenance("python -m experiments.dynamics_drift " + " ".join(
-        f"--{k}={v}" for k, v in vars(args).items()))
+    meta = provenance.of_args("experiments.dynamics_drift", args)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out + ".json", "w") as f:
         json.dump({"provenance": meta, "rows": rows}, f, indent=1)

@@ -40,6 +40,12 @@ def provenance(command: str) -> dict:
             "packages": versions}
 
 
+def of_args(module: str, args) -> dict:
+    """`provenance` of `python -m MODULE --flag=value ...` for an argparse namespace."""
+    return provenance(f"python -m {module} " + " ".join(
+        f"--{k}={v}" for k, v in vars(args).items()))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--command", required=True, help="the command that made the results")
