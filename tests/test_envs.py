@@ -334,8 +334,11 @@ def test_legged_starts_are_dm_controls():
     assert (quad.obs_dim, quad.action_dim) == (78, 12)
     starts = jax.jit(jax.vmap(quad.reset))(keys)
     for qpos in np.asarray(starts.data.qpos, np.float64):
+        assert abs(qpos[2] / 0.01 - round(qpos[2] / 0.01)) < 1e-3  # on the 1 cm grid
         assert _contacts(quad.mj_model, qpos) == 0
-        assert _contacts(quad.mj_model, qpos - np.eye(len(qpos))[2] * 0.01) > 0
+        lower = qpos.copy()
+        lower[2] -= 0.01  # the grid step below touches the floor
+        assert _contacts(quad.mj_model, lower) > 0
     assert np.abs(np.linalg.norm(starts.data.qpos[:, 3:7], axis=1) - 1).max() < 1e-5
     assert not np.asarray(starts.data.qpos[:, 7:]).any() and not np.asarray(starts.data.qvel).any()
     people = envs.make("humanoid")
