@@ -1,88 +1,162 @@
-"""FB update throughput: K updates per compiled call (lax.scan) vs one jitted update per call.
+"""FB update throughput and precision: updates/s, achieved TFLOP/s and MFU of an FB config's
+update in float32 and with an option (bfloat16 matmuls), and how far the option's training lands
+from float32's.
 
-  python benchmarks/fb_update.py [--hidden 256] [--batch 1024] [--steps 50]
+  python benchmarks/fb_update.py                  # full-size walker config, batch 1024 and 4096
+  python benchmarks/fb_update.py --config=point_mass --batch=256   # the main command's update
 
-Prints one JSON line: device, config, compile times and updates/s of both, and their ratio.
+Prints one JSON line per (batch, matmul dtype), then one "agreement" line per batch:
+
+* updates_per_s: the best of --repeats calls of a compiled `lax.scan` of --steps updates, and
+  one_update_per_call_per_s: the same updates one jitted call each (the launch overhead's share).
+* gflop_per_update, achieved_tflop_s, mfu: FLOPs of the program's math from the lowered HLO
+  (benchmarks/profile_update.py), and MFU against the device's dense peak. On H100/H200 that is
+  the data sheet's TF32 (float32 matmuls run as TF32 there) or BF16 figure; on any other device
+  it is measured in the same run: the best rate of a 2048^3 matmul in that dtype
+  (peak_source says which).
+* agreement: the same --agree_steps updates from the same initial parameters, batches and keys in
+  float32 and with the option. Reports the mean measure loss (fb_loss) of both and its relative
+  difference, and each parameter tree's distance from float32's relative to how far float32's
+  training moved it.
 """
 
 import argparse
 import json
+import os
+import sys
 import time
 
-import jax
-import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from fbjax.agent import sample_batch, train_steps
-from fbjax.fb import FBAgent, FBConfig
-from fbjax.types import Transition
+import profile_update  # noqa: E402  (the FLOP counting and timing live there)
 
-
-def _dataset(n, obs_dim, action_dim, seed=0):
-    rng = np.random.default_rng(seed)
-    return Transition(
-        obs=rng.normal(size=(n, obs_dim)).astype(np.float32),
-        action=rng.uniform(-1, 1, (n, action_dim)).astype(np.float32),
-        next_obs=rng.normal(size=(n, obs_dim)).astype(np.float32),
-        terminal=np.zeros(n, np.float32),
-        start=np.zeros(n, np.float32),
-    )
+MATMUL_SIZE = 2048
 
 
-def _timed(fn, *args):
-    start = time.perf_counter()
-    out = fn(*args)
-    jax.block_until_ready(out)
-    return out, time.perf_counter() - start
+def measured_peak(dtype: str, repeats: int = 5) -> float:
+    """TFLOP/s of the best of `repeats` jitted MATMUL_SIZE^3 matmuls in `dtype` on device 0."""
+    import jax
+    import jax.numpy as jnp
+
+    n = MATMUL_SIZE
+    a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.dtype(dtype))
+    matmul = jax.jit(lambda x, y: jnp.dot(x, y, preferred_element_type=jnp.float32))
+    jax.block_until_ready(matmul(a, a))
+    best = float("inf")
+    for _ in range(repeats):
+        began = time.perf_counter()
+        jax.block_until_ready(matmul(a, a))
+        best = min(best, time.perf_counter() - began)
+    return 2 * n**3 / best / 1e12
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--hidden", type=int, default=256)
-    parser.add_argument("--batch", type=int, default=1024)
-    parser.add_argument("--steps", type=int, default=50, help="updates timed per variant")
-    parser.add_argument("--obs-dim", type=int, default=24)
-    parser.add_argument("--action-dim", type=int, default=6)
-    args = parser.parse_args()
+def peak_for(device_kind: str, dtype: str) -> tuple[float, str]:
+    for key, peaks in profile_update.PEAKS.items():
+        if key in device_kind:
+            if dtype == "bfloat16":
+                return peaks["bf16"], f"{key} data sheet, BF16 dense"
+            return peaks["tf32"], f"{key} data sheet, TF32 dense (float32 matmuls run as TF32)"
+    return round(measured_peak(dtype), 4), (f"measured here: best {MATMUL_SIZE}^3 {dtype} matmul "
+                                            "(jnp.dot, float32 accumulation), same run")
 
-    config = FBConfig(forward_hidden=args.hidden, actor_hidden=args.hidden,
-                      backward_hidden=min(args.hidden, 256), batch_size=args.batch)
-    agent = FBAgent(config, args.obs_dim, args.action_dim)
-    dataset = jax.device_put(_dataset(100_000, args.obs_dim, args.action_dim))
-    key = jax.random.PRNGKey(0)
+
+def per_call_rate(name: str, batch: int, dtype: str, steps: int) -> float:
+    """Updates/s with one jitted update per call (the dispatch a Python loop pays)."""
+    import jax
+
+    from fbjax.agent import sample_batch
+    from fbjax.fb import FBAgent
+
+    obs_dim, action_dim = profile_update.CONFIGS[name]
+    config = profile_update._fb_config(name, batch, dtype)
+    agent = FBAgent(config, obs_dim, action_dim)
+    dataset = profile_update.random_dataset(obs_dim, action_dim)
 
     def one(state, key):
         batch_key, update_key = jax.random.split(key)
-        return agent.update(state, sample_batch(dataset, batch_key, args.batch), update_key)
+        return agent.update(state, sample_batch(dataset, batch_key, config.batch_size),
+                            update_key)[0]
 
     single = jax.jit(one, donate_argnums=0)
-    scanned = jax.jit(lambda s, k: train_steps(agent, s, dataset, k, args.steps),
-                      donate_argnums=0)
-
-    state, single_compile = _timed(single, agent.init(key), key)
-    start = time.perf_counter()
-    state = state[0]
-    for i in range(args.steps):
-        state, _ = single(state, jax.random.fold_in(key, i))
+    key = jax.random.PRNGKey(0)
+    state = jax.block_until_ready(single(agent.init(key), key))
+    began = time.perf_counter()
+    for i in range(steps):
+        state = single(state, jax.random.fold_in(key, i))
     jax.block_until_ready(state)
-    single_rate = args.steps / (time.perf_counter() - start)
+    return steps / (time.perf_counter() - began)
 
-    (state, _), scan_compile = _timed(scanned, state, key)
-    (state, _), scan_time = _timed(scanned, state, jax.random.fold_in(key, 1))
-    scan_rate = args.steps / scan_time
 
-    print(json.dumps({
-        "benchmark": "fb_update",
-        "device": jax.devices()[0].device_kind,
-        "config": {"hidden": args.hidden, "batch": args.batch, "z_dim": config.z_dim,
-                   "obs_dim": args.obs_dim, "action_dim": args.action_dim,
-                   "steps": args.steps},
-        "compile_s": {"one_update_per_call": round(single_compile, 2),
-                      "scan": round(scan_compile, 2)},
-        "updates_per_s": {"one_update_per_call": round(single_rate, 2),
-                          "scan": round(scan_rate, 2)},
-        "scan_speedup": round(scan_rate / single_rate, 3),
-    }))
+def agreement(name: str, batch: int, option: str, steps: int) -> dict:
+    """float32 vs `option` after the same `steps` updates (same init, batches and keys)."""
+    import dataclasses
+
+    import jax
+    import numpy as np
+
+    from fbjax.agent import train_steps
+    from fbjax.fb import FBAgent
+
+    obs_dim, action_dim = profile_update.CONFIGS[name]
+    dataset = profile_update.random_dataset(obs_dim, action_dim)
+    reference = profile_update._fb_config(name, batch, "float32")
+    out = {}
+    for dtype in ("float32", option):
+        agent = FBAgent(dataclasses.replace(reference, compute_dtype=dtype), obs_dim, action_dim)
+        init = agent.init(jax.random.PRNGKey(0))
+        state, metrics = jax.jit(lambda s, k, a=agent: train_steps(a, s, dataset, k, steps))(
+            init, jax.random.PRNGKey(1))
+        out[dtype] = (init.params, state.params, float(metrics["fb_loss"]))
+    start, f32, loss32 = out["float32"]
+    _, other, loss_other = out[option]
+
+    def norm(tree):
+        return float(np.sqrt(sum(np.sum(np.square(np.asarray(x, np.float64)))
+                                 for x in jax.tree.leaves(tree))))
+
+    moved = {k: norm(jax.tree.map(lambda a, b: a - b, f32[k], start[k])) for k in f32}
+    apart = {k: norm(jax.tree.map(lambda a, b: a - b, other[k], f32[k])) for k in f32}
+    return {"benchmark": "fb_update_agreement", "config": name, "batch": batch,
+            "option": option, "updates": steps,
+            "mean_fb_loss": {"float32": round(loss32, 4), option: round(loss_other, 4)},
+            "fb_loss_rel_diff": round(abs(loss_other - loss32) / max(abs(loss32), 1e-12), 5),
+            "params_distance_over_float32_step": {k: round(apart[k] / max(moved[k], 1e-12), 5)
+                                                  for k in f32}}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="walker", choices=sorted(profile_update.CONFIGS))
+    parser.add_argument("--batch", default="1024,4096", help="comma-separated batch sizes")
+    parser.add_argument("--steps", type=int, default=20, help="updates per compiled call")
+    parser.add_argument("--repeats", type=int, default=2, help="timed calls (the best counts)")
+    parser.add_argument("--per_call_steps", type=int, default=10,
+                        help="updates timed one call each (0: skip)")
+    parser.add_argument("--option", default="bfloat16", choices=("bfloat16",),
+                        help="the matmul dtype compared with float32")
+    parser.add_argument("--agree_steps", type=int, default=20,
+                        help="updates of the agreement check (0: skip)")
+    args = parser.parse_args()
+
+    import jax
+
+    device = jax.devices()[0].device_kind
+    for batch in [int(b) for b in args.batch.split(",")]:
+        for dtype in ("float32", args.option):
+            peak, source = peak_for(device, dtype)
+            row = profile_update.measure(args.config, batch, args.steps, args.repeats, None,
+                                         peak, compute_dtype=dtype)
+            row.update(benchmark="fb_update", peak_source=source)
+            row.pop("peak_mode", None)
+            if args.per_call_steps:
+                row["one_update_per_call_per_s"] = round(
+                    per_call_rate(args.config, batch, dtype, args.per_call_steps), 2)
+            print(json.dumps(row), flush=True)
+        if args.agree_steps:
+            print(json.dumps(agreement(args.config, batch, args.option, args.agree_steps)),
+                  flush=True)
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     main()

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fbjax.eval.report import markdown_report, ope_rank_correlation, summarize
+from fbjax.eval.report import markdown_report, ope_rank_correlation, oracle_of, summarize
 
 
 def _row(seed, task, method, returns, **extra):
@@ -67,3 +67,17 @@ def test_an_oracle_that_does_not_beat_random_is_no_oracle():
     rows += [_row(seed, "b", "random", [0.0] * 4) for seed in (0, 1, 2)]
     s = summarize(rows, reps=300)
     assert s["oracle"]["a"] is False and not s["aggregates"]
+
+
+def test_the_navigator_normalises_where_it_was_evaluated():
+    """Task b gets a scripted navigator earning 100: it, not TD3 (0.5, no oracle), normalises b,
+    and the per-task table shows fb's return as % of it (b's fb returns are 2 x (10..70) + seed:
+    mean 82, so 82%)."""
+    rows = _rows() + [_row(seed, "b", "navigator", [100.0] * 4) for seed in (0, 1, 2)]
+    s = summarize(rows, reps=300)
+    assert s["oracle"] == {"a": True, "b": True} and s["normalised_tasks"] == ["a", "b"]
+    assert oracle_of(s["per_task"], "a") == "td3" and oracle_of(s["per_task"], "b") == "navigator"
+    assert "navigator" not in s["aggregates"]  # aggregates need every normalised task (b only)
+    table = markdown_report(s, "")
+    assert "**% of the oracle** (the scripted navigator / TD3)" in table
+    assert "| b | 82% [" in table and "| a | 20% [" in table  # a: 41 of TD3's 200

@@ -38,6 +38,13 @@ def tasks(name: str) -> tuple[str, ...]:
     return make(name).task_names
 
 
+def navigator_goals(name: str) -> dict[str, tuple[float, float]]:
+    """The tasks of domain `name` that its scripted navigator solves, with their goals (x, y);
+    empty for a domain without one (only the point-mass maze has one:
+    `fbjax.envs.point_mass_maze.navigator`)."""
+    return dict(point_mass.TARGETS) if name == "point_mass_maze" else {}
+
+
 def brax_env(name: str, task: str):
     """Task `task` of domain `name` as a brax `Env` (imports brax on first use)."""
     from fbjax.envs.brax_adapter import BraxTask
@@ -45,4 +52,4 @@ def brax_env(name: str, task: str):
     return BraxTask(make(name), task)
 
 
-__all__ = ["Domain", "EnvState", "brax_env", "domains", "make", "tasks"]
+__all__ = ["Domain", "EnvState", "brax_env", "domains", "make", "navigator_goals", "tasks"]

@@ -22,6 +22,7 @@ from fbjax.envs.point_mass import TARGETS, reach_reward
 
 ARM, WALL_HALF_THICKNESS = 0.18, 0.01
 START_LOW, START_HIGH = (-0.29, 0.15), (-0.15, 0.29)
+GAP_CENTRE = 0.24  # the gaps between the arms' tips (0.18) and the outer walls (0.3)
 
 # contype/conaffinity: the mass (1/0) collides with the inner walls (0/1) and nothing else.
 MAZE_XML = f"""
@@ -78,3 +79,27 @@ def make() -> Domain:
                   observe=lambda d: jnp.concatenate([d.qpos, d.qvel]),
                   tasks={name: reach_reward(mass, t) for name, t in TARGETS.items()},
                   initial_qpos=start_qpos)
+
+
+def navigator(goal, kp: float = 100.0, kd: float = 20.0):
+    """A scripted reference for reaching `goal` (x, y) in the maze: obs (..., 4) -> action.
+
+    PD control (gains kp on position, kd on velocity, actions clipped to [-1, 1]) towards a
+    waypoint: the goal itself in the goal's room; otherwise a point 5 cm past the gap out of the
+    current room, towards the goal's room (crossing left/right first when the goal is diagonally
+    opposite). Not learned and not tuned on any reported task: it is the yardstick for what a
+    reach task allows, where an offline TD3 on sparse rewards is no oracle."""
+    goal = jnp.asarray(goal, jnp.float32)
+
+    def act(obs):
+        pos, vel = obs[..., :2], obs[..., 2:4]
+        here, there = pos > 0, goal > 0  # (right, top) of the current room and the goal's
+        side = jnp.where(here, 1.0, -1.0)
+        across_x = jnp.stack([-side[..., 0] * 0.05, side[..., 1] * GAP_CENTRE], -1)
+        across_y = jnp.stack([side[..., 0] * GAP_CENTRE, -side[..., 1] * 0.05], -1)
+        same_room = jnp.all(here == there, axis=-1, keepdims=True)
+        other_x = (here[..., :1] != there[:1])
+        waypoint = jnp.where(same_room, goal, jnp.where(other_x, across_x, across_y))
+        return jnp.clip(kp * (waypoint - pos) - kd * vel, -1.0, 1.0)
+
+    return act

@@ -6,8 +6,9 @@ Episodes are paired: episode e of seed s starts from the same state for every me
 
 `summarize(rows)` computes, per (task, method), the mean return with a hierarchical-bootstrap 95%
 CI (seeds, then episodes), undiscounted and discounted; the paired difference of every method to
-`fb`; which tasks have an oracle (TD3 beats random beyond both CIs and earns MIN_ORACLE_RETURN);
-and, over those tasks, rliable's IQM of oracle-normalised return and probability of improvement
+`fb`; which tasks have an oracle (the task's reference, the scripted navigator where it was
+evaluated and TD3 otherwise, beats random beyond both CIs and earns MIN_ORACLE_RETURN); and, over
+those tasks, rliable's IQM of oracle-normalised return and probability of improvement
 over `fb`. `markdown_report` and `figures` render it.
 """
 
@@ -17,7 +18,7 @@ from collections import defaultdict
 import numpy as np
 
 from fbjax.eval.stats import aggregate_scores, hierarchical_bootstrap, paired_difference, separates
-from fbjax.eval.zero_shot import ABLATIONS, METHODS
+from fbjax.eval.zero_shot import ABLATIONS, METHODS, ORACLES
 
 # "% of oracle" needs an oracle that earns at least this much per episode; below it the ratio of
 # two near-zero returns says nothing.
@@ -81,7 +82,8 @@ def summarize(rows: list[dict], reps: int = 2000) -> dict:
             if any(data[(t, m)]["seeds"] != seeds for t in valid):
                 continue
             scores[m] = np.stack([data[(t, m)]["returns"].mean(axis=1)
-                                  / per_task[(t, "td3")]["return"]["mean"] for t in valid], 1)
+                                  / per_task[(t, oracle_of(per_task, t))]["return"]["mean"]
+                                  for t in valid], 1)
         try:
             aggregates = aggregate_scores(scores, BASELINE, reps)
         except ImportError as error:  # a bare accelerator image without rliable
@@ -90,14 +92,26 @@ def summarize(rows: list[dict], reps: int = 2000) -> dict:
             "oracle": oracle, "normalised_tasks": valid, "aggregates": aggregates}
 
 
+def oracle_of(per_task: dict, task: str) -> str | None:
+    """The method that normalises `task`: the first of ORACLES evaluated on it."""
+    return next((m for m in ORACLES if (task, m) in per_task), None)
+
+
 def _has_oracle(per_task: dict, task: str) -> bool:
-    """TD3 is an oracle on a task when it earns MIN_ORACLE_RETURN and, when random was evaluated,
-    its CI lies above random's; otherwise "% of oracle" means nothing there."""
-    oracle = per_task.get((task, "td3"))
+    """The task's reference (`oracle_of`) is an oracle when it earns MIN_ORACLE_RETURN and, when
+    random was evaluated, its CI lies above random's; otherwise "% of oracle" means nothing."""
+    oracle = per_task.get((task, oracle_of(per_task, task)))
     if oracle is None or oracle["return"]["mean"] < MIN_ORACLE_RETURN:
         return False
     rand = per_task.get((task, "random"))
     return rand is None or oracle["return"]["lo"] > rand["return"]["hi"]
+
+
+def _oracle_names(summary: dict) -> str:
+    """'TD3', 'the scripted navigator', or both, as the report's tasks use them."""
+    names = {"td3": "TD3", "navigator": "the scripted navigator"}
+    used = sorted({oracle_of(summary["per_task"], t) for t in summary["tasks"]} - {None})
+    return " / ".join(names[m] for m in used) or "no method"
 
 
 def _ci(s: dict, digits: int = 1) -> str:
@@ -119,6 +133,27 @@ def _return_tables(summary: dict, headline: list[str]) -> list[str]:
     return lines
 
 
+def _normalised_table(summary: dict, headline: list[str]) -> list[str]:
+    """Per task with an oracle: each learned method's return as % of the oracle's mean return
+    (the return's hierarchical-bootstrap CI divided by that mean)."""
+    per_task, tasks = summary["per_task"], summary["normalised_tasks"]
+    shown = [m for m in headline if m not in (*ORACLES, "random")]
+    if not tasks or not shown:
+        return []
+    rows = []
+    for task in tasks:
+        oracle = per_task[(task, oracle_of(per_task, task))]["return"]["mean"]
+        cells = []
+        for m in shown:
+            r = per_task.get((task, m), {}).get("return")
+            cells.append(f"{100 * r['mean'] / oracle:.0f}% [{100 * r['lo'] / oracle:.0f}, "
+                         f"{100 * r['hi'] / oracle:.0f}]" if r else "—")
+        rows.append([task, *cells])
+    return ([f"**% of the oracle** ({_oracle_names(summary)}) per task: the return and its 95% "
+             "CI divided by the oracle's mean return.", ""]
+            + _table(["task", *shown], rows))
+
+
 def _difference_table(summary: dict) -> list[str]:
     tasks, diffs = summary["tasks"], summary["diffs"]
     compared = [m for m in summary["methods"] if (tasks[0], m) in diffs and m in
@@ -131,7 +166,8 @@ def _difference_table(summary: dict) -> list[str]:
                  for m in compared]
         width, d = "—", diffs.get((task, "zol_selected"))
         if d and summary["oracle"][task]:
-            oracle = summary["per_task"][(task, "td3")]["return"]["mean"]
+            oracle = summary["per_task"][(task, oracle_of(summary["per_task"], task))]
+            oracle = oracle["return"]["mean"]
             width = f"{100 * (d['hi'] - d['lo']) / 2 / oracle:.0f}%"
         elif d:
             width = "no oracle"
@@ -151,14 +187,15 @@ def _aggregate_lines(summary: dict) -> list[str]:
                  f"{a['poi']:.2f} [{a['poi_lo']:.2f}, {a['poi_hi']:.2f}]" if "poi" in a else "—"]
                 for m, a in agg.items()]
         lines += [f"**Aggregates over the tasks with an oracle** "
-                  f"({', '.join(summary['normalised_tasks'])}; TD3 earns >= "
-                  f"{MIN_ORACLE_RETURN:g} and beats random beyond both CIs): score = return / "
-                  "TD3's mean return; rliable's stratified bootstrap over seeds.", ""]
+                  f"({', '.join(summary['normalised_tasks'])}; the oracle, "
+                  f"{_oracle_names(summary)}, earns >= {MIN_ORACLE_RETURN:g} and beats random "
+                  "beyond both CIs): score = return / the oracle's mean return; rliable's "
+                  "stratified bootstrap over seeds.", ""]
         lines += _table(["method", "IQM [95% CI]", f"P(method > {BASELINE}) [95% CI]"], rows)
     missing = [t for t in summary["tasks"] if not summary["oracle"][t]]
-    if missing and any((t, "td3") in summary["per_task"] for t in summary["tasks"]):
-        lines += [f"No oracle on {', '.join(missing)}: TD3 does not beat random there, so "
-                  "those tasks are left out of the normalised aggregates.", ""]
+    if missing and any(oracle_of(summary["per_task"], t) for t in summary["tasks"]):
+        lines += [f"No oracle on {', '.join(missing)}: {_oracle_names(summary)} does not beat "
+                  "random there, so those tasks are left out of the normalised aggregates.", ""]
     return lines
 
 
@@ -191,7 +228,8 @@ def markdown_report(summary: dict, inference_note: str) -> str:
     lines = [f"Mean episode return with a 95% hierarchical-bootstrap CI (resampling the "
              f"{len(any_row['seeds'])} training seeds, then the {any_row['episodes']} episodes "
              "of each); every method of a task runs from the same start states.", ""]
-    lines += _return_tables(summary, [m for m in methods if m not in ABLATIONS])
+    headline = [m for m in methods if m not in ABLATIONS]
+    lines += _return_tables(summary, headline) + _normalised_table(summary, headline)
     lines += _difference_table(summary) + _aggregate_lines(summary)
     for title, header, marker, cells in _DIAGNOSTICS:
         rows = [[t, m, *cells(per_task[(t, m)])] for t in tasks for m in methods

@@ -33,7 +33,11 @@ from fbjax.zol.search import (
 )
 
 FB_METHODS = ("fb", "zol_published", "zol_selected", "rwr")
-METHODS = (*FB_METHODS, "td3", "random")
+METHODS = (*FB_METHODS, "td3", "navigator", "random")
+# The reference that normalises a task's returns: the first of these evaluated on it. The scripted
+# navigator (domains with one: fbjax.envs.navigator_goals) is not learned from the data.
+ORACLES = ("navigator", "td3")
+DEFAULT_METHODS = tuple(m for m in METHODS if m != "navigator")
 ABLATIONS = ("rwr",)  # reported apart from the headline comparison
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from fbjax.baselines.td3 import TD3Config
 from fbjax.configs import from_dict
 from fbjax.data.collect import CollectConfig
-from fbjax.eval.zero_shot import METHODS
+from fbjax.eval.zero_shot import DEFAULT_METHODS, METHODS
 from fbjax.fb.config import FBConfig
 from fbjax.train.run import TrainConfig
 from fbjax.zol.search import PUBLISHED, ZOLConfig
@@ -33,7 +33,7 @@ class EvalConfig:
     task the pipeline picks the grid setting that did best on the domain's *other* tasks (true
     returns, all seeds), so no task's setting is chosen on its own test return."""
 
-    methods: str = ",".join(METHODS)  # comma-separated, as the command line gives it
+    methods: str = ",".join(DEFAULT_METHODS)  # comma-separated, as the command line gives it
     tasks: str = ""  # comma-separated subset of the domain's tasks; "": all of them
     num_episodes: int = 100  # per task, method and seed; paired across methods
     episode_length: int = 0  # 0: the domain's

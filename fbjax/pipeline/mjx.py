@@ -29,6 +29,7 @@ from fbjax.data.collect import collect
 from fbjax.data.exorl import SOURCE as EXORL
 from fbjax.data.relabel import relabel
 from fbjax.data.store import append_dataset, read_manifest, save_dataset
+from fbjax.envs.point_mass_maze import navigator
 from fbjax.eval.evaluator import actor_policy, fb_policy, make_evaluator, random_policy
 from fbjax.eval.oracle import train_oracles, train_oracles_seeds
 from fbjax.eval.zero_shot import FB_METHODS, infer_latents, inference_data, off_policy_estimates
@@ -299,6 +300,23 @@ def _evaluate_oracle(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewa
     rollouts.add(seed, "td3", out)
 
 
+def navigator_goals(domain, tasks: list[str]) -> jax.Array:
+    """(T, 2) goals of the scripted navigator for `tasks`; refuses a domain or task without one."""
+    goals = envs.navigator_goals(domain.name)
+    missing = [t for t in tasks if t not in goals]
+    if missing:
+        raise ValueError(f"eval.methods has 'navigator', but domain {domain.name!r} has no "
+                         f"scripted navigator for {missing}" + (
+                             f" (it has one for {sorted(goals)}; choose them with eval.tasks)"
+                             if goals else " (only point_mass_maze has one)"))
+    return jnp.asarray([goals[t] for t in tasks], jnp.float32)
+
+
+def _navigate(shared, goal, obs, key):
+    del shared, key
+    return navigator(goal)(obs)
+
+
 @one_writer
 def evaluate_all(config: ExperimentConfig) -> list[dict]:
     """Every chosen method x every task x every seed, paired (one evaluation key per seed, shared
@@ -315,6 +333,7 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
                          config.fb.discount)
     num_tasks = len(task_ids)
     fb_family = any(m in FB_METHODS for m in ev.chosen)
+    goals = navigator_goals(domain, rollouts.tasks) if "navigator" in ev.chosen else None
     if "td3" in ev.chosen:
         train_oracle_seeds(config, arrays, rewards, manifest)
     done = []
@@ -324,6 +343,9 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
             _evaluate_fb(config, rollouts, arrays, rewards, seed, key)
         if "td3" in ev.chosen:
             _evaluate_oracle(config, rollouts, arrays, rewards, manifest, seed, key)
+        if goals is not None:
+            rollouts.add(seed, "navigator", rollouts.run("navigator", _navigate, None, goals,
+                                                         rollouts.task_ids, key))
         if "random" in ev.chosen:
             out = rollouts.run("random", random_policy(domain.action_dim), None,
                                jnp.zeros(num_tasks), rollouts.task_ids, key)

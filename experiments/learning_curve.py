@@ -1,0 +1,159 @@
+"""FB's learning curve on development tasks: return against updates and wall time on this machine.
+
+  python -m experiments.learning_curve --config=experiments/configs/point_mass_maze.py \\
+      --checkpoints=5000,10000,20000,40000
+  # -> experiments/results/point_mass_maze/learning_curve.{json,md}
+
+Trains one FB model of --config on the config's dataset (collected first if WORKDIR has none) with
+a *development* seed (--seed, 100 by default; the reports use 0, 1, 2) and, at every checkpoint,
+prompts it by reward inference for *development* tasks: reach tasks at goals that are not the
+reported targets (DEV_GOALS; their reward regions do not overlap the targets'), on the config's
+inference settings. Each prompt is rolled out for --episodes paired episodes; the scripted
+navigator (`fbjax.envs.point_mass_maze.navigator`) is the yardstick ("% of navigator") and a
+random policy the floor. Training time is wall time of the training calls alone (checkpoint
+writes included, evaluation excluded), so the curve says what a training budget on this machine
+buys. Choosing a training setting from this curve is legitimate: no reported task or seed is in
+it.
+"""
+
+import dataclasses
+import json
+import os
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import app, flags
+
+import fbjax.envs as envs
+from experiments.common import read_config
+from experiments.provenance import provenance
+from fbjax.data.relabel import relabel
+from fbjax.envs.base import geom_id
+from fbjax.envs.point_mass import reach_reward
+from fbjax.envs.point_mass_maze import navigator
+from fbjax.eval.evaluator import fb_policy, make_evaluator, random_policy
+from fbjax.eval.zero_shot import infer_latents, inference_data
+from fbjax.pipeline.mjx import collect_data, load_checked, train_fb
+
+# Goals one per room, 9.9 cm or more from every reported target (+-0.15, +-0.15): the reward is
+# zero beyond 3 cm of its goal, so no development reward overlaps a reported one.
+DEV_GOALS = {
+    "dev_top_left": (-0.08, 0.22),
+    "dev_top_right": (0.22, 0.08),
+    "dev_bottom_left": (-0.22, -0.08),
+    "dev_bottom_right": (0.08, -0.22),
+}
+DOMAINS = ("point_mass_maze",)
+
+_SEED = flags.DEFINE_integer("seed", 100, "FB training seed (a development seed).")
+_CHECKPOINTS = flags.DEFINE_list("checkpoints", ["5000", "10000", "20000"],
+                                 "Updates at which FB is evaluated (increasing).")
+_EPISODES = flags.DEFINE_integer("episodes", 50, "Paired episodes per prompt.")
+_OUT = flags.DEFINE_string("out", None, "Output stem (default experiments/results/DOMAIN/"
+                           "learning_curve).")
+
+
+def dev_domain(domain):
+    """The domain with the development reach tasks in place of its own."""
+    if domain.name not in DOMAINS:
+        raise ValueError(f"learning_curve: no development tasks for domain {domain.name!r}; "
+                         f"defined for {', '.join(DOMAINS)}")
+    mass = geom_id(domain.mj_model, "pointmass")
+    return dataclasses.replace(domain, tasks={name: reach_reward(mass, goal)
+                                              for name, goal in DEV_GOALS.items()})
+
+
+def _mean_returns(out) -> list[float]:
+    return [round(float(r), 1) for r in np.asarray(out["return"]).mean(axis=1)]
+
+
+def main(argv):
+    del argv
+    config = read_config()
+    checkpoints = [int(c) for c in _CHECKPOINTS.value]
+    if not checkpoints or checkpoints != sorted(set(checkpoints)) or checkpoints[0] < 1:
+        raise ValueError(f"--checkpoints must be increasing positive integers, got "
+                         f"{_CHECKPOINTS.value}")
+    domain = dev_domain(envs.make(config.domain))
+    stem = _OUT.value or os.path.join("experiments", "results", config.domain, "learning_curve")
+    collect_data(config)
+    arrays, manifest = load_checked(config)
+    rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
+    task_ids = jnp.arange(len(DEV_GOALS))
+    key = jax.random.PRNGKey(_SEED.value)
+    discount, episodes = config.fb.discount, _EPISODES.value
+
+    goals = jnp.asarray(list(DEV_GOALS.values()), jnp.float32)
+    scripted = make_evaluator(domain, lambda _, goal, obs, k: navigator(goal)(obs), episodes,
+                              discount=discount)(None, goals, task_ids, key)
+    floor = make_evaluator(domain, random_policy(domain.action_dim), episodes,
+                           discount=discount)(None, goals, task_ids, key)
+    reference = {"navigator": _mean_returns(scripted), "random": _mean_returns(floor)}
+    print(f"[curve] navigator {reference['navigator']}, random {reference['random']}",
+          flush=True)
+
+    rows, train_seconds, evaluator = [], 0.0, None
+    for steps in checkpoints:
+        run_config = dataclasses.replace(
+            config, train=dataclasses.replace(config.train, num_steps=steps))
+        began = time.perf_counter()
+        agent, state = train_fb(run_config, _SEED.value, arrays, manifest)
+        jax.block_until_ready(state.params)
+        train_seconds += time.perf_counter() - began
+        data = inference_data(arrays, rewards, config.eval.inference_samples,
+                              config.eval.num_starts, _SEED.value)
+        z = infer_latents(agent, state.params, data, [], 0)["fb"]
+        if evaluator is None:
+            evaluator = make_evaluator(domain, fb_policy(agent.networks), episodes,
+                                       discount=discount)
+        returns = _mean_returns(evaluator(state.params, z, task_ids, key))
+        share = [r / n for r, n in zip(returns, reference["navigator"], strict=True)]
+        row = {"updates": steps, "train_wall_s": round(train_seconds, 1), "returns": returns,
+               "mean_return": round(float(np.mean(returns)), 1),
+               "pct_of_navigator": round(100 * float(np.mean(share)), 1)}
+        rows.append(row)
+        print(f"[curve] {steps} updates, {train_seconds:.0f}s training: {returns} "
+              f"({row['pct_of_navigator']}% of the navigator)", flush=True)
+
+    command = " ".join(["python -m experiments.learning_curve", *sys.argv[1:]])
+    result = {"domain": config.domain, "seed": _SEED.value, "tasks": DEV_GOALS,
+              "episodes": episodes, "discount": discount, "fb": dataclasses.asdict(config.fb),
+              "batch_size": config.fb.batch_size, "dataset_rows": int(len(arrays["obs"])),
+              "reference": reference, "rows": rows,
+              "provenance": provenance(command)}
+    os.makedirs(os.path.dirname(stem) or ".", exist_ok=True)
+    with open(stem + ".json", "w") as f:
+        json.dump(result, f, indent=1)
+    with open(stem + ".md", "w") as f:
+        f.write(markdown(result))
+    print(f"[curve] wrote {stem}.json and {stem}.md", flush=True)
+
+
+def markdown(result: dict) -> str:
+    names = list(result["tasks"])
+    head = "| updates | training wall s | " + " | ".join(names) + " | mean | % of navigator |"
+    lines = [
+        f"# FB learning curve on {result['domain']}'s development tasks",
+        "",
+        f"Development seed {result['seed']}, {result['dataset_rows']:,} transitions, batch "
+        f"{result['batch_size']}; reward inference; {result['episodes']} paired episodes per "
+        "prompt. Goals: " + ", ".join(f"{k} {tuple(v)}" for k, v in result["tasks"].items())
+        + ". Command, commit and machine: the provenance in the .json beside this file.",
+        "",
+        head, "|" + "---|" * (len(names) + 4),
+    ]
+    for row in result["rows"]:
+        lines.append(f"| {row['updates']} | {row['train_wall_s']} | "
+                     + " | ".join(str(r) for r in row["returns"])
+                     + f" | {row['mean_return']} | {row['pct_of_navigator']} |")
+    for name, returns in result["reference"].items():
+        lines.append(f"| {name} | | " + " | ".join(str(r) for r in returns)
+                     + f" | {round(float(np.mean(returns)), 1)} | |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    app.run(main)

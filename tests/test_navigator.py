@@ -1,0 +1,31 @@
+"""The point-mass maze's scripted navigator: the yardstick the maze's reach tasks are normalised by."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import fbjax.envs as envs
+from fbjax.envs.point_mass_maze import navigator
+from fbjax.eval.evaluator import make_evaluator
+from fbjax.pipeline.mjx import navigator_goals
+
+
+def test_the_navigator_reaches_every_rooms_target_and_stays():
+    """From the maze's starts (top-left room), every reach target, the diagonally opposite one
+    included (two gaps away), is reached and held: the reward is zero beyond 3 cm of the target,
+    so a return above 400 means at least 400 of the 1000 steps were spent within 3 cm of it."""
+    domain = envs.make("point_mass_maze")
+    tasks = list(domain.task_names)
+    goals = navigator_goals(domain, tasks)
+    evaluate = make_evaluator(domain, lambda _, goal, obs, key: navigator(goal)(obs), 3)
+    returns = np.asarray(evaluate(None, goals, jnp.arange(len(tasks)),
+                                  jax.random.PRNGKey(0))["return"])
+    assert returns.min() > 400, dict(zip(tasks, returns.round(1).tolist(), strict=True))
+
+
+def test_navigator_goals_refuse_a_domain_or_task_without_one():
+    with pytest.raises(ValueError, match="only point_mass_maze has one"):
+        navigator_goals(envs.make("point_mass"), ["reach_top_left"])
+    with pytest.raises(ValueError, match=r"no scripted navigator for \['loop'\]"):
+        navigator_goals(envs.make("point_mass_maze"), ["loop"])
