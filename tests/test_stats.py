@@ -48,12 +48,14 @@ def test_bootstrap_resamples_seeds_not_only_episodes():
 
 
 def test_rliable_aggregates_on_known_scores():
-    """IQM of constant scores is the constant; a method better on every run and task improves
-    with probability 1, an identical one with probability 1/2."""
+    """IQM and mean of constant scores are the constant (the mean of a 0/1 task split is its
+    share of ones); a method better on every run and task improves with probability 1, an
+    identical one with probability 1/2."""
     scores = {"fb": np.full((3, 5), 0.5), "better": np.full((3, 5), 0.8),
-              "same": np.full((3, 5), 0.5)}
+              "same": np.full((3, 5), 0.5), "split": np.tile([1.0, 0, 0, 0, 0], (3, 1))}
     out = aggregate_scores(scores, "fb", reps=200)
-    assert out["fb"]["iqm"] == pytest.approx(0.5)
+    assert out["fb"]["iqm"] == pytest.approx(0.5) and out["fb"]["mean_hi"] == pytest.approx(0.5)
+    assert out["split"]["mean"] == pytest.approx(0.2)
     assert out["better"]["iqm_lo"] == pytest.approx(0.8)
     assert out["better"]["poi"] == pytest.approx(1.0)
     assert out["same"]["poi"] == pytest.approx(0.5)

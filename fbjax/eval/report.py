@@ -183,7 +183,8 @@ def _aggregate_lines(summary: dict) -> list[str]:
     if "unavailable" in agg:
         lines += [f"Aggregates skipped: {agg['unavailable']} (pip install rliable).", ""]
     elif agg:
-        rows = [[m, f"{a['iqm']:.2f} [{a['iqm_lo']:.2f}, {a['iqm_hi']:.2f}]",
+        rows = [[m, f"{a['mean']:.2f} [{a['mean_lo']:.2f}, {a['mean_hi']:.2f}]",
+                 f"{a['iqm']:.2f} [{a['iqm_lo']:.2f}, {a['iqm_hi']:.2f}]",
                  f"{a['poi']:.2f} [{a['poi_lo']:.2f}, {a['poi_hi']:.2f}]" if "poi" in a else "—"]
                 for m, a in agg.items()]
         lines += [f"**Aggregates over the tasks with an oracle** "
@@ -191,7 +192,8 @@ def _aggregate_lines(summary: dict) -> list[str]:
                   f"{_oracle_names(summary)}, earns >= {MIN_ORACLE_RETURN:g} and beats random "
                   "beyond both CIs): score = return / the oracle's mean return; rliable's "
                   "stratified bootstrap over seeds.", ""]
-        lines += _table(["method", "IQM [95% CI]", f"P(method > {BASELINE}) [95% CI]"], rows)
+        lines += _table(["method", "mean [95% CI]", "IQM [95% CI]",
+                         f"P(method > {BASELINE}) [95% CI]"], rows)
     missing = [t for t in summary["tasks"] if not summary["oracle"][t]]
     if missing and any(oracle_of(summary["per_task"], t) for t in summary["tasks"]):
         lines += [f"No oracle on {', '.join(missing)}: {_oracle_names(summary)} does not beat "

@@ -46,8 +46,9 @@ def separates(interval: dict[str, float]) -> bool:
 
 def aggregate_scores(scores: dict[str, np.ndarray], baseline: str, reps: int = 2000,
                      seed: int = 0) -> dict[str, dict[str, float]]:
-    """rliable aggregates of normalised scores {method: (runs, tasks)}: the IQM with its 95%
-    stratified-bootstrap CI, and P(method > baseline) with its CI, for every method."""
+    """rliable aggregates of normalised scores {method: (runs, tasks)}: the IQM and the mean with
+    their 95% stratified-bootstrap CIs, and P(method > baseline) with its CI, for every
+    method."""
     import warnings
 
     from rliable import library as rly
@@ -57,14 +58,16 @@ def aggregate_scores(scores: dict[str, np.ndarray], baseline: str, reps: int = 2
     with warnings.catch_warnings():  # arch's notice that rliable still passes a RandomState
         warnings.simplefilter("ignore", FutureWarning)
         iqm, iqm_ci = rly.get_interval_estimates(
-            scores, lambda x: np.array([metrics.aggregate_iqm(x)]), reps=reps,
-            random_state=state)
+            scores, lambda x: np.array([metrics.aggregate_iqm(x), metrics.aggregate_mean(x)]),
+            reps=reps, random_state=state)
         pairs = {m: (scores[m], scores[baseline]) for m in scores if m != baseline}
         if pairs:
             poi, poi_ci = rly.get_interval_estimates(pairs, metrics.probability_of_improvement,
                                                      reps=reps, random_state=state)
     out = {m: {"iqm": float(iqm[m][0]), "iqm_lo": float(iqm_ci[m][0, 0]),
-               "iqm_hi": float(iqm_ci[m][1, 0])} for m in scores}
+               "iqm_hi": float(iqm_ci[m][1, 0]), "mean": float(iqm[m][1]),
+               "mean_lo": float(iqm_ci[m][0, 1]), "mean_hi": float(iqm_ci[m][1, 1])}
+           for m in scores}
     if pairs:
         for m in pairs:
             lo, hi = np.ravel(poi_ci[m])
