@@ -6,13 +6,15 @@
 #   experiments/results/tabular_*     the finite-MDP ground truth (experiments.train, tabular.py),
 #                                     float32 and bfloat16 matmuls
 #   experiments/results/ratio_*       the free ratio against exact answers and DualDICE
-#   experiments/results/point_mass_maze/  the maze with the main command's settings
+#   experiments/results/point_mass_maze/  the maze with the main command's settings, and FB's
+#                                     learning curve on its development goals
 #   experiments/results/rnd_coverage* how evenly RND variants and noise cover point mass (and
 #                                     the maze)
 #   experiments/results/dynamics_drift.*  MJX trajectories next to DM Control's, every domain
 #   experiments/results/reward_agreement.txt  per-task reward agreement with DM Control
 #   experiments/results/cpu_stall*.json  which legged rollout sizes stall on this CPU
-# About an hour on 2 CPU cores. Runs go to a scratch folder (default /tmp/fbjax_regenerate).
+# About an hour and a quarter on 2 CPU cores. Runs go to a scratch folder (default
+# /tmp/fbjax_regenerate).
 # Benchmarks (benchmarks/results/) and GPU runs (walker_h200/, walker_study_h100/) are made by
 # their own scripts.
 set -euo pipefail
@@ -66,6 +68,11 @@ cp "$SCRATCH/point_mass_maze.log" "$OUT/point_mass_maze/pipeline.log"
 cp "$SCRATCH/point_mass_maze.provenance.json" "$OUT/point_mass_maze/provenance.json"
 cp "$SCRATCH"/point_mass_maze/report/{results.md,summary.json} "$OUT/point_mass_maze/"
 cp "$SCRATCH/point_mass_maze/eval/results.json" "$OUT/point_mass_maze/results.json"
+# FB's learning curve on the maze's development goals, a development seed, the same data
+# (about 12 minutes; its JSON embeds its own provenance).
+run learning_curve python -m experiments.learning_curve \
+    --config=experiments/configs/point_mass_maze.py --config.workdir="$SCRATCH/point_mass_maze" \
+    --checkpoints=2500,5000,10000,20000,40000,60000
 
 # Its JSON embeds its own provenance.
 run rnd_coverage python -m experiments.rnd_coverage --out="$OUT"
