@@ -1,6 +1,6 @@
-"""What the experiment binaries share: the --config flag (default: the embedded point-mass config,
-found from this file so the binaries run from any directory), the multi-process flags, and the
-one conversion of the ml_collections config into the typed config tree.
+"""What the experiment binaries share: the --config flag (default: the embedded point-mass maze
+config, found from this file so the binaries run from any directory), the multi-process flags, and
+the one conversion of the ml_collections config into the typed config tree.
 
 Run them as modules from the repository root: `python -m experiments.pipeline`.
 """
@@ -17,7 +17,7 @@ from fbjax.pipeline.config import ExperimentConfig, TabularConfig, experiment_co
 
 CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs")
 CONFIG = config_flags.DEFINE_config_file(
-    "config", os.path.join(CONFIGS, "point_mass.py"), "Experiment config file.")
+    "config", os.path.join(CONFIGS, "point_mass_maze.py"), "Experiment config file.")
 _COORDINATOR = flags.DEFINE_string(
     "coordinator_address", None, "host:port of process 0, for multi-process training.")
 _NUM_PROCESSES = flags.DEFINE_integer("num_processes", 1, "Number of processes.")
