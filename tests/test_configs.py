@@ -45,3 +45,28 @@ def test_differences_name_each_leaf_with_both_values():
     assert differences(saved, now) == ["fb.z_dim: 8 -> 6", "gone: 1 -> (absent)",
                                        "new: (absent) -> 2"]
     assert differences(saved, saved) == []
+
+
+def test_every_experiment_config_builds_and_the_default_is_the_maze():
+    """Every pipeline config in experiments/configs builds its typed tree (a config that no
+    longer matches the dataclasses fails here, not at the start of a long run; ratio_accuracy*
+    have their own type, read by experiments.ratio_accuracy), and the main command's default is
+    the point-mass maze, normalised by its navigator."""
+    import glob
+    import importlib
+    import os
+
+    from absl import flags
+
+    from experiments import common
+
+    names = [os.path.basename(p)[:-3] for p in glob.glob(os.path.join(common.CONFIGS, "*.py"))]
+    assert {"point_mass", "point_mass_maze", "walker", "tiny"} <= set(names)
+    for name in sorted(n for n in names if n != "__init__" and not n.startswith("ratio_")):
+        experiment_config(importlib.import_module(f"experiments.configs.{name}")
+                          .get_config().to_dict())
+    default = flags.FLAGS["config"].config_filename
+    assert default == os.path.join(common.CONFIGS, "point_mass_maze.py")
+    typed = experiment_config(importlib.import_module("experiments.configs.point_mass_maze")
+                              .get_config().to_dict())
+    assert typed.domain == "point_mass_maze" and "navigator" in typed.eval.chosen

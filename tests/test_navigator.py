@@ -1,4 +1,4 @@
-"""The point-mass maze's scripted navigator: the yardstick the maze's reach tasks are normalised by."""
+"""The point-mass maze's scripted navigator, the yardstick of the maze's reach tasks."""
 
 import jax
 import jax.numpy as jnp
