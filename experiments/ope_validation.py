@@ -1,6 +1,6 @@
 """OPE validation study: does the free ratio rank, pick and calibrate many policies correctly?
 
-  python -m experiments.ope_validation                       # point mass, the pipeline's models
+  python -m experiments.ope_validation --config=experiments/configs/point_mass.py  # open arena
   python -m experiments.ope_validation --config=experiments/configs/walker.py   # accelerator
 
 For every training seed of --config it builds a pool of FB policies (task prompts, random rewards

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Regenerates the CPU results that README quotes, from the current commit, each with a
 # provenance.json (commit, command, device, versions) written before its run starts:
-#   experiments/results/point_mass/   the main command (python -m experiments.pipeline)
-#   experiments/results/ope_validation/  the OPE validation study on the pipeline's models
+#   experiments/results/point_mass_maze/  the main command (python -m experiments.pipeline), and
+#                                     FB's learning curves on the maze's development goals
+#   experiments/results/point_mass/   the open arena (experiments/configs/point_mass.py)
+#   experiments/results/ope_validation/  the OPE validation study on the open arena's models
 #   experiments/results/tabular_*     the finite-MDP ground truth (experiments.train, tabular.py),
 #                                     float32 and bfloat16 matmuls
 #   experiments/results/ratio_*       the free ratio against exact answers and DualDICE
-#   experiments/results/point_mass_maze/  the maze with the main command's settings, and FB's
-#                                     learning curve on its development goals
+#   experiments/results/point_mass_maze_td3/  the maze with z_dim 32 and TD3 beside the navigator
 #   experiments/results/rnd_coverage* how evenly RND variants and noise cover point mass (and
 #                                     the maze)
 #   experiments/results/dynamics_drift.*  MJX trajectories next to DM Control's, every domain
 #   experiments/results/reward_agreement.txt  per-task reward agreement with DM Control
 #   experiments/results/cpu_stall*.json  which legged rollout sizes stall on this CPU
-# About an hour and a quarter on 2 CPU cores. Runs go to a scratch folder (default
+# About an hour and three quarters on 2 CPU cores. Runs go to a scratch folder (default
 # /tmp/fbjax_regenerate).
 # Benchmarks (benchmarks/results/) and GPU runs (walker_h200/, walker_study_h100/) are made by
 # their own scripts.
@@ -21,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SCRATCH=${1:-/tmp/fbjax_regenerate}
 OUT=experiments/results
-rm -rf "$SCRATCH" && mkdir -p "$SCRATCH" "$OUT/point_mass" "$OUT/ope_validation"
+rm -rf "$SCRATCH" && mkdir -p "$SCRATCH" "$OUT/ope_validation"
 
 run() {  # run NAME COMMAND...: provenance, then the command with its log and wall time
   local name=$1; shift
@@ -31,16 +32,26 @@ run() {  # run NAME COMMAND...: provenance, then the command with its log and wa
   echo "wall time $((SECONDS - start)) s" | tee -a "$SCRATCH/$name.log"
 }
 
-run pipeline python -m experiments.pipeline --config.workdir="$SCRATCH/point_mass"
-cp "$SCRATCH/pipeline.log" "$OUT/point_mass/pipeline.log"
-cp "$SCRATCH/pipeline.provenance.json" "$OUT/point_mass/provenance.json"
-cp "$SCRATCH"/point_mass/report/{results.md,summary.json,bars.png,differences.png,scatter.png} \
-    "$OUT/point_mass/"
-cp "$SCRATCH/point_mass/eval/results.json" "$OUT/point_mass/results.json"
+publish() {  # publish NAME WORKDIR DEST: a pipeline run's log, provenance, tables and figures
+  mkdir -p "$3"
+  cp "$SCRATCH/$1.log" "$3/pipeline.log"
+  cp "$SCRATCH/$1.provenance.json" "$3/provenance.json"
+  cp "$2"/report/{results.md,summary.json,bars.png,differences.png,scatter.png} "$3/"
+  cp "$2/eval/results.json" "$3/results.json"
+}
+
+# The main command: the point-mass maze.
+run pipeline python -m experiments.pipeline --config.workdir="$SCRATCH/point_mass_maze"
+publish pipeline "$SCRATCH/point_mass_maze" "$OUT/point_mass_maze"
+
+# The open arena (the main command until the maze took its place; the OPE study uses it).
+run point_mass python -m experiments.pipeline --config=experiments/configs/point_mass.py \
+    --config.workdir="$SCRATCH/point_mass"
+publish point_mass "$SCRATCH/point_mass" "$OUT/point_mass"
 
 # The study reuses the pipeline's dataset and FB runs; its JSON embeds its own provenance.
-run ope_validation python -m experiments.ope_validation --config.workdir="$SCRATCH/point_mass" \
-    --out="$OUT/ope_validation"
+run ope_validation python -m experiments.ope_validation --config=experiments/configs/point_mass.py \
+    --config.workdir="$SCRATCH/point_mass" --out="$OUT/ope_validation"
 cp "$SCRATCH/ope_validation.log" "$OUT/ope_validation/ope_validation.log"
 
 run tabular python -m experiments.train --config=experiments/configs/tabular.py \
@@ -60,19 +71,30 @@ run ratio_accuracy python -m experiments.ratio_accuracy --config.workdir="$SCRAT
 cp "$SCRATCH/ratio_accuracy.log" "$OUT/ratio_accuracy.log"
 cp "$SCRATCH/ratio_accuracy.provenance.json" "$OUT/ratio_accuracy_provenance.json"
 cp "$SCRATCH"/ratio_accuracy/ratio_accuracy.{json,md,png} "$OUT/"
-# The point-mass maze with the main command's settings on 2M RND transitions.
-mkdir -p "$OUT/point_mass_maze"
-run point_mass_maze python -m experiments.pipeline --config=experiments/configs/point_mass_maze.py \
-    --config.workdir="$SCRATCH/point_mass_maze"
-cp "$SCRATCH/point_mass_maze.log" "$OUT/point_mass_maze/pipeline.log"
-cp "$SCRATCH/point_mass_maze.provenance.json" "$OUT/point_mass_maze/provenance.json"
-cp "$SCRATCH"/point_mass_maze/report/{results.md,summary.json} "$OUT/point_mass_maze/"
-cp "$SCRATCH/point_mass_maze/eval/results.json" "$OUT/point_mass_maze/results.json"
-# FB's learning curve on the maze's development goals, a development seed, the same data
-# (about 12 minutes; its JSON embeds its own provenance).
-run learning_curve python -m experiments.learning_curve \
-    --config=experiments/configs/point_mass_maze.py --config.workdir="$SCRATCH/point_mass_maze" \
-    --checkpoints=2500,5000,10000,20000,40000,60000
+# The maze with z_dim 32 and TD3 beside the navigator, on the main command's data: TD3 is no
+# oracle there (experiments/results/point_mass_maze_td3/).
+mkdir -p "$SCRATCH/maze_td3" && ln -s "$SCRATCH/point_mass_maze/dataset" "$SCRATCH/maze_td3/dataset"
+run maze_td3 python -m experiments.pipeline --config.workdir="$SCRATCH/maze_td3" \
+    --config.fb.z_dim=32 --config.eval.methods=fb,zol_published,zol_selected,rwr,td3,navigator,random
+publish maze_td3 "$SCRATCH/maze_td3" "$OUT/point_mass_maze_td3"
+# FB's learning curves on the maze's development goals with a development seed, on the same data
+# (each JSON embeds its own provenance): the settings the default was chosen from (about 5
+# minutes each), and z_dim 32 to 60k updates (about 10 minutes).
+curve() {  # curve NAME FLAGS...
+  local name=$1; shift
+  mkdir -p "$SCRATCH/curve_$name"
+  ln -s "$SCRATCH/point_mass_maze/dataset" "$SCRATCH/curve_$name/dataset"
+  run "curve_$name" python -m experiments.learning_curve --config.workdir="$SCRATCH/curve_$name" \
+      --out="$OUT/point_mass_maze/learning_curve_$name" "$@"
+}
+DEV=--checkpoints=10000,20000,30000,40000
+curve dev_z32 $DEV --config.fb.z_dim=32
+curve dev_z32_published_rates $DEV --config.fb.z_dim=32 --config.fb.lr_forward=1e-4 \
+    --config.fb.lr_backward=1e-6 --config.fb.lr_actor=1e-6
+curve dev_z100 $DEV
+curve dev_z32_lr1e-3 $DEV --config.fb.z_dim=32 --config.fb.lr_forward=1e-3 \
+    --config.fb.lr_backward=1e-3 --config.fb.lr_actor=1e-3
+curve z32_60k --checkpoints=2500,5000,10000,20000,40000,60000 --config.fb.z_dim=32
 
 # Its JSON embeds its own provenance.
 run rnd_coverage python -m experiments.rnd_coverage --out="$OUT"
