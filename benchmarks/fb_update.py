@@ -3,7 +3,8 @@ update in float32 and with an option (bfloat16 matmuls), and how far the option'
 from float32's.
 
   python benchmarks/fb_update.py                  # full-size walker config, batch 1024 and 4096
-  python benchmarks/fb_update.py --config=point_mass --batch=256   # the main command's update
+  python benchmarks/fb_update.py --config=point_mass_maze --batch=256   # the main command's update
+  python benchmarks/fb_update.py --config=point_mass_maze --batch=256 --cores   # CPU layouts
 
 Prints one JSON line per (batch, matmul dtype), then one "agreement" line per batch:
 
@@ -18,6 +19,10 @@ Prints one JSON line per (batch, matmul dtype), then one "agreement" line per ba
   float32 and with the option. Reports the mean measure loss (fb_loss) of both and its relative
   difference, and each parameter tree's distance from float32's relative to how far float32's
   training moved it.
+* --cores (CPU): the same float32 update as one process using every core it may (before), and as
+  one process per core, each pinned to its core and timed over the same window (after: the
+  layout of train.parallel="cores"). Prints one "fb_update_cores" line with both rates in
+  seed-updates/s; every process runs in a fresh interpreter.
 """
 
 import argparse
@@ -124,6 +129,68 @@ def agreement(name: str, batch: int, option: str, steps: int) -> dict:
                                                   for k in f32}}
 
 
+def _child(args, extra: list[str]) -> list[str]:
+    return [sys.executable, os.path.abspath(__file__), f"--config={args.config}",
+            f"--steps={args.steps}", f"--repeats={args.repeats}", *extra]
+
+
+def cores_layouts(args, batch: int) -> dict:
+    """One process on every core vs one pinned process per core (see the module docstring)."""
+    import subprocess
+    import tempfile
+
+    cores = sorted(os.sched_getaffinity(0))
+    folder = tempfile.mkdtemp(prefix="fbjax_cores_")
+
+    def run(pins: list[int | None]) -> list[float]:
+        procs = [subprocess.Popen(_child(args, [f"--batch={batch}", f"--barrier={folder}/"
+                                                f"{len(pins)}_{i}", f"--barrier_count="
+                                                f"{len(pins)}"] + ([f"--pin={c}"] if c is not None
+                                                                   else [])),
+                                  stdout=subprocess.PIPE, text=True) for i, c in enumerate(pins)]
+        outs = [p.communicate()[0] for p in procs]
+        if any(p.returncode for p in procs):
+            raise RuntimeError(f"fb_update --cores: a worker failed: {outs}")
+        return [json.loads(o.strip().splitlines()[-1])["updates_per_s"] for o in outs]
+
+    before = run([None])
+    after = run(cores)
+    return {"benchmark": "fb_update_cores", "config": args.config, "batch": batch,
+            "cores": cores, "steps_per_call": args.steps, "repeats": args.repeats,
+            "one_process_updates_per_s": before[0],
+            "pinned_processes_updates_per_s": after,
+            "pinned_seed_updates_per_s": round(sum(after), 2),
+            "speedup": round(sum(after) / before[0], 3)}
+
+
+def timed_alone(args, batch: int) -> None:
+    """A --cores worker: optionally pinned, waits for its siblings after compiling, then times."""
+    import jax
+
+    from fbjax.agent import train_steps
+    from fbjax.fb import FBAgent
+
+    obs_dim, action_dim = profile_update.CONFIGS[args.config]
+    config = profile_update._fb_config(args.config, batch, "float32")
+    agent = FBAgent(config, obs_dim, action_dim)
+    dataset = profile_update.random_dataset(obs_dim, action_dim)
+    run = jax.jit(lambda s, k: train_steps(agent, s, dataset, k, args.steps), donate_argnums=0)
+    state, _ = run(agent.init(jax.random.PRNGKey(0)), jax.random.PRNGKey(1))
+    jax.block_until_ready(state)
+    open(args.barrier, "w").close()  # compiled and warm: wait for the others
+    prefix = args.barrier.rsplit("_", 1)[0]
+    while sum(os.path.exists(f"{prefix}_{i}") for i in range(args.barrier_count)) < \
+            args.barrier_count:
+        time.sleep(0.01)
+    best = float("inf")
+    for r in range(args.repeats):
+        began = time.perf_counter()
+        state, _ = run(state, jax.random.PRNGKey(2 + r))
+        jax.block_until_ready(state)
+        best = min(best, time.perf_counter() - began)
+    print(json.dumps({"updates_per_s": round(args.steps / best, 2)}))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="walker", choices=sorted(profile_update.CONFIGS))
@@ -136,7 +203,21 @@ def main():
                         help="the matmul dtype compared with float32")
     parser.add_argument("--agree_steps", type=int, default=20,
                         help="updates of the agreement check (0: skip)")
+    parser.add_argument("--cores", action="store_true",
+                        help="CPU: one process vs one pinned process per core (see above)")
+    parser.add_argument("--pin", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--barrier", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--barrier_count", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.pin is not None:
+        os.sched_setaffinity(0, {args.pin})  # before JAX starts its threads
+    if args.barrier:
+        timed_alone(args, int(args.batch))
+        return
+    if args.cores:
+        for batch in [int(b) for b in args.batch.split(",")]:
+            print(json.dumps(cores_layouts(args, batch)), flush=True)
+        return
 
     import jax
 

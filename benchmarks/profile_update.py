@@ -27,8 +27,9 @@ import time
 PEAKS = {"H100": {"tf32": 494.7, "bf16": 989.4}, "H200": {"tf32": 494.7, "bf16": 989.4}}
 
 # Observation and action sizes per config; the FB settings come from experiments/configs/NAME.py
-# (the main command's for point_mass, the walker GPU run's full-size ones for walker).
-CONFIGS = {"point_mass": (4, 2), "walker": (24, 6)}
+# (the main command's for point_mass_maze, the open arena's for point_mass, the walker GPU run's
+# full-size ones for walker).
+CONFIGS = {"point_mass": (4, 2), "point_mass_maze": (4, 2), "walker": (24, 6)}
 
 
 # CPU settings tried by --xla_variants, each applied before JAX starts (a fresh process). None

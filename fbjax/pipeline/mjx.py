@@ -13,6 +13,8 @@ every task (the report is `fbjax.pipeline.mjx_report`, the workdir's layout and 
     WORKDIR/report/            results.md, bars.png, scatter.png (experiments.report)
 """
 
+import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -42,7 +44,7 @@ from fbjax.pipeline.workdir import (
     paths,
     to_transitions,
 )
-from fbjax.train.loop import local_step
+from fbjax.train.loop import local_step, print_progress
 from fbjax.train.run import is_sharded, load_fb, train_run
 from fbjax.train.seeds import train_seeds
 from fbjax.zol.search import ZOLConfig
@@ -94,7 +96,8 @@ def _fb_agent(config: ExperimentConfig, arrays, manifest) -> tuple[FBAgent, dict
     return FBAgent(config.fb, description["obs_dim"], description["action_dim"]), description
 
 
-def train_fb(config: ExperimentConfig, seed: int, arrays=None, manifest=None):
+def train_fb(config: ExperimentConfig, seed: int, arrays=None, manifest=None,
+             progress_fn=print_progress):
     """Trains (or resumes) FB for one seed in WORKDIR/fb/seed_S; returns (agent, state)."""
     if arrays is None:
         arrays, manifest = load_checked(config)
@@ -104,8 +107,40 @@ def train_fb(config: ExperimentConfig, seed: int, arrays=None, manifest=None):
     print(f"[train] FB seed {seed}: {config.train.num_steps} steps -> {run_dir} ({layout}, "
           f"{jax.device_count()} device(s), {jax.process_count()} process(es))", flush=True)
     state = train_run(agent, to_transitions(arrays), run_dir, description, config.train, seed,
-                      label="[train] ")
+                      progress_fn=progress_fn, label="[train] ")
     return agent, state
+
+
+def _pin_to_a_core(cores) -> None:
+    """Worker initializer: take one free core from the queue and run on it alone. It runs before
+    the worker first uses JAX, so every XLA thread the worker starts inherits the one-core mask."""
+    os.sched_setaffinity(0, {cores.get()})
+
+
+def _train_seed_on_a_core(config: ExperimentConfig, seed: int) -> None:
+    train_fb(config, seed, progress_fn=functools.partial(print_progress,
+                                                         prefix=f"[seed {seed}] "))
+
+
+def train_on_cores(config: ExperimentConfig) -> None:
+    """train.parallel="cores": every seed's FB run in a worker process of its own, as many at once
+    as this process may use CPU cores, each worker pinned to one core. On a small CPU one XLA
+    process does not keep every core busy with FB-sized matmuls (2 cores: 1.4 used), so separate
+    processes train more seed-updates per second (benchmarks/fb_update.py --cores)."""
+    import multiprocessing
+
+    cores = sorted(os.sched_getaffinity(0))
+    workers = min(len(cores), len(config.seeds))
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked JAX state
+    queue = context.Queue()
+    for core in cores[:workers]:
+        queue.put(core)
+    single = dataclasses.replace(config, train=dataclasses.replace(config.train, parallel="single"))
+    print(f"[train] FB seeds {list(config.seeds)}: {config.train.num_steps} steps each, "
+          f"{workers} worker processes pinned to cores {cores[:workers]}", flush=True)
+    with context.Pool(workers, initializer=_pin_to_a_core, initargs=(queue,),
+                      maxtasksperchild=1) as pool:
+        pool.starmap(_train_seed_on_a_core, [(single, seed) for seed in config.seeds])
 
 
 @one_writer
@@ -115,6 +150,13 @@ def train_all(config: ExperimentConfig) -> dict[int, object]:
     if not os.path.exists(p["dataset"]):
         raise FileNotFoundError(f"train: no dataset at {p['dataset']}; run python -m "
                                 "experiments.collect with the same --config.workdir first")
+    if config.train.parallel == "cores" and len(config.seeds) > 1:
+        if jax.process_count() > 1 or jax.default_backend() != "cpu":
+            raise ValueError(f"train.parallel='cores' trains seeds in CPU processes on one host; "
+                             f"this run has {jax.process_count()} process(es) on "
+                             f"{jax.default_backend()!r} (use 'seeds' or 'sharded' there)")
+        train_on_cores(config)
+        return {seed: load_fb(os.path.join(p["fb"], f"seed_{seed}"))[1] for seed in config.seeds}
     arrays, manifest = load_checked(config)
     if config.train.parallel == "seeds" and len(config.seeds) > 1:
         agent, description = _fb_agent(config, arrays, manifest)

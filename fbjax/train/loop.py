@@ -15,12 +15,12 @@ ProgressFn = Callable[[int, dict[str, float]], None]
 StepsFn = Callable  # (state, dataset, key) -> (state, mean metrics)
 
 
-def print_progress(step: int, metrics: dict[str, float]) -> None:
-    """Default progress_fn: one line with speed, ETA and the main losses."""
+def print_progress(step: int, metrics: dict[str, float], prefix: str = "") -> None:
+    """Default progress_fn: one line with speed, ETA and the main losses (after `prefix`)."""
     shown = ("train/fb_loss", "train/ortho_loss", "train/actor_loss", "train/q_mean",
              "train/critic_loss")
     losses = "  ".join(f"{k.split('/')[1]}={metrics[k]:.4g}" for k in shown if k in metrics)
-    print(f"step {step:>8d}  {metrics['time/steps_per_sec']:8.1f} steps/s  "
+    print(f"{prefix}step {step:>8d}  {metrics['time/steps_per_sec']:8.1f} steps/s  "
           f"ETA {metrics['time/eta_sec']:6.0f}s  {losses}", flush=True)
 
 

@@ -25,7 +25,8 @@ from fbjax.train.loop import ProgressFn, fit, local_step, print_progress
 from fbjax.train.metrics import MetricsWriter
 from fbjax.train.sharding import make_mesh, process_rows, replicate, shard_dataset, sharded_steps
 
-PARALLEL = ("single", "sharded", "seeds")  # seeds: fbjax.train.seeds.train_seeds
+# seeds: fbjax.train.seeds.train_seeds; cores: fbjax.pipeline.mjx.train_all, a process per core
+PARALLEL = ("single", "sharded", "seeds", "cores")
 # Settings a run may change when it resumes: how long it trains and how it is laid out.
 RESUMABLE = ("train.num_steps", "train.parallel")
 
@@ -39,7 +40,9 @@ class TrainConfig:
     save_every: int = 5000  # a multiple of steps_per_call
     keep_checkpoints: int = 2
     # "single"; "sharded": data-parallel over every device of every process; "seeds": every seed
-    # of a pipeline in one program (fbjax.train.seeds; a lone run trains as "single")
+    # of a pipeline in one program (fbjax.train.seeds; a lone run trains as "single"); "cores":
+    # a pipeline's FB seeds in parallel processes, each pinned to its own CPU core (the MJX
+    # pipeline's train_all; CPU only, one host)
     parallel: str = "single"
 
     def __post_init__(self):
