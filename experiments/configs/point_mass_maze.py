@@ -15,7 +15,9 @@ setting, and it did best at 20k updates among four settings tried on *developmen
 development seed (experiments/results/point_mass_maze/learning_curve_dev_*.md): z_dim 32 with
 lr 3e-4 (0.0% of the navigator), the published point-mass rates F 1e-4 / B 1e-6 / actor 1e-6
 (0.0%), z_dim 100 (19.4%) and lr 1e-3 (5.3%). One seed each, so the ranking is noisy (z_dim 100
-fell to 4.2% at 30k updates). No reported task or seed was looked at.
+fell to 4.2% at 30k updates). No reported task or seed was looked at. The seeds train in worker
+processes, one pinned to each CPU core (train.parallel="cores"): 1.3-1.7x the seed-updates/s of
+one process on 2 cores (benchmarks/results/fb_update_cpu_main.jsonl), with the same parameters.
 
 Oracle: the scripted navigator (fbjax.envs.point_mass_maze.navigator, PD control through the
 gaps) normalises the reach tasks. TD3 trained offline on these sparse rewards for 8k updates did
@@ -34,5 +36,6 @@ def get_config():
     config.collect.update(policy="rnd", num_envs=32, num_episodes=64)
     config.collect.rnd.update(updates_per_episode=500, segment_length=100)
     config.fb.z_dim = 100
+    config.train.parallel = "cores"
     config.eval.methods = "fb,zol_published,zol_selected,rwr,navigator,random"
     return config
