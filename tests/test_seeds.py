@@ -91,3 +91,30 @@ def test_oracles_of_every_seed_in_one_program_equal_their_lone_runs(tmp_path):
         assert _worst(together[s], alone) <= 1e-6
         assert read_config(str(tmp_path / "t" / str(s))) == \
             read_config(str(tmp_path / "a" / str(s)))
+
+
+def test_the_cores_layout_trains_each_seed_as_its_lone_run(tmp_path):
+    """train.parallel="cores": the pipeline's seeds train in worker processes pinned to one core
+    each, and each seed's parameters are those of the same seed trained in this process. Three
+    seeds: more than this 2-core machine's cores, so a worker trains a second seed."""
+    import dataclasses
+    import shutil
+
+    from experiments.configs import tiny_point_mass
+    from fbjax.pipeline.config import experiment_config
+    from fbjax.pipeline.mjx import collect_data, train_all, train_fb
+
+    config = experiment_config({**tiny_point_mass.get_config().to_dict(),
+                                "workdir": str(tmp_path / "cores"), "seeds": (0, 1, 2)})
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train,
+                                                                   parallel="cores"))
+    collect_data(config)
+    states = train_all(config)
+    lone = dataclasses.replace(config, workdir=str(tmp_path / "lone"),
+                               train=dataclasses.replace(config.train, parallel="single"))
+    shutil.copytree(tmp_path / "cores" / "dataset", tmp_path / "lone" / "dataset")
+    assert sorted(states) == sorted(config.seeds)
+    for seed in config.seeds:
+        _, state = train_fb(lone, seed, progress_fn=None)
+        assert int(states[seed].step) == config.train.num_steps
+        assert _worst(states[seed].params, state.params) <= TOLERANCE

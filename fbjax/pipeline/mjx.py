@@ -123,10 +123,11 @@ def _train_seed_on_a_core(config: ExperimentConfig, seed: int) -> None:
 
 
 def train_on_cores(config: ExperimentConfig) -> None:
-    """train.parallel="cores": every seed's FB run in a worker process of its own, as many at once
-    as this process may use CPU cores, each worker pinned to one core. On a small CPU one XLA
-    process does not keep every core busy with FB-sized matmuls (2 cores: 1.4 used), so separate
-    processes train more seed-updates per second (benchmarks/fb_update.py --cores)."""
+    """train.parallel="cores": the seeds' FB runs in worker processes, as many at once as this
+    process may use CPU cores, each worker pinned to one core (so the number of seeds is best a
+    multiple of the number of cores). On a small CPU one XLA process does not keep every core
+    busy with FB-sized matmuls (2 cores: 1.4 used), so separate processes train more
+    seed-updates per second (benchmarks/fb_update.py --cores)."""
     import multiprocessing
 
     cores = sorted(os.sched_getaffinity(0))
@@ -138,8 +139,9 @@ def train_on_cores(config: ExperimentConfig) -> None:
     single = dataclasses.replace(config, train=dataclasses.replace(config.train, parallel="single"))
     print(f"[train] FB seeds {list(config.seeds)}: {config.train.num_steps} steps each, "
           f"{workers} worker processes pinned to cores {cores[:workers]}", flush=True)
-    with context.Pool(workers, initializer=_pin_to_a_core, initargs=(queue,),
-                      maxtasksperchild=1) as pool:
+    # Workers live for the whole pool (each took its core once); with more seeds than cores a
+    # worker trains the next seed when its last one is done.
+    with context.Pool(workers, initializer=_pin_to_a_core, initargs=(queue,)) as pool:
         pool.starmap(_train_seed_on_a_core, [(single, seed) for seed in config.seeds])
 
 
