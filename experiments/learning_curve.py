@@ -5,7 +5,7 @@
   # -> experiments/results/point_mass_maze/learning_curve.{json,md}
 
 Trains one FB model of --config on the config's dataset (collected first if WORKDIR has none) with
-a *development* seed (--seed, 100 by default; the reports use 0, 1, 2) and, at every checkpoint,
+a *development* seed (--seed, 100 by default; the reports use 0-3) and, at every checkpoint,
 prompts it by reward inference for *development* tasks: reach tasks at goals that are not the
 reported targets (DEV_GOALS; their reward regions do not overlap the targets'), on the config's
 inference settings. Each prompt is rolled out for --episodes paired episodes; the scripted

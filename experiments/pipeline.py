@@ -1,6 +1,6 @@
 """The whole job on the embedded default: collect -> pretrain FB -> prompt -> evaluate -> report.
 
-  python -m experiments.pipeline                                   # point mass, CPU-sized
+  python -m experiments.pipeline                                   # point-mass maze, CPU-sized
   python -m experiments.pipeline --config=experiments/configs/walker.py   # on an accelerator
 
 Each stage keeps what an earlier run of the same config finished (the dataset, FB checkpoints),

@@ -9,12 +9,14 @@
 #                                     float32 and bfloat16 matmuls
 #   experiments/results/ratio_*       the free ratio against exact answers and DualDICE
 #   experiments/results/point_mass_maze_td3/  the maze with z_dim 32 and TD3 beside the navigator
+#   experiments/results/point_mass_maze_3seeds_sequential/  the main command's seeds 0-2, one
+#                                     process
 #   experiments/results/rnd_coverage* how evenly RND variants and noise cover point mass (and
 #                                     the maze)
 #   experiments/results/dynamics_drift.*  MJX trajectories next to DM Control's, every domain
 #   experiments/results/reward_agreement.txt  per-task reward agreement with DM Control
 #   experiments/results/cpu_stall*.json  which legged rollout sizes stall on this CPU
-# About an hour and three quarters on 2 CPU cores. Runs go to a scratch folder (default
+# About two hours on 2 CPU cores. Runs go to a scratch folder (default
 # /tmp/fbjax_regenerate).
 # Benchmarks (benchmarks/results/) and GPU runs (walker_h200/, walker_study_h100/) are made by
 # their own scripts.
@@ -71,6 +73,13 @@ run ratio_accuracy python -m experiments.ratio_accuracy --config.workdir="$SCRAT
 cp "$SCRATCH/ratio_accuracy.log" "$OUT/ratio_accuracy.log"
 cp "$SCRATCH/ratio_accuracy.provenance.json" "$OUT/ratio_accuracy_provenance.json"
 cp "$SCRATCH"/ratio_accuracy/ratio_accuracy.{json,md,png} "$OUT/"
+# The main command's seeds 0-2 trained one after another in one process: the same runs up to
+# floating-point summation order (experiments/results/point_mass_maze_3seeds_sequential/).
+mkdir -p "$SCRATCH/maze_sequential"
+ln -s "$SCRATCH/point_mass_maze/dataset" "$SCRATCH/maze_sequential/dataset"
+run maze_sequential python -m experiments.pipeline --config.workdir="$SCRATCH/maze_sequential" \
+    --config.seeds="(0,1,2)" --config.train.parallel=single
+publish maze_sequential "$SCRATCH/maze_sequential" "$OUT/point_mass_maze_3seeds_sequential"
 # The maze with z_dim 32 and TD3 beside the navigator, on the main command's data: TD3 is no
 # oracle there (experiments/results/point_mass_maze_td3/).
 mkdir -p "$SCRATCH/maze_td3" && ln -s "$SCRATCH/point_mass_maze/dataset" "$SCRATCH/maze_td3/dataset"

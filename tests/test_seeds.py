@@ -95,8 +95,9 @@ def test_oracles_of_every_seed_in_one_program_equal_their_lone_runs(tmp_path):
 
 def test_the_cores_layout_trains_each_seed_as_its_lone_run(tmp_path):
     """train.parallel="cores": the pipeline's seeds train in worker processes pinned to one core
-    each, and each seed's parameters are those of the same seed trained in this process. Three
-    seeds: more than this 2-core machine's cores, so a worker trains a second seed."""
+    each, and each seed's parameters are those of the same seed trained in this process (the
+    tiny networks' matmuls sum in the same order on one thread as on two; larger ones need
+    not). Three seeds: more than this 2-core machine's cores, so a worker trains a second seed."""
     import dataclasses
     import shutil
 

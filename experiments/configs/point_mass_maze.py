@@ -17,9 +17,10 @@ lr 3e-4 (0.0% of the navigator), the published point-mass rates F 1e-4 / B 1e-6 
 (0.0%), z_dim 100 (19.4%) and lr 1e-3 (5.3%). One seed each, so the ranking is noisy (z_dim 100
 fell to 4.2% at 30k updates). No reported task or seed was looked at. The seeds train in worker
 processes, one pinned to each CPU core (train.parallel="cores"): 1.3-1.7x the seed-updates/s of
-one process on 2 cores (benchmarks/results/fb_update_cpu_main.jsonl), with the same parameters.
-That buys a fourth seed (two rounds of two) in the time three took one after another; training
-seeds dominate the width of the CIs.
+one process on 2 cores (benchmarks/results/fb_update_cpu_main.jsonl); each seed's run differs
+from its one-process run only in floating-point summation order (which, over 20k updates, changes
+the model as much as another seed would). That buys a fourth seed (two rounds of two) in the time
+three took one after another; training seeds dominate the width of the CIs.
 
 Oracle: the scripted navigator (fbjax.envs.point_mass_maze.navigator, PD control through the
 gaps) normalises the reach tasks. TD3 trained offline on these sparse rewards for 8k updates did
