@@ -42,7 +42,7 @@ class TrainConfig:
     # "single"; "sharded": data-parallel over every device of every process; "seeds": every seed
     # of a pipeline in one program (fbjax.train.seeds; a lone run trains as "single"); "cores":
     # a pipeline's FB seeds in parallel processes, each pinned to its own CPU core (the MJX
-    # pipeline's train_all; CPU only, one host)
+    # pipeline's train_all; on one CPU host; elsewhere the seeds train one after another)
     parallel: str = "single"
 
     def __post_init__(self):
