@@ -22,13 +22,13 @@ echo "== zol" >> "$LOG"
 timeout 50 python3 benchmarks/zol_search.py --size=full --prompts=1,64 --steps=100 \
   > "$OUT/zol_gpu.jsonl" 2>> "$LOG"
 echo "== fb_update" >> "$LOG"
-timeout 90 python3 benchmarks/fb_update.py --hidden=1024 --batch=1024 --steps=50 \
+timeout 90 python3 benchmarks/fb_update.py --batch=1024 --steps=50 --agree_steps=0 \
   > "$OUT/fb_update_gpu.jsonl" 2>> "$LOG"
 STEPS=$(python3 -c "
 import json
 try:
-    rate = json.loads(open('$OUT/fb_update_gpu.jsonl').read().strip().splitlines()[-1]
-                      )['updates_per_s']['scan']
+    rate = json.loads(open('$OUT/fb_update_gpu.jsonl').read().strip().splitlines()[0]
+                      )['updates_per_s']
 except Exception:
     rate = 100.0
 print(int(max(10_000, min(300_000, rate * 80)) // 5000 * 5000))")

@@ -49,3 +49,20 @@ def test_profile_flops_are_the_programs_math_and_recount_reproduces_them(tmp_pat
     assert again["gflop_per_update"] == row["gflop_per_update"]
     assert again["compiled_cost_gflop_per_update"] == 1.0
     assert again["mfu"] == round(again["achieved_tflop_s"] / 1.0, 4)
+
+
+def test_fb_update_prints_both_dtypes_their_mfu_and_their_agreement():
+    rows = _lines("benchmarks/fb_update.py", "--config=point_mass", "--batch=8", "--steps=2",
+                  "--repeats=1", "--per_call_steps=2", "--agree_steps=2")
+    f32, bf16, agree = rows
+    assert (f32["fb"]["compute_dtype"], bf16["fb"]["compute_dtype"]) == ("float32", "bfloat16")
+    for row in (f32, bf16):
+        # On the CPU the peak is this run's own measured matmul rate, and MFU is achieved / peak
+        # (each rounded to 4 decimals in the JSON).
+        assert row["peak_source"].startswith("measured here") and row["peak_tflop_s"] > 0
+        assert abs(row["mfu"] - row["achieved_tflop_s"] / row["peak_tflop_s"]) <= \
+            1e-4 + 0.5e-4 / row["peak_tflop_s"]
+        assert row["updates_per_s"] > 0 and row["one_update_per_call_per_s"] > 0
+    assert agree["benchmark"] == "fb_update_agreement" and agree["updates"] == 2
+    assert set(agree["mean_fb_loss"]) == {"float32", "bfloat16"}
+    assert set(agree["params_distance_over_float32_step"]) == {"forward", "backward", "actor"}
