@@ -33,8 +33,7 @@ from experiments.provenance import provenance
 from fbjax.data.relabel import relabel
 from fbjax.envs.base import geom_id
 from fbjax.envs.point_mass import reach_reward
-from fbjax.envs.point_mass_maze import navigator
-from fbjax.eval.evaluator import fb_policy, make_evaluator, random_policy
+from fbjax.eval.evaluator import fb_policy, make_evaluator, navigator_policy, random_policy
 from fbjax.eval.zero_shot import infer_latents, inference_data
 from fbjax.pipeline.mjx import collect_data, load_checked, train_fb
 
@@ -87,7 +86,7 @@ def main(argv):
     discount, episodes = config.fb.discount, _EPISODES.value
 
     goals = jnp.asarray(list(DEV_GOALS.values()), jnp.float32)
-    scripted = make_evaluator(domain, lambda _, goal, obs, k: navigator(goal)(obs), episodes,
+    scripted = make_evaluator(domain, navigator_policy(), episodes,
                               discount=discount)(None, goals, task_ids, key)
     floor = make_evaluator(domain, random_policy(domain.action_dim), episodes,
                            discount=discount)(None, goals, task_ids, key)
@@ -95,6 +94,8 @@ def main(argv):
     print(f"[curve] navigator {reference['navigator']}, random {reference['random']}",
           flush=True)
 
+    data = inference_data(arrays, rewards, config.eval.inference_samples, config.eval.num_starts,
+                          _SEED.value)
     rows, train_seconds, evaluator = [], 0.0, None
     for steps in checkpoints:
         run_config = dataclasses.replace(
@@ -103,8 +104,6 @@ def main(argv):
         agent, state = train_fb(run_config, _SEED.value, arrays, manifest)
         jax.block_until_ready(state.params)
         train_seconds += time.perf_counter() - began
-        data = inference_data(arrays, rewards, config.eval.inference_samples,
-                              config.eval.num_starts, _SEED.value)
         z = infer_latents(agent, state.params, data, [], 0)["fb"]
         if evaluator is None:
             evaluator = make_evaluator(domain, fb_policy(agent.networks), episodes,

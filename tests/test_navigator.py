@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 
 import fbjax.envs as envs
-from fbjax.envs.point_mass_maze import navigator
-from fbjax.eval.evaluator import make_evaluator
-from fbjax.pipeline.mjx import navigator_goals
+from fbjax.eval.evaluator import make_evaluator, navigator_policy
 
 
 def test_the_navigator_reaches_every_rooms_target_and_stays():
@@ -17,15 +15,16 @@ def test_the_navigator_reaches_every_rooms_target_and_stays():
     so a return above 400 means at least 400 of the 1000 steps were spent within 3 cm of it."""
     domain = envs.make("point_mass_maze")
     tasks = list(domain.task_names)
-    goals = navigator_goals(domain, tasks)
-    evaluate = make_evaluator(domain, lambda _, goal, obs, key: navigator(goal)(obs), 3)
+    goals = jnp.asarray(envs.navigator_goals(domain.name, tasks))
+    evaluate = make_evaluator(domain, navigator_policy(), 3)
     returns = np.asarray(evaluate(None, goals, jnp.arange(len(tasks)),
                                   jax.random.PRNGKey(0))["return"])
     assert returns.min() > 400, dict(zip(tasks, returns.round(1).tolist(), strict=True))
 
 
 def test_navigator_goals_refuse_a_domain_or_task_without_one():
+    assert envs.navigator_goals("point_mass_maze", ["reach_bottom_right"]) == [(0.15, -0.15)]
     with pytest.raises(ValueError, match="only point_mass_maze has one"):
-        navigator_goals(envs.make("point_mass"), ["reach_top_left"])
+        envs.navigator_goals("point_mass", ["reach_top_left"])
     with pytest.raises(ValueError, match=r"no scripted navigator for \['loop'\]"):
-        navigator_goals(envs.make("point_mass_maze"), ["loop"])
+        envs.navigator_goals("point_mass_maze", ["loop"])

@@ -38,11 +38,17 @@ def tasks(name: str) -> tuple[str, ...]:
     return make(name).task_names
 
 
-def navigator_goals(name: str) -> dict[str, tuple[float, float]]:
-    """The tasks of domain `name` that its scripted navigator solves, with their goals (x, y);
-    empty for a domain without one (only the point-mass maze has one:
-    `fbjax.envs.point_mass_maze.navigator`)."""
-    return dict(point_mass.TARGETS) if name == "point_mass_maze" else {}
+def navigator_goals(name: str, tasks) -> list[tuple[float, float]]:
+    """The goal (x, y) of each of `tasks` of domain `name` for its scripted navigator
+    (`fbjax.envs.point_mass_maze.navigator`); refuses a domain or task without one (only the
+    point-mass maze's reach tasks have one)."""
+    goals = dict(point_mass.TARGETS) if name == "point_mass_maze" else {}
+    missing = [t for t in tasks if t not in goals]
+    if missing:
+        raise ValueError(f"domain {name!r} has no scripted navigator for {missing}" + (
+            f" (it has one for {sorted(goals)}; choose them with eval.tasks)" if goals
+            else " (only point_mass_maze has one)"))
+    return [goals[t] for t in tasks]
 
 
 def brax_env(name: str, task: str):

@@ -47,6 +47,16 @@ def actor_policy(apply_fn: Callable) -> PolicyFn:
     return policy
 
 
+def navigator_policy() -> PolicyFn:
+    """The point-mass maze's scripted navigator; per-prompt = the goal (x, y)."""
+    from fbjax.envs.point_mass_maze import navigator
+
+    def policy(shared, goal, obs, key):
+        del shared, key
+        return navigator(goal)(obs)
+    return policy
+
+
 def random_policy(action_dim: int) -> PolicyFn:
     """Uniform actions in [-1, 1]; per-prompt values are ignored."""
     def policy(shared, per_prompt, obs, key):

@@ -31,8 +31,13 @@ from fbjax.data.collect import collect
 from fbjax.data.exorl import SOURCE as EXORL
 from fbjax.data.relabel import relabel
 from fbjax.data.store import append_dataset, read_manifest, save_dataset
-from fbjax.envs.point_mass_maze import navigator
-from fbjax.eval.evaluator import actor_policy, fb_policy, make_evaluator, random_policy
+from fbjax.eval.evaluator import (
+    actor_policy,
+    fb_policy,
+    make_evaluator,
+    navigator_policy,
+    random_policy,
+)
 from fbjax.eval.oracle import train_oracles, train_oracles_seeds
 from fbjax.eval.zero_shot import FB_METHODS, infer_latents, inference_data, off_policy_estimates
 from fbjax.fb.learner import FBAgent
@@ -44,6 +49,7 @@ from fbjax.pipeline.workdir import (
     paths,
     to_transitions,
 )
+from fbjax.train.cores import run_on_cores
 from fbjax.train.loop import local_step, print_progress
 from fbjax.train.run import is_sharded, load_fb, train_run
 from fbjax.train.seeds import train_seeds
@@ -111,38 +117,9 @@ def train_fb(config: ExperimentConfig, seed: int, arrays=None, manifest=None,
     return agent, state
 
 
-def _pin_to_a_core(cores) -> None:
-    """Worker initializer: take one free core from the queue and run on it alone. It runs before
-    the worker first uses JAX, so every XLA thread the worker starts inherits the one-core mask."""
-    os.sched_setaffinity(0, {cores.get()})
-
-
 def _train_seed_on_a_core(config: ExperimentConfig, seed: int) -> None:
     train_fb(config, seed, progress_fn=functools.partial(print_progress,
                                                          prefix=f"[seed {seed}] "))
-
-
-def train_on_cores(config: ExperimentConfig) -> None:
-    """train.parallel="cores": the seeds' FB runs in worker processes, as many at once as this
-    process may use CPU cores, each worker pinned to one core (so the number of seeds is best a
-    multiple of the number of cores). On a small CPU one XLA process does not keep every core
-    busy with FB-sized matmuls (2 cores: 1.4 used), so separate processes train more
-    seed-updates per second (benchmarks/fb_update.py --cores)."""
-    import multiprocessing
-
-    cores = sorted(os.sched_getaffinity(0))
-    workers = min(len(cores), len(config.seeds))
-    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked JAX state
-    queue = context.Queue()
-    for core in cores[:workers]:
-        queue.put(core)
-    single = dataclasses.replace(config, train=dataclasses.replace(config.train, parallel="single"))
-    print(f"[train] FB seeds {list(config.seeds)}: {config.train.num_steps} steps each, "
-          f"{workers} worker processes pinned to cores {cores[:workers]}", flush=True)
-    # Workers live for the whole pool (each took its core once); with more seeds than cores a
-    # worker trains the next seed when its last one is done.
-    with context.Pool(workers, initializer=_pin_to_a_core, initargs=(queue,)) as pool:
-        pool.starmap(_train_seed_on_a_core, [(single, seed) for seed in config.seeds])
 
 
 @one_writer
@@ -154,7 +131,12 @@ def train_all(config: ExperimentConfig) -> dict[int, object]:
                                 "experiments.collect with the same --config.workdir first")
     if config.train.parallel == "cores" and len(config.seeds) > 1:
         if jax.process_count() == 1 and jax.default_backend() == "cpu":
-            train_on_cores(config)
+            single = dataclasses.replace(config, train=dataclasses.replace(config.train,
+                                                                           parallel="single"))
+            print(f"[train] FB seeds {list(config.seeds)}: {config.train.num_steps} steps each, "
+                  "one worker process per CPU core", flush=True)
+            cores = run_on_cores(_train_seed_on_a_core, [(single, s) for s in config.seeds])
+            print(f"[train] the workers ran on cores {cores}", flush=True)
             return {seed: load_fb(os.path.join(p["fb"], f"seed_{seed}"))[1]
                     for seed in config.seeds}
         # The CPU default run elsewhere: an accelerator is kept busier by "seeds".
@@ -346,23 +328,6 @@ def _evaluate_oracle(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewa
     rollouts.add(seed, "td3", out)
 
 
-def navigator_goals(domain, tasks: list[str]) -> jax.Array:
-    """(T, 2) goals of the scripted navigator for `tasks`; refuses a domain or task without one."""
-    goals = envs.navigator_goals(domain.name)
-    missing = [t for t in tasks if t not in goals]
-    if missing:
-        raise ValueError(f"eval.methods has 'navigator', but domain {domain.name!r} has no "
-                         f"scripted navigator for {missing}" + (
-                             f" (it has one for {sorted(goals)}; choose them with eval.tasks)"
-                             if goals else " (only point_mass_maze has one)"))
-    return jnp.asarray([goals[t] for t in tasks], jnp.float32)
-
-
-def _navigate(shared, goal, obs, key):
-    del shared, key
-    return navigator(goal)(obs)
-
-
 @one_writer
 def evaluate_all(config: ExperimentConfig) -> list[dict]:
     """Every chosen method x every task x every seed, paired (one evaluation key per seed, shared
@@ -379,7 +344,8 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
                          config.fb.discount)
     num_tasks = len(task_ids)
     fb_family = any(m in FB_METHODS for m in ev.chosen)
-    goals = navigator_goals(domain, rollouts.tasks) if "navigator" in ev.chosen else None
+    goals = (jnp.asarray(envs.navigator_goals(domain.name, rollouts.tasks))
+             if "navigator" in ev.chosen else None)
     if "td3" in ev.chosen:
         train_oracle_seeds(config, arrays, rewards, manifest)
     done = []
@@ -390,8 +356,8 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
         if "td3" in ev.chosen:
             _evaluate_oracle(config, rollouts, arrays, rewards, manifest, seed, key)
         if goals is not None:
-            rollouts.add(seed, "navigator", rollouts.run("navigator", _navigate, None, goals,
-                                                         rollouts.task_ids, key))
+            rollouts.add(seed, "navigator", rollouts.run("navigator", navigator_policy(), None,
+                                                         goals, rollouts.task_ids, key))
         if "random" in ev.chosen:
             out = rollouts.run("random", random_policy(domain.action_dim), None,
                                jnp.zeros(num_tasks), rollouts.task_ids, key)

@@ -25,7 +25,7 @@ from fbjax.train.loop import ProgressFn, fit, local_step, print_progress
 from fbjax.train.metrics import MetricsWriter
 from fbjax.train.sharding import make_mesh, process_rows, replicate, shard_dataset, sharded_steps
 
-# seeds: fbjax.train.seeds.train_seeds; cores: fbjax.pipeline.mjx.train_all, a process per core
+# seeds: fbjax.train.seeds.train_seeds; cores: fbjax.train.cores.run_on_cores (the MJX pipeline)
 PARALLEL = ("single", "sharded", "seeds", "cores")
 # Settings a run may change when it resumes: how long it trains and how it is laid out.
 RESUMABLE = ("train.num_steps", "train.parallel")
