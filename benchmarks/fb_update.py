@@ -56,13 +56,21 @@ def measured_peak(dtype: str, repeats: int = 5) -> float:
 
 
 def peak_for(device_kind: str, dtype: str) -> tuple[float, str]:
-    for key, peaks in profile_update.PEAKS.items():
-        if key in device_kind:
-            if dtype == "bfloat16":
-                return peaks["bf16"], f"{key} data sheet, BF16 dense"
-            return peaks["tf32"], f"{key} data sheet, TF32 dense (float32 matmuls run as TF32)"
+    """The data sheet's dense peak where profile_update knows it, else one measured here."""
+    peak, source = profile_update.datasheet_peak(device_kind, dtype)
+    if peak:
+        return peak, source
     return round(measured_peak(dtype), 4), (f"measured here: best {MATMUL_SIZE}^3 {dtype} matmul "
                                             "(jnp.dot, float32 accumulation), same run")
+
+
+def agent_and_data(name: str, batch: int, dtype: str):
+    """The FB agent of config NAME at `batch` with `dtype` matmuls, and its random dataset."""
+    from fbjax.fb import FBAgent
+
+    obs_dim, action_dim = profile_update.CONFIGS[name]
+    agent = FBAgent(profile_update._fb_config(name, batch, dtype), obs_dim, action_dim)
+    return agent, profile_update.random_dataset(obs_dim, action_dim)
 
 
 def per_call_rate(name: str, batch: int, dtype: str, steps: int) -> float:
@@ -70,16 +78,12 @@ def per_call_rate(name: str, batch: int, dtype: str, steps: int) -> float:
     import jax
 
     from fbjax.agent import sample_batch
-    from fbjax.fb import FBAgent
 
-    obs_dim, action_dim = profile_update.CONFIGS[name]
-    config = profile_update._fb_config(name, batch, dtype)
-    agent = FBAgent(config, obs_dim, action_dim)
-    dataset = profile_update.random_dataset(obs_dim, action_dim)
+    agent, dataset = agent_and_data(name, batch, dtype)
 
     def one(state, key):
         batch_key, update_key = jax.random.split(key)
-        return agent.update(state, sample_batch(dataset, batch_key, config.batch_size),
+        return agent.update(state, sample_batch(dataset, batch_key, agent.batch_size),
                             update_key)[0]
 
     single = jax.jit(one, donate_argnums=0)
@@ -94,22 +98,16 @@ def per_call_rate(name: str, batch: int, dtype: str, steps: int) -> float:
 
 def agreement(name: str, batch: int, option: str, steps: int) -> dict:
     """float32 vs `option` after the same `steps` updates (same init, batches and keys)."""
-    import dataclasses
-
     import jax
     import numpy as np
 
     from fbjax.agent import train_steps
-    from fbjax.fb import FBAgent
 
-    obs_dim, action_dim = profile_update.CONFIGS[name]
-    dataset = profile_update.random_dataset(obs_dim, action_dim)
-    reference = profile_update._fb_config(name, batch, "float32")
     out = {}
     for dtype in ("float32", option):
-        agent = FBAgent(dataclasses.replace(reference, compute_dtype=dtype), obs_dim, action_dim)
+        agent, dataset = agent_and_data(name, batch, dtype)  # the same seeded rows each time
         init = agent.init(jax.random.PRNGKey(0))
-        state, metrics = jax.jit(lambda s, k, a=agent: train_steps(a, s, dataset, k, steps))(
+        state, metrics = jax.jit(lambda s, k, a=agent, d=dataset: train_steps(a, s, d, k, steps))(
             init, jax.random.PRNGKey(1))
         out[dtype] = (init.params, state.params, float(metrics["fb_loss"]))
     start, f32, loss32 = out["float32"]
@@ -168,12 +166,8 @@ def timed_alone(args, batch: int) -> None:
     import jax
 
     from fbjax.agent import train_steps
-    from fbjax.fb import FBAgent
 
-    obs_dim, action_dim = profile_update.CONFIGS[args.config]
-    config = profile_update._fb_config(args.config, batch, "float32")
-    agent = FBAgent(config, obs_dim, action_dim)
-    dataset = profile_update.random_dataset(obs_dim, action_dim)
+    agent, dataset = agent_and_data(args.config, batch, "float32")
     run = jax.jit(lambda s, k: train_steps(agent, s, dataset, k, args.steps), donate_argnums=0)
     state, _ = run(agent.init(jax.random.PRNGKey(0)), jax.random.PRNGKey(1))
     jax.block_until_ready(state)

@@ -43,6 +43,17 @@ VARIANTS = {
 }
 
 
+def datasheet_peak(device_kind: str, compute_dtype: str) -> tuple[float | None, str | None]:
+    """The dense tensor-core peak (TFLOP/s) of a device in PEAKS for the matmul dtype, and what
+    it is; (None, None) for any other device."""
+    for key, peaks in PEAKS.items():
+        if key in device_kind:
+            if compute_dtype == "bfloat16":
+                return peaks["bf16"], f"{key} data sheet, BF16 dense"
+            return peaks["tf32"], f"{key} data sheet, TF32 dense (float32 matmuls run as TF32)"
+    return None, None
+
+
 def _fb_config(name: str, batch: int | None, compute_dtype: str):
     """The FB config of experiments/configs/NAME.py, at `batch` (default: the config's)."""
     import dataclasses
@@ -193,14 +204,7 @@ def measure(name: str, batch: int, steps: int, repeats: int, trace: str | None,
             jax.block_until_ready(state)
 
     device = jax.devices()[0].device_kind
-    peak = peak_tflops
-    mode = "given" if peak else None
-    for key, peaks in PEAKS.items():
-        if peak is None and key in device:
-            if compute_dtype == "bfloat16":
-                peak, mode = peaks["bf16"], "bf16 dense"
-            else:
-                peak, mode = peaks["tf32"], "tf32 dense (float32 matmuls run as TF32 by default)"
+    peak, mode = (peak_tflops, "given") if peak_tflops else datasheet_peak(device, compute_dtype)
     achieved = flops * steps / best / 1e12
     return {"benchmark": "profile_update", "config": name, "batch": batch,
             "device": device, "device_count": jax.device_count(),

@@ -24,6 +24,7 @@ from fbjax.eval.zero_shot import ABLATIONS, METHODS, ORACLES
 # two near-zero returns says nothing.
 MIN_ORACLE_RETURN = 1.0
 BASELINE = "fb"
+ORACLE_NAMES = {"td3": "TD3", "navigator": "the scripted navigator"}
 OPE_FIELDS = ("ope_ratio", "ope_fb_value", "ope_c_z", "ope_ess", "ope_max_w",
               "ope_frac_negative")
 ZOL_FIELDS = ("zol_cos_z0", "zol_ess", "zol_chi2", "zol_max_w", "zol_frac_negative", "zol_c_z",
@@ -109,9 +110,8 @@ def _has_oracle(per_task: dict, task: str) -> bool:
 
 def _oracle_names(summary: dict) -> str:
     """'TD3', 'the scripted navigator', or both, as the report's tasks use them."""
-    names = {"td3": "TD3", "navigator": "the scripted navigator"}
     used = sorted({oracle_of(summary["per_task"], t) for t in summary["tasks"]} - {None})
-    return " / ".join(names[m] for m in used) or "no method"
+    return " / ".join(ORACLE_NAMES[m] for m in used) or "no method"
 
 
 def _ci(s: dict, digits: int = 1) -> str:

@@ -5,7 +5,13 @@ import json
 import os
 
 from fbjax.configs import from_dict, to_dict
-from fbjax.eval.report import figures, markdown_report, ope_rank_correlation, summarize
+from fbjax.eval.report import (
+    ORACLE_NAMES,
+    figures,
+    markdown_report,
+    ope_rank_correlation,
+    summarize,
+)
 from fbjax.eval.zero_shot import ORACLES
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
 from fbjax.pipeline.workdir import one_writer, paths
@@ -51,10 +57,9 @@ def report(config: ExperimentConfig) -> str:
     partial = "" if result.get("complete", True) else (
         f"**Partial evaluation**: it stopped after seeds {result['seeds']} of "
         f"{result['seeds_planned']}; every figure below is from those seeds alone.\n\n")
-    names = {"td3": "TD3", "navigator": "scripted navigator"}
-    oracles = " and ".join(names[m] for m in ORACLES[::-1] if m in ev.chosen) or "no"
+    oracles = " and ".join(ORACLE_NAMES[m] for m in ORACLES[::-1] if m in ev.chosen)
     td3 = (f", TD3 {result.get('oracle_steps', '?')} per task" if "td3" in ev.chosen else "")
-    table = (f"# {result['domain']}: zero-shot FB and ZOL against the {oracles} oracle\n\n"
+    table = (f"# {result['domain']}: zero-shot FB and ZOL against {oracles or 'no oracle'}\n\n"
              + partial + f"Training seeds {result['seeds']} (FB {result.get('fb_steps', '?')} "
              f"updates{td3}); dataset {collection['policy']} ({collection['num_envs']} envs x "
              f"{collection['num_episodes']} episodes).\n\n" + markdown_report(summary, note))
