@@ -6,14 +6,17 @@
 
 Trains one FB model of --config on the config's dataset (collected first if WORKDIR has none) with
 a *development* seed (--seed, 100 by default; the reports use 0-3) and, at every checkpoint,
-prompts it by reward inference for *development* tasks: reach tasks at goals that are not the
-reported targets (DEV_GOALS; their reward regions do not overlap the targets'), on the config's
-inference settings. Each prompt is rolled out for --episodes paired episodes; the scripted
-navigator (`fbjax.envs.point_mass_maze.navigator`) is the yardstick ("% of navigator") and a
-random policy the floor. Training time is wall time of the training calls alone (checkpoint
-writes included, evaluation excluded), so the curve says what a training budget on this machine
-buys. Choosing a training setting from this curve is legitimate: no reported task or seed is in
-it.
+prompts it for *development* tasks: reach tasks at goals that are not the reported targets
+(DEV_GOALS; their reward regions do not overlap the targets'). Two prompts per goal: reward
+inference on the config's inference settings (what the reports use), and the goal prompt
+z = B(goal at rest) (SPEC section 4), which needs no rewarded samples. Their gap says how much of
+a failure is the prompt (few rewarded states in the inference sample: their count per goal is
+printed) and how much the model. Each prompt is rolled out for --episodes paired episodes; the
+scripted navigator (`fbjax.envs.point_mass_maze.navigator`) is the yardstick ("% of navigator")
+and a random policy the floor. Training time is wall time of the training calls alone
+(checkpoint writes included, evaluation excluded), so the curve says what a training budget on
+this machine buys. Choosing a training setting from this curve is legitimate: no reported task or
+seed is in it.
 """
 
 import dataclasses
@@ -35,6 +38,7 @@ from fbjax.envs.base import geom_id
 from fbjax.envs.point_mass import reach_reward
 from fbjax.eval.evaluator import fb_policy, make_evaluator, navigator_policy, random_policy
 from fbjax.eval.zero_shot import infer_latents, inference_data
+from fbjax.fb.inference import goal_inference
 from fbjax.pipeline.mjx import collect_data, load_checked, train_fb
 
 # Goals one per room, 9.9 cm or more from every reported target (+-0.15, +-0.15): the reward is
@@ -51,6 +55,9 @@ _SEED = flags.DEFINE_integer("seed", 100, "FB training seed (a development seed)
 _CHECKPOINTS = flags.DEFINE_list("checkpoints", ["5000", "10000", "20000"],
                                  "Updates at which FB is evaluated (increasing).")
 _EPISODES = flags.DEFINE_integer("episodes", 50, "Paired episodes per prompt.")
+_PROMPTS = flags.DEFINE_list("prompts", ["reward", "goal"],
+                             "Prompts evaluated at every checkpoint: reward (reward inference), "
+                             "goal (z = B(goal state)).")
 _OUT = flags.DEFINE_string("out", None, "Output stem (default experiments/results/DOMAIN/"
                            "learning_curve).")
 
@@ -65,6 +72,12 @@ def dev_domain(domain):
                                               for name, goal in DEV_GOALS.items()})
 
 
+def goal_states(goals) -> jax.Array:
+    """The maze's observation (x, y, vx, vy) at each goal, at rest."""
+    goals = jnp.asarray(goals, jnp.float32)
+    return jnp.concatenate([goals, jnp.zeros_like(goals)], axis=-1)
+
+
 def _mean_returns(out) -> list[float]:
     return [round(float(r), 1) for r in np.asarray(out["return"]).mean(axis=1)]
 
@@ -76,6 +89,10 @@ def main(argv):
     if not checkpoints or checkpoints != sorted(set(checkpoints)) or checkpoints[0] < 1:
         raise ValueError(f"--checkpoints must be increasing positive integers, got "
                          f"{_CHECKPOINTS.value}")
+    prompts = list(_PROMPTS.value)
+    if not prompts or set(prompts) - {"reward", "goal"} or len(set(prompts)) != len(prompts):
+        raise ValueError(f"--prompts must be distinct names among reward, goal; got "
+                         f"{_PROMPTS.value}")
     domain = dev_domain(envs.make(config.domain))
     stem = _OUT.value or os.path.join("experiments", "results", config.domain, "learning_curve")
     collect_data(config)
@@ -96,6 +113,14 @@ def main(argv):
 
     data = inference_data(arrays, rewards, config.eval.inference_samples, config.eval.num_starts,
                           _SEED.value)
+    # States inside each goal's reward region (reward > 0 needs the mass within 3 cm of it).
+    coverage = {"dataset_share": [round(float(x), 6) for x in (rewards > 0).mean(axis=0)],
+                "rewarded_in_inference_sample": [int(x) for x in
+                                                 (np.asarray(data.rewards) > 0).sum(axis=1)],
+                "inference_samples": int(data.rewards.shape[1])}
+    print(f"[curve] rewarded states: share of the dataset {coverage['dataset_share']}, in the "
+          f"{coverage['inference_samples']} inference samples "
+          f"{coverage['rewarded_in_inference_sample']}", flush=True)
     rows, train_seconds, evaluator = [], 0.0, None
     for steps in checkpoints:
         run_config = dataclasses.replace(
@@ -104,24 +129,26 @@ def main(argv):
         agent, state = train_fb(run_config, _SEED.value, arrays, manifest)
         jax.block_until_ready(state.params)
         train_seconds += time.perf_counter() - began
-        z = infer_latents(agent, state.params, data, [], 0)["fb"]
         if evaluator is None:
             evaluator = make_evaluator(domain, fb_policy(agent.networks), episodes,
                                        discount=discount)
-        returns = _mean_returns(evaluator(state.params, z, task_ids, key))
-        share = [r / n for r, n in zip(returns, reference["navigator"], strict=True)]
-        row = {"updates": steps, "train_wall_s": round(train_seconds, 1), "returns": returns,
-               "mean_return": round(float(np.mean(returns)), 1),
-               "pct_of_navigator": round(100 * float(np.mean(share)), 1)}
-        rows.append(row)
-        print(f"[curve] {steps} updates, {train_seconds:.0f}s training: {returns} "
-              f"({row['pct_of_navigator']}% of the navigator)", flush=True)
+        for prompt in prompts:
+            z = (infer_latents(agent, state.params, data, [], 0)["fb"] if prompt == "reward"
+                 else goal_inference(agent.networks, state.params["backward"], goal_states(goals)))
+            returns = _mean_returns(evaluator(state.params, z, task_ids, key))
+            share = [r / n for r, n in zip(returns, reference["navigator"], strict=True)]
+            row = {"updates": steps, "train_wall_s": round(train_seconds, 1), "prompt": prompt,
+                   "returns": returns, "mean_return": round(float(np.mean(returns)), 1),
+                   "pct_of_navigator": round(100 * float(np.mean(share)), 1)}
+            rows.append(row)
+            print(f"[curve] {steps} updates, {train_seconds:.0f}s training, {prompt} prompt: "
+                  f"{returns} ({row['pct_of_navigator']}% of the navigator)", flush=True)
 
     command = " ".join(["python -m experiments.learning_curve", *sys.argv[1:]])
     result = {"domain": config.domain, "seed": _SEED.value, "tasks": DEV_GOALS,
               "episodes": episodes, "discount": discount, "fb": dataclasses.asdict(config.fb),
               "batch_size": config.fb.batch_size, "dataset_rows": int(len(arrays["obs"])),
-              "reference": reference, "rows": rows,
+              "reference": reference, "coverage": coverage, "rows": rows,
               "provenance": provenance(command)}
     os.makedirs(os.path.dirname(stem) or ".", exist_ok=True)
     with open(stem + ".json", "w") as f:
@@ -132,24 +159,35 @@ def main(argv):
 
 
 def markdown(result: dict) -> str:
+    """The curve as a table; files written before prompts were a column (reward inference only)
+    render the same way."""
     names = list(result["tasks"])
-    head = "| updates | training wall s | " + " | ".join(names) + " | mean | % of navigator |"
+    head = ("| updates | training wall s | prompt | " + " | ".join(names)
+            + " | mean | % of navigator |")
     lines = [
         f"# FB learning curve on {result['domain']}'s development tasks",
         "",
         f"Development seed {result['seed']}, {result['dataset_rows']:,} transitions, batch "
-        f"{result['batch_size']}; reward inference; {result['episodes']} paired episodes per "
-        "prompt. Goals: " + ", ".join(f"{k} {tuple(v)}" for k, v in result["tasks"].items())
+        f"{result['batch_size']}; {result['episodes']} paired episodes per prompt. Prompts: "
+        "reward = reward inference (the reports' prompt), goal = B(goal at rest). Goals: "
+        + ", ".join(f"{k} {tuple(v)}" for k, v in result["tasks"].items())
         + ". Command, commit and machine: the provenance in the .json beside this file.",
-        "",
-        head, "|" + "---|" * (len(names) + 4),
     ]
+    if "coverage" in result:
+        cov = result["coverage"]
+        lines += ["", "Rewarded states per goal: " + ", ".join(
+            f"{name} {share:.3%} of the dataset ({count} of the {cov['inference_samples']} "
+            "inference samples)" for name, share, count in
+            zip(names, cov["dataset_share"], cov["rewarded_in_inference_sample"], strict=True))
+            + "."]
+    lines += ["", head, "|" + "---|" * (len(names) + 5)]
     for row in result["rows"]:
         lines.append(f"| {row['updates']} | {row['train_wall_s']} | "
+                     f"{row.get('prompt', 'reward')} | "
                      + " | ".join(str(r) for r in row["returns"])
                      + f" | {row['mean_return']} | {row['pct_of_navigator']} |")
     for name, returns in result["reference"].items():
-        lines.append(f"| {name} | | " + " | ".join(str(r) for r in returns)
+        lines.append(f"| {name} | | | " + " | ".join(str(r) for r in returns)
                      + f" | {round(float(np.mean(returns)), 1)} | |")
     return "\n".join(lines) + "\n"
 
