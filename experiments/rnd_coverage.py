@@ -18,6 +18,10 @@ normalised entropy of the visit histogram (1 = uniform over the 36 cells). Varia
   rnd_segments_100             learning every 100 steps inside episodes too
   rnd_segments_100_preact_0.1  both (RNDConfig's default now)
 
+and any combination of rnd_ with noise_X (exploration noise X), segments_N, preact_P and
+updates_N (N explorer updates per episode; 500 otherwise), e.g.
+rnd_segments_100_preact_0.1_updates_2000.
+
 The collector is `fbjax.data.collect.collect`; nothing here is tuned on a task's return.
 """
 
@@ -62,6 +66,8 @@ def variant_config(name: str, num_envs: int, num_episodes: int) -> CollectConfig
         rnd = dataclasses.replace(rnd, expl_noise=float(parts[parts.index("noise") + 1]))
     if "segments" in parts:
         rnd = dataclasses.replace(rnd, segment_length=int(parts[parts.index("segments") + 1]))
+    if "updates" in parts:
+        rnd = dataclasses.replace(rnd, updates_per_episode=int(parts[parts.index("updates") + 1]))
     if "preact" in parts:
         rnd = dataclasses.replace(rnd, td3=dataclasses.replace(
             td3, preact_penalty=float(parts[parts.index("preact") + 1])))
