@@ -26,11 +26,12 @@ def test_markdown_has_a_row_per_prompt_and_the_rewarded_counts():
              "returns": returns, "mean_return": float(np.mean(returns)), "pct_of_navigator": pct}
             for prompt, returns, pct in (("reward", [700.0, 0.0, 20.0, 0.0], 20.2),
                                          ("goal", [900.0, 0.0, 120.0, 0.0], 29.3))]
-    coverage = {"dataset_share": [0.0158, 0.0001, 0.0163, 0.0006],
+    coverage = {"reward_at_least": 0.1, "dataset_share": [0.0158, 0.0001, 0.0163, 0.0006],
                 "rewarded_in_inference_sample": [149, 1, 159, 0], "inference_samples": 10000}
     text = markdown(_result(rows, coverage))
     assert "| 20000 | 160.0 | reward | 700.0 | 0.0 | 20.0 | 0.0 | 180.0 | 20.2 |" in text
     assert "| 20000 | 160.0 | goal | 900.0 | 0.0 | 120.0 | 0.0 | 255.0 | 29.3 |" in text
+    assert "Rewarded states (reward >= 0.1) per goal:" in text
     assert "dev_top_right 0.010% of the dataset (1 of the 10000 inference samples)" in text
     assert "| navigator | | | 900.0 | 800.0 | 700.0 | 600.0 | 750.0 | |" in text
 
@@ -41,3 +42,8 @@ def test_markdown_reads_files_from_before_the_prompt_column():
     text = markdown(_result(rows))
     assert "| 10000 | 82.2 | reward | 0.8 | 0.0 | 0.0 | 0.0 | 0.2 | 0.0 |" in text
     assert "Rewarded states" not in text
+    # Coverage counted before its threshold was recorded: reward > 0, said so.
+    text = markdown(_result(rows, {"dataset_share": [0.2, 0.03, 0.08, 0.02],
+                                   "rewarded_in_inference_sample": [1997, 282, 814, 152],
+                                   "inference_samples": 10000}))
+    assert "Rewarded states (reward > 0, which counts the Gaussian tail" in text
