@@ -32,26 +32,13 @@ from absl import app, flags
 
 import fbjax.envs as envs
 from experiments.common import read_config
+from experiments.dev_tasks import DEV_GOALS, REWARDED, dev_domain, goal_states, rewarded
 from experiments.provenance import provenance
 from fbjax.data.relabel import relabel
-from fbjax.envs.base import geom_id
-from fbjax.envs.point_mass import reach_reward
 from fbjax.eval.evaluator import fb_policy, make_evaluator, navigator_policy, random_policy
 from fbjax.eval.zero_shot import infer_latents, inference_data
 from fbjax.fb.inference import goal_inference
 from fbjax.pipeline.mjx import collect_data, load_checked, train_fb
-
-# Goals one per room, 9.9 cm or more from every reported target (+-0.15, +-0.15). The reward's
-# Gaussian tolerance is 0.1 at 3 cm from its goal, 1e-4 at 4.5 cm and below 1e-31 at 9.9 cm, so no
-# development reward overlaps a reported one.
-DEV_GOALS = {
-    "dev_top_left": (-0.08, 0.22),
-    "dev_top_right": (0.22, 0.08),
-    "dev_bottom_left": (-0.22, -0.08),
-    "dev_bottom_right": (0.08, -0.22),
-}
-DOMAINS = ("point_mass_maze",)
-REWARDED = 0.1  # what counts as a rewarded state (see `coverage` in main)
 
 _SEED = flags.DEFINE_integer("seed", 100, "FB training seed (a development seed).")
 _CHECKPOINTS = flags.DEFINE_list("checkpoints", ["5000", "10000", "20000"],
@@ -62,22 +49,6 @@ _PROMPTS = flags.DEFINE_list("prompts", ["reward", "goal"],
                              "goal (z = B(goal state)).")
 _OUT = flags.DEFINE_string("out", None, "Output stem (default experiments/results/DOMAIN/"
                            "learning_curve).")
-
-
-def dev_domain(domain):
-    """The domain with the development reach tasks in place of its own."""
-    if domain.name not in DOMAINS:
-        raise ValueError(f"learning_curve: no development tasks for domain {domain.name!r}; "
-                         f"defined for {', '.join(DOMAINS)}")
-    mass = geom_id(domain.mj_model, "pointmass")
-    return dataclasses.replace(domain, tasks={name: reach_reward(mass, goal)
-                                              for name, goal in DEV_GOALS.items()})
-
-
-def goal_states(goals) -> jax.Array:
-    """The maze's observation (x, y, vx, vy) at each goal, at rest."""
-    goals = jnp.asarray(goals, jnp.float32)
-    return jnp.concatenate([goals, jnp.zeros_like(goals)], axis=-1)
 
 
 def _mean_returns(out) -> list[float]:
@@ -115,13 +86,7 @@ def main(argv):
 
     data = inference_data(arrays, rewards, config.eval.inference_samples, config.eval.num_starts,
                           _SEED.value)
-    # States inside each goal's reward region: reward >= REWARDED puts the mass within about 3 cm
-    # of the goal (the tolerance's margin; the Gaussian tail is > 0 much farther out).
-    coverage = {"reward_at_least": REWARDED,
-                "dataset_share": [round(float(x), 6) for x in (rewards >= REWARDED).mean(axis=0)],
-                "rewarded_in_inference_sample": [
-                    int(x) for x in (np.asarray(data.rewards) >= REWARDED).sum(axis=1)],
-                "inference_samples": int(data.rewards.shape[1])}
+    coverage = rewarded(rewards, data.rewards, REWARDED)
     print(f"[curve] rewarded states: share of the dataset {coverage['dataset_share']}, in the "
           f"{coverage['inference_samples']} inference samples "
           f"{coverage['rewarded_in_inference_sample']}", flush=True)

@@ -1,8 +1,11 @@
-"""The learning curve's table: prompts as a column, the rewarded-state counts, old files."""
+"""The development-task tools: the learning curve's table (prompts as a column, the rewarded-state
+counts, old files) and the reward-coverage count."""
 
 import numpy as np
+import pytest
 
-from experiments.learning_curve import DEV_GOALS, goal_states, markdown
+from experiments.dev_tasks import DEV_GOALS, coverage_table, goal_states, rewarded
+from experiments.learning_curve import markdown
 
 
 def _result(rows, coverage=None):
@@ -47,3 +50,23 @@ def test_markdown_reads_files_from_before_the_prompt_column():
                                    "rewarded_in_inference_sample": [1997, 282, 814, 152],
                                    "inference_samples": 10000}))
     assert "Rewarded states (reward > 0, which counts the Gaussian tail" in text
+
+
+def test_rewarded_counts_only_rewards_at_or_above_the_threshold():
+    rewards = np.array([[0.0, 0.5], [1e-20, 0.1], [0.09, 0.0], [1.0, 0.2]])  # (N=4, T=2)
+    counts = rewarded(rewards, rewards[[0, 3]].T, at_least=0.1)  # a 2-transition sample
+    assert counts["dataset_share"] == [0.25, 0.75]
+    assert counts["rewarded_in_inference_sample"] == [1, 2]
+    assert counts["inference_samples"] == 2
+    with pytest.raises(ValueError, match="at_least must be > 0"):
+        rewarded(rewards, rewards.T, at_least=0.0)
+
+
+def test_reward_coverage_table():
+    result = {"domain": "point_mass_maze", "dataset_rows": 2_048_000, "reward_at_least": 0.1,
+              "inference_samples": 10_000, "seeds": [0, 1],
+              "rows": [{"kind": "reported", "task": "reach_top_right", "dataset_share": 0.0123,
+                        "in_inference_sample": [130, 118]}]}
+    text = coverage_table(result)
+    assert "| reported | reach_top_right | 1.230% | 130, 118 |" in text
+    assert "rewarded = reward >= 0.1" in text

@@ -1,0 +1,80 @@
+"""The development tasks: what settings may be chosen on, apart from the tasks the reports use.
+
+On the point-mass maze, one reach goal per room away from the reported targets (DEV_GOALS), used
+by experiments/learning_curve.py and experiments/reward_coverage.py, and what counts as a rewarded
+transition in both. No flags here, so both binaries (and tests) can import it.
+"""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from fbjax.envs.base import geom_id
+from fbjax.envs.point_mass import reach_reward
+
+# Goals one per room, 9.9 cm or more from every reported target (+-0.15, +-0.15). The reward's
+# Gaussian tolerance is 0.1 at 3 cm from its goal, 1e-4 at 4.5 cm and below 1e-31 at 9.9 cm, so no
+# development reward overlaps a reported one.
+DEV_GOALS = {
+    "dev_top_left": (-0.08, 0.22),
+    "dev_top_right": (0.22, 0.08),
+    "dev_bottom_left": (-0.22, -0.08),
+    "dev_bottom_right": (0.08, -0.22),
+}
+DOMAINS = ("point_mass_maze",)
+# What counts as a rewarded transition: for the reach tasks, the mass within about 3 cm of the
+# goal (the tolerance's margin; its Gaussian tail is > 0 up to ~10 cm out).
+REWARDED = 0.1
+
+
+def dev_domain(domain):
+    """The domain with the development reach tasks in place of its own."""
+    if domain.name not in DOMAINS:
+        raise ValueError(f"no development tasks for domain {domain.name!r}; "
+                         f"defined for {', '.join(DOMAINS)}")
+    mass = geom_id(domain.mj_model, "pointmass")
+    return dataclasses.replace(domain, tasks={name: reach_reward(mass, goal)
+                                              for name, goal in DEV_GOALS.items()})
+
+
+def goal_states(goals) -> jax.Array:
+    """The maze's observation (x, y, vx, vy) at each goal, at rest."""
+    goals = jnp.asarray(goals, jnp.float32)
+    return jnp.concatenate([goals, jnp.zeros_like(goals)], axis=-1)
+
+
+
+
+def rewarded(rewards: np.ndarray, sample_rewards, at_least: float = REWARDED) -> dict:
+    """rewards (N, T) of a dataset, sample_rewards (T, n) of an inference sample -> each task's
+    share of rewarded transitions (reward >= at_least) in the dataset and their count in the
+    sample."""
+    if not at_least > 0:
+        raise ValueError(f"rewarded: at_least must be > 0 (reward > 0 counts tails far from the "
+                         f"goal), got {at_least}")
+    return {"reward_at_least": at_least,
+            "dataset_share": [round(float(x), 6) for x in (rewards >= at_least).mean(axis=0)],
+            "rewarded_in_inference_sample": [
+                int(x) for x in (np.asarray(sample_rewards) >= at_least).sum(axis=1)],
+            "inference_samples": int(np.shape(sample_rewards)[1])}
+
+
+def coverage_table(result: dict) -> str:
+    """experiments/reward_coverage.py's result as markdown."""
+    seeds = result["seeds"]
+    lines = [f"# How often {result['domain']}'s rewards fire in the dataset",
+             "",
+             f"{result['dataset_rows']:,} transitions; rewarded = reward >= "
+             f"{result['reward_at_least']}. Reward inference uses {result['inference_samples']:,} "
+             "of them per seed. Command, commit and machine: the provenance in the .json beside "
+             "this file.",
+             "",
+             "| tasks | task | share of the dataset | rewarded in the inference sample, seeds "
+             + ", ".join(str(s) for s in seeds) + " |",
+             "|---|---|---|---|"]
+    for row in result["rows"]:
+        counts = ", ".join(str(c) for c in row["in_inference_sample"])
+        lines.append(f"| {row['kind']} | {row['task']} | {row['dataset_share']:.3%} | {counts} |")
+    return "\n".join(lines) + "\n"
