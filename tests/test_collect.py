@@ -97,6 +97,21 @@ def test_rnd_predictor_learns_and_configs_validate():
         from_dict(CollectConfig, {"rnd": {"size": 3}}, "collect")
     with pytest.raises(ValueError, match="num_envs must be >= 1"):
         CollectConfig(num_envs=0)
+    with pytest.raises(ValueError, match="start 'everywhere' is not one of"):
+        CollectConfig(start="everywhere")
+
+
+def test_collection_can_start_anywhere_in_the_maze():
+    config = CollectConfig(policy="uniform", num_envs=64, num_episodes=1, episode_length=2,
+                           start="anywhere")
+    blocks = []
+    collect(envs.make("point_mass_maze"), config, 0, blocks.append, progress_fn=None)
+    starts = blocks[0]["obs"][blocks[0]["start"] > 0]
+    assert len(starts) == 64
+    in_rooms = {(bool(x > 0), bool(y > 0)) for x, y in starts[:, :2]}
+    assert len(in_rooms) == 4  # 64 starts miss a room with probability 4 * 0.75^64 < 1e-7
+    with pytest.raises(ValueError, match="domain 'point_mass' has no anywhere_qpos"):
+        collect(envs.make("point_mass"), config, 0, blocks.append, progress_fn=None)
 
 
 def test_rnd_explorer_learning_inside_episodes_keeps_episodes_whole():

@@ -289,6 +289,17 @@ def test_maze_walls_stop_the_mass_and_episodes_start_in_the_top_left_room():
     assert push([-0.15, 0.25], [1.0, 0.0], steps=150)[0] > 0.05
 
 
+def test_maze_anywhere_starts_cover_every_room_clear_of_the_walls():
+    """CollectConfig.start="anywhere" on the maze: starts in all four rooms, none overlapping an
+    inner wall (|x|, |y| >= half-thickness 0.01 + radius 0.01) or beyond the joint range."""
+    domain = envs.make("point_mass_maze")
+    xy = np.asarray(jax.vmap(domain.anywhere_qpos)(jax.random.split(jax.random.PRNGKey(0), 4000)))
+    assert np.all(np.abs(xy) >= 0.02) and np.all(np.abs(xy) <= 0.29)
+    rooms = np.bincount((xy[:, 0] > 0) + 2 * (xy[:, 1] < 0), minlength=4) / len(xy)
+    np.testing.assert_allclose(rooms, 0.25, atol=0.03)  # 4000 draws: sd of a share 0.007
+    assert envs.make("point_mass").anywhere_qpos is None
+
+
 def test_quadruped_model_is_dm_controls_flat_ground_model():
     """fbjax writes the quadruped's MJCF itself: every physical parameter equals the model DM
     Control's suite builds for walk and run; only the solver's iteration counts differ."""

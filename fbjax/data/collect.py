@@ -10,6 +10,11 @@ first row flagged `start`). Exploration policies:
 * `rnd`: a TD3 explorer of the RND novelty bonus (`fbjax.baselines.rnd`), trained between episodes
   on a replay of the latest `buffer_size` transitions, and inside them every
   `rnd.segment_length` steps when that is set; the first episode uses uniform actions.
+
+Episodes start where the domain's reset puts them (`start="task"`, as in ExoRL's datasets) or,
+with `start="anywhere"`, all over the domain's free space (`Domain.anywhere_qpos`; the maze only).
+The flagged first rows of such episodes are then not the tasks' start distribution: ZOL, the
+ratio-weighted regression and the off-policy estimates take rho0 from them.
 """
 
 import dataclasses
@@ -24,6 +29,7 @@ from fbjax.baselines.rnd import RND, RNDConfig, RNDState
 from fbjax.envs.base import Domain
 
 POLICIES = ("uniform", "noise", "rnd")
+STARTS = ("task", "anywhere")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,10 +41,15 @@ class CollectConfig:
     noise_correlation: float = 0.9
     noise_scale: float = 0.6
     rnd: RNDConfig = RNDConfig()
+    # Where episodes start: "task", the domain's own reset (the tasks' start distribution, as
+    # ExoRL's data); "anywhere", the domain's `anywhere_qpos` (all of its free space).
+    start: str = "task"
 
     def __post_init__(self):
         if self.policy not in POLICIES:
             raise ValueError(f"CollectConfig.policy {self.policy!r} is not one of {POLICIES}")
+        if self.start not in STARTS:
+            raise ValueError(f"CollectConfig.start {self.start!r} is not one of {STARTS}")
         for name in ("num_envs", "num_episodes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"CollectConfig.{name} must be >= 1, got {getattr(self, name)}")
@@ -184,6 +195,11 @@ def collect(domain: Domain, config: CollectConfig, seed: int,
             progress_fn: Callable[[str], None] | None = print) -> RNDState | None:
     """Collects `config.num_episodes` blocks of `num_envs` episodes; hands each block to `sink`
     as numpy arrays (the dataset fields). Returns the RND state for `rnd`, else None."""
+    if config.start == "anywhere":
+        if domain.anywhere_qpos is None:
+            raise ValueError(f"CollectConfig.start='anywhere': domain {domain.name!r} has no "
+                             "anywhere_qpos (only point_mass_maze does); use start='task'")
+        domain = dataclasses.replace(domain, initial_qpos=domain.anywhere_qpos)
     init_key, key = jax.random.split(jax.random.PRNGKey(seed))
     if config.policy == "rnd" and config.rnd.segment_length > 0:
         rnd = RND(config.rnd, domain.obs_dim, domain.action_dim)

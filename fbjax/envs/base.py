@@ -109,6 +109,10 @@ class Domain:
     episode_length: int = 1000
     # key -> qpos of a fresh episode; None: DM Control's randomisation of every limited joint
     initial_qpos: Callable[[jnp.ndarray], jnp.ndarray] | None = None
+    # key -> qpos spread over all the space the body can be in, for reward-free collection that
+    # is not bound to the tasks' start distribution (CollectConfig.start="anywhere"); None: the
+    # domain offers none (its own reset already spreads, or nothing simple does)
+    anywhere_qpos: Callable[[jnp.ndarray], jnp.ndarray] | None = None
 
     # -- sizes ---------------------------------------------------------------------------------
     @property

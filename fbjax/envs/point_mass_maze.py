@@ -20,7 +20,7 @@ from mujoco import mjx
 from fbjax.envs.base import Domain, geom_id
 from fbjax.envs.point_mass import TARGETS, reach_reward
 
-ARM, WALL_HALF_THICKNESS = 0.18, 0.01
+ARM, WALL_HALF_THICKNESS, MASS_RADIUS = 0.18, 0.01, 0.01
 START_LOW, START_HIGH = (-0.29, 0.15), (-0.15, 0.29)
 GAP_CENTRE = 0.24  # the gaps between the arms' tips (0.18) and the outer walls (0.3)
 
@@ -71,6 +71,16 @@ def start_qpos(key: jax.Array) -> jax.Array:
                               maxval=jnp.array(START_HIGH))
 
 
+def anywhere_qpos(key: jax.Array) -> jax.Array:
+    """A position uniform over the maze's free space, room by room (each room's box clear of the
+    inner walls by the mass's radius): for collection that starts in every room."""
+    room_key, key = jax.random.split(key)
+    signs = jnp.array([[-1.0, 1.0], [1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
+    clear = WALL_HALF_THICKNESS + MASS_RADIUS
+    offset = jax.random.uniform(key, (2,), minval=clear, maxval=0.29)
+    return signs[jax.random.randint(room_key, (), 0, 4)] * offset
+
+
 def make() -> Domain:
     mj_model = mujoco.MjModel.from_xml_string(MAZE_XML)
     model = mjx.put_model(mj_model, impl="jax")
@@ -78,7 +88,7 @@ def make() -> Domain:
     return Domain(name="point_mass_maze", mj_model=mj_model, model=model, n_substeps=1,
                   observe=lambda d: jnp.concatenate([d.qpos, d.qvel]),
                   tasks={name: reach_reward(mass, t) for name, t in TARGETS.items()},
-                  initial_qpos=start_qpos)
+                  initial_qpos=start_qpos, anywhere_qpos=anywhere_qpos)
 
 
 def navigator(goal, kp: float = 100.0, kd: float = 20.0):

@@ -70,7 +70,9 @@ def collect_data(config: ExperimentConfig) -> str:
                   f"{sum(s['rows'] for s in manifest['shards'])} rows); keeping it and ignoring "
                   "the collect settings", flush=True)
             return path
-        if manifest["collection"] == description and manifest["seed"] == config.seed:
+        # Manifests from before CollectConfig.start existed collected from the task's starts.
+        if ({"start": "task", **manifest["collection"]} == description
+                and manifest["seed"] == config.seed):
             print(f"dataset {path} already holds this collection "
                   f"({sum(s['rows'] for s in manifest['shards'])} rows); keeping it", flush=True)
             return path
