@@ -13,6 +13,7 @@
 #                                     process
 #   experiments/results/rnd_coverage* how evenly RND variants and noise cover point mass (and
 #                                     the maze)
+#   experiments/results/reward_coverage_*  how many rewarded transitions the maze's tasks have
 #   experiments/results/dynamics_drift.*  MJX trajectories next to DM Control's, every domain
 #   experiments/results/reward_agreement.txt  per-task reward agreement with DM Control
 #   experiments/results/cpu_stall*.json  which legged rollout sizes stall on this CPU
@@ -89,12 +90,12 @@ publish maze_td3 "$SCRATCH/maze_td3" "$OUT/point_mass_maze_td3"
 # FB's learning curves on the maze's development goals with a development seed, on the same data
 # (each JSON embeds its own provenance): the settings the default was chosen from (about 5
 # minutes each), and z_dim 32 to 60k updates (about 10 minutes).
-curve() {  # curve NAME FLAGS...
+curve() {  # curve NAME FLAGS...; pinned to one core with CORE=N, on another dataset with DATA=
   local name=$1; shift
   mkdir -p "$SCRATCH/curve_$name"
-  ln -s "$SCRATCH/point_mass_maze/dataset" "$SCRATCH/curve_$name/dataset"
-  run "curve_$name" python -m experiments.learning_curve --config.workdir="$SCRATCH/curve_$name" \
-      --out="$OUT/point_mass_maze/learning_curve_$name" "$@"
+  ln -s "${DATA:-$SCRATCH/point_mass_maze/dataset}" "$SCRATCH/curve_$name/dataset"
+  run "curve_$name" ${CORE:+taskset -c "$CORE"} python -m experiments.learning_curve \
+      --config.workdir="$SCRATCH/curve_$name" --out="$OUT/point_mass_maze/learning_curve_$name" "$@"
 }
 DEV=--checkpoints=10000,20000,30000,40000
 curve dev_z32 $DEV --config.fb.z_dim=32
@@ -104,13 +105,39 @@ curve dev_z100 $DEV
 curve dev_z32_lr1e-3 $DEV --config.fb.z_dim=32 --config.fb.lr_forward=1e-3 \
     --config.fb.lr_backward=1e-3 --config.fb.lr_actor=1e-3
 curve z32_60k --checkpoints=2500,5000,10000,20000,40000,60000 --config.fb.z_dim=32
+# Reward inference beside the goal prompt B(goal), development seeds 100-102, and target tau 0.05:
+# two curves at a time, each pinned to one core as the main command's seeds train (about 9
+# minutes a pair).
+CORE=0 curve dev_z100_prompts --checkpoints=10000,20000,40000 &
+CORE=1 curve dev_z100_tau0.05 --checkpoints=10000,20000,40000 --config.fb.tau=0.05 &
+wait
+CORE=0 curve dev_z100_seed101 --seed=101 --checkpoints=20000 &
+CORE=1 curve dev_z100_seed102 --seed=102 --checkpoints=20000 &
+wait
+# The same two seeds on data whose episodes start all over the maze (collect.start=anywhere).
+mkdir -p "$SCRATCH/maze_anywhere"
+run collect_anywhere python -m experiments.collect --config.workdir="$SCRATCH/maze_anywhere" \
+    --config.collect.start=anywhere
+ANYWHERE=--config.collect.start=anywhere
+DATA="$SCRATCH/maze_anywhere/dataset" CORE=0 curve dev_z100_anywhere $ANYWHERE \
+    --checkpoints=20000 &
+DATA="$SCRATCH/maze_anywhere/dataset" CORE=1 curve dev_z100_anywhere_seed101 $ANYWHERE \
+    --seed=101 --checkpoints=20000 &
+wait
+# How many rewarded transitions each task has in the data and in reward inference's sample.
+run reward_coverage python -m experiments.reward_coverage --config.workdir="$SCRATCH/point_mass_maze"
+run reward_coverage_anywhere python -m experiments.reward_coverage \
+    --config.workdir="$SCRATCH/maze_anywhere" --config.collect.start=anywhere \
+    --out="$OUT/reward_coverage_point_mass_maze_anywhere"
 
 # Its JSON embeds its own provenance.
 run rnd_coverage python -m experiments.rnd_coverage --out="$OUT"
 run rnd_coverage_maze python -m experiments.rnd_coverage --out="$OUT" --domain=point_mass_maze \
     --variants=noise,rnd_between_episodes,rnd_segments_100_preact_0.1
 run rnd_coverage_maze_64 python -m experiments.rnd_coverage --out="$OUT" \
-    --domain=point_mass_maze --variants=rnd_segments_100_preact_0.1 --episodes=64
+    --domain=point_mass_maze --episodes=64 --variants=rnd_segments_100_preact_0.1,\
+rnd_segments_100_preact_0.1_noise_0.5,rnd_segments_100_preact_0.1_updates_2000,\
+rnd_segments_25_preact_0.1
 # Each embeds its own provenance.
 run dynamics_drift python -m experiments.dynamics_drift
 run reward_agreement python -m experiments.reward_agreement
