@@ -58,6 +58,8 @@ def _mean_returns(out) -> list[float]:
 def main(argv):
     del argv
     config = read_config()
+    # Recorded before the run starts: the commit and working tree that the run executes.
+    made_by = provenance(" ".join(["python -m experiments.learning_curve", *sys.argv[1:]]))
     checkpoints = [int(c) for c in _CHECKPOINTS.value]
     if not checkpoints or checkpoints != sorted(set(checkpoints)) or checkpoints[0] < 1:
         raise ValueError(f"--checkpoints must be increasing positive integers, got "
@@ -113,12 +115,11 @@ def main(argv):
             print(f"[curve] {steps} updates, {train_seconds:.0f}s training, {prompt} prompt: "
                   f"{returns} ({row['pct_of_navigator']}% of the navigator)", flush=True)
 
-    command = " ".join(["python -m experiments.learning_curve", *sys.argv[1:]])
     result = {"domain": config.domain, "seed": _SEED.value, "tasks": DEV_GOALS,
               "episodes": episodes, "discount": discount, "fb": dataclasses.asdict(config.fb),
               "batch_size": config.fb.batch_size, "dataset_rows": int(len(arrays["obs"])),
               "reference": reference, "coverage": coverage, "rows": rows,
-              "provenance": provenance(command)}
+              "provenance": made_by}
     os.makedirs(os.path.dirname(stem) or ".", exist_ok=True)
     with open(stem + ".json", "w") as f:
         json.dump(result, f, indent=1)

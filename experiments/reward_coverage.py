@@ -38,6 +38,8 @@ _OUT = flags.DEFINE_string("out", None, "Output stem (default experiments/result
 def main(argv):
     del argv
     config = read_config()
+    # Recorded before the run starts: the commit and working tree that the run executes.
+    made_by = provenance(" ".join(["python -m experiments.reward_coverage", *sys.argv[1:]]))
     collect_data(config)
     arrays, _ = load_checked(config)
     domains = {"reported": envs.make(config.domain)}
@@ -59,11 +61,10 @@ def main(argv):
                   f"(seeds {list(config.seeds)})", flush=True)
     stem = _OUT.value or os.path.join("experiments", "results",
                                       f"reward_coverage_{config.domain}")
-    command = " ".join(["python -m experiments.reward_coverage", *sys.argv[1:]])
     result = {"domain": config.domain, "dataset_rows": int(len(arrays["obs"])),
               "reward_at_least": _AT_LEAST.value,
               "inference_samples": config.eval.inference_samples, "seeds": list(config.seeds),
-              "rows": rows, "provenance": provenance(command)}
+              "rows": rows, "provenance": made_by}
     os.makedirs(os.path.dirname(stem) or ".", exist_ok=True)
     with open(stem + ".json", "w") as f:
         json.dump(result, f, indent=1)
