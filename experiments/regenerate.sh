@@ -17,7 +17,7 @@
 #   experiments/results/dynamics_drift.*  MJX trajectories next to DM Control's, every domain
 #   experiments/results/reward_agreement.txt  per-task reward agreement with DM Control
 #   experiments/results/cpu_stall*.json  which legged rollout sizes stall on this CPU
-# About two hours on 2 CPU cores. Runs go to a scratch folder (default
+# About three hours on 2 CPU cores. Runs go to a scratch folder (default
 # /tmp/fbjax_regenerate).
 # Benchmarks (benchmarks/results/) and GPU runs (walker_h200/, walker_study_h100/) are made by
 # their own scripts.
@@ -114,6 +114,8 @@ wait
 CORE=0 curve dev_z100_seed101 --seed=101 --checkpoints=20000 &
 CORE=1 curve dev_z100_seed102 --seed=102 --checkpoints=20000 &
 wait
+# The default to 100k updates (about 15 minutes).
+curve dev_z100_100k --checkpoints=20000,40000,60000,80000,100000
 # The same two seeds on data whose episodes start all over the maze (collect.start=anywhere).
 mkdir -p "$SCRATCH/maze_anywhere"
 run collect_anywhere python -m experiments.collect --config.workdir="$SCRATCH/maze_anywhere" \
