@@ -72,8 +72,9 @@ def start_qpos(key: jax.Array) -> jax.Array:
 
 
 def anywhere_qpos(key: jax.Array) -> jax.Array:
-    """A position uniform over the maze's free space, room by room (each room's box clear of the
-    inner walls by the mass's radius): for collection that starts in every room."""
+    """A position in a room drawn uniformly, uniform over that room's box clear of the inner
+    walls by the mass's radius (the gaps between rooms aside): for collection that starts in
+    every room."""
     room_key, key = jax.random.split(key)
     signs = jnp.array([[-1.0, 1.0], [1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
     clear = WALL_HALF_THICKNESS + MASS_RADIUS
