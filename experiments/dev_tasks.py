@@ -45,8 +45,6 @@ def goal_states(goals) -> jax.Array:
     return jnp.concatenate([goals, jnp.zeros_like(goals)], axis=-1)
 
 
-
-
 def rewarded(rewards: np.ndarray, sample_rewards, at_least: float = REWARDED) -> dict:
     """rewards (N, T) of a dataset, sample_rewards (T, n) of an inference sample -> each task's
     share of rewarded transitions (reward >= at_least) in the dataset and their count in the
