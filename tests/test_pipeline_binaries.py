@@ -49,9 +49,15 @@ def test_pipeline_writes_every_stage(workdir):
     assert result["complete"] and result["seeds"] == result["seeds_planned"] == [0, 1]
     assert set(selection) == {"reach_top_left", "reach_top_right", "reach_bottom_left",
                               "reach_bottom_right", "loop"}
+    # Each seed's inference sample: a count per task, no larger than the sample.
+    counts = result["rewarded_in_inference_sample"]
+    assert set(counts) == {"0", "1"} and all(set(c) == set(selection) for c in counts.values())
+    samples = result["eval"]["inference_samples"]
+    assert all(0 <= n <= samples for c in counts.values() for n in c.values())
     table = (workdir / "report" / "results.md").read_text()
     for part in ("How every inference setting was chosen", "pre-registered", "Paired difference",
-                 "hierarchical-bootstrap", "ZOL diagnostics", "reach_top_left"):
+                 "hierarchical-bootstrap", "ZOL diagnostics", "reach_top_left",
+                 "Rewarded transitions (reward >= 0.1 x the task's largest"):
         assert part in table, part
     assert os.path.exists(workdir / "report" / "differences.png")
 

@@ -81,3 +81,16 @@ def test_the_navigator_normalises_where_it_was_evaluated():
     table = markdown_report(s, "")
     assert "**% of the oracle** (the scripted navigator / TD3)" in table
     assert "| b | 82% [" in table and "| a | 20% [" in table  # a: 41 of TD3's 200
+
+
+def test_rewarded_note_gives_each_tasks_span_over_seeds_and_flags_sparse_prompts():
+    from fbjax.pipeline.mjx_report import rewarded_note
+
+    result = {"eval": {"inference_samples": 10000},
+              "rewarded_in_inference_sample": {"0": {"near": 130, "far": 3},
+                                               "1": {"near": 109, "far": 12}}}
+    note = rewarded_note(result)
+    assert "in reward inference's 10000 samples, over the seeds: near 109-130; far 3-12." in note
+    assert "Under 10 for far:" in note and "near:" not in note.split("Under")[1]
+    # Results from before the evaluation counted them: no note.
+    assert rewarded_note({"eval": {"inference_samples": 10}}) == ""

@@ -6,7 +6,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from fbjax.eval.zero_shot import infer_latents, inference_data, off_policy_estimates, zol_starts
+from fbjax.eval.zero_shot import (
+    infer_latents,
+    inference_data,
+    off_policy_estimates,
+    rewarded_in_sample,
+    zol_starts,
+)
 from fbjax.fb import reward_inference
 from fbjax.zol import ZOLConfig, density_ratio, fb_value_estimate, positive_ratio, zol_search
 from tests.helpers import continuous_agent
@@ -85,3 +91,10 @@ def test_off_policy_estimates_equal_one_task_at_a_time(prompted):
         manual = float(jnp.mean(clipped * data.rewards[t])) / (1 - gamma)
         np.testing.assert_allclose(out["ratio"][t], manual, rtol=1e-5, atol=1e-6)
         assert 0 < float(out["ess"][t]) <= 1 and float(out["max_w"][t]) <= 20 + 1e-4
+
+
+def test_rewarded_in_sample_counts_against_each_tasks_largest_reward():
+    # Task 0 peaks at 1.0 (rewarded from 0.1), task 1 at 0.5 (from 0.05), task 2 never rewarded.
+    rewards = np.array([[1.0, 0.5, 0.0], [0.09, 0.05, 0.0], [0.1, 0.04, 0.0], [0.0, 0.0, 0.0]])
+    sample = rewards[[1, 2, 3]].T  # (T, n): the last three rows
+    np.testing.assert_array_equal(rewarded_in_sample(rewards, sample), [1, 1, 0])

@@ -70,6 +70,21 @@ def inference_data(arrays: dict[str, np.ndarray], rewards: np.ndarray, num_sampl
                          data_obs=jnp.asarray(arrays["obs"][anywhere], jnp.float32))
 
 
+# A transition is "rewarded" for a task when its reward is at least this share of the task's
+# largest reward in the dataset; reward inference sees the task through those transitions.
+REWARDED_SHARE = 0.1
+FEW_REWARDED = 10  # fewer than this in the inference sample: the prompt says little of the task
+
+
+def rewarded_in_sample(rewards: np.ndarray, sample_rewards) -> np.ndarray:
+    """rewards (N, T) of every row, sample_rewards (T, n) of an inference sample -> (T,) the
+    count of sampled transitions with reward >= REWARDED_SHARE x the task's largest reward in the
+    dataset (0 for a task the dataset never rewards)."""
+    top = np.asarray(rewards).max(axis=0)
+    hits = (np.asarray(sample_rewards) >= REWARDED_SHARE * top[:, None]) & (top[:, None] > 0)
+    return hits.sum(axis=1)
+
+
 def zol_starts(config: ZOLConfig, data: InferenceData) -> jax.Array:
     """Each task's ZOL start set (T, m', obs_dim) from the inference data."""
     data_obs = data.start_obs if data.data_obs is None else data.data_obs

@@ -39,7 +39,15 @@ from fbjax.eval.evaluator import (
     random_policy,
 )
 from fbjax.eval.oracle import train_oracles, train_oracles_seeds
-from fbjax.eval.zero_shot import FB_METHODS, infer_latents, inference_data, off_policy_estimates
+from fbjax.eval.zero_shot import (
+    FB_METHODS,
+    FEW_REWARDED,
+    REWARDED_SHARE,
+    infer_latents,
+    inference_data,
+    off_policy_estimates,
+    rewarded_in_sample,
+)
 from fbjax.fb.learner import FBAgent
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
 from fbjax.pipeline.workdir import (
@@ -166,6 +174,7 @@ class _Rollouts:
         self.task_ids = jnp.asarray(task_ids)  # the evaluated tasks, as the domain numbers them
         self.tasks = [domain.task_names[i] for i in task_ids]
         self.compiled, self.rows, self.fb_steps = {}, [], {}
+        self.rewarded = {}  # seed -> {task: rewarded transitions in its inference sample}
 
     def run(self, kind, policy, shared, per_prompt, task_ids, key) -> dict[str, np.ndarray]:
         if kind not in self.compiled:
@@ -208,6 +217,16 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards,
                          f"config's {config.train.num_steps} steps; run python -m "
                          "experiments.train with the same config first")
     data = inference_data(arrays, rewards, ev.inference_samples, ev.num_starts, seed)
+    counts = rollouts.rewarded[seed] = dict(zip(
+        rollouts.tasks, (int(n) for n in rewarded_in_sample(rewards, data.rewards)), strict=True))
+    few = {task: n for task, n in counts.items() if n < FEW_REWARDED}
+    if few:
+        print(f"[evaluate] seed {seed}: warning: reward inference's {data.rewards.shape[1]} "
+              "samples hold few rewarded transitions (reward >= "
+              f"{REWARDED_SHARE:g} x the task's largest) for "
+              + ", ".join(f"{task} ({n})" for task, n in few.items())
+              + "; their prompts say little about the task (raise eval.inference_samples, or "
+              "collect data that reaches it)", flush=True)
     grid = ev.grid() if _zol_arms(ev) else []
     began = time.perf_counter()
     zs = jax.tree.map(np.asarray, infer_latents(
@@ -390,6 +409,7 @@ def _write_results(config: ExperimentConfig, rollouts: _Rollouts, manifest: dict
               "seeds_planned": list(config.seeds), "complete": complete,
               "oracle_steps": config.oracle.train.num_steps, "fb_steps": config.train.num_steps,
               "fb_steps_trained": rollouts.fb_steps,
+              "rewarded_in_inference_sample": rollouts.rewarded,
               "selection": selection, "grid": [to_dict(c) for c in ev.grid()], "rows": rows}
     tmp = os.path.join(p["eval"], "results.json.tmp")
     with open(tmp, "w") as f:

@@ -12,7 +12,7 @@ from fbjax.eval.report import (
     ope_rank_correlation,
     summarize,
 )
-from fbjax.eval.zero_shot import ORACLES
+from fbjax.eval.zero_shot import FEW_REWARDED, ORACLES, REWARDED_SHARE
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
 from fbjax.pipeline.workdir import one_writer, paths
 
@@ -40,6 +40,27 @@ def inference_note(ev: EvalConfig, selection: dict | None) -> str:
     return "\n".join(lines)
 
 
+def rewarded_note(result: dict) -> str:
+    """What reward inference had to go on: each task's rewarded transitions in its inference
+    sample (over the seeds), and which tasks had too few. Empty for results from before the
+    evaluation counted them."""
+    counts = result.get("rewarded_in_inference_sample")
+    if not counts:
+        return ""
+    tasks = list(next(iter(counts.values())))
+    spans = {t: (min(c[t] for c in counts.values()), max(c[t] for c in counts.values()))
+             for t in tasks}
+    text = (f"Rewarded transitions (reward >= {REWARDED_SHARE:g} x the task's largest in the "
+            f"data) in reward inference's {result['eval']['inference_samples']} samples, over the "
+            "seeds: " + "; ".join(f"{t} {lo}" + (f"-{hi}" if hi != lo else "")
+                                  for t, (lo, hi) in spans.items()) + ".")
+    few = [t for t, (lo, _) in spans.items() if lo < FEW_REWARDED]
+    if few:
+        text += (f" Under {FEW_REWARDED} for {', '.join(few)}: there the prompt says little "
+                 "about the task, whatever the model.")
+    return text
+
+
 @one_writer
 def report(config: ExperimentConfig) -> str:
     p = paths(config)
@@ -63,6 +84,8 @@ def report(config: ExperimentConfig) -> str:
              + partial + f"Training seeds {result['seeds']} (FB {result.get('fb_steps', '?')} "
              f"updates{td3}); dataset {collection['policy']} ({collection['num_envs']} envs x "
              f"{collection['num_episodes']} episodes).\n\n" + markdown_report(summary, note))
+    if rewarded_note(result):
+        table += "\n\n" + rewarded_note(result)
     if spearman is not None:
         table += (f"\n\nSpearman rank correlation of J_hat with the true discounted return over "
                   f"the {sum('ope_ratio' in s for s in summary['per_task'].values())} (task, FB "
