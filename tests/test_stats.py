@@ -60,3 +60,19 @@ def test_rliable_aggregates_on_known_scores():
     assert out["better"]["poi"] == pytest.approx(1.0)
     assert out["same"]["poi"] == pytest.approx(0.5)
     assert "poi" not in out["fb"]
+
+
+def test_aggregate_scores_are_reproducible_and_leave_numpys_global_state_alone():
+    """rliable bootstraps with np.random's global generator; the same call must give the same
+    CIs every time, whatever the global state was, and give that state back."""
+    rng = np.random.default_rng(0)
+    scores = {m: rng.random((4, 3)) for m in ("fb", "zol", "rwr")}
+    np.random.seed(1)
+    first = aggregate_scores(scores, "fb", reps=200)
+    after = np.random.random()
+    np.random.seed(2)
+    assert aggregate_scores(scores, "fb", reps=200) == first
+    np.random.seed(1)
+    aggregate_scores(scores, "fb", reps=200)
+    assert np.random.random() == after  # the global stream goes on as if the call had not run
+    assert aggregate_scores(scores, "fb", reps=200, seed=1) != first

@@ -55,15 +55,23 @@ def aggregate_scores(scores: dict[str, np.ndarray], baseline: str, reps: int = 2
     from rliable import metrics
 
     state = np.random.RandomState(seed)
-    with warnings.catch_warnings():  # arch's notice that rliable still passes a RandomState
-        warnings.simplefilter("ignore", FutureWarning)
-        iqm, iqm_ci = rly.get_interval_estimates(
-            scores, lambda x: np.array([metrics.aggregate_iqm(x), metrics.aggregate_mean(x)]),
-            reps=reps, random_state=state)
-        pairs = {m: (scores[m], scores[baseline]) for m in scores if m != baseline}
-        if pairs:
-            poi, poi_ci = rly.get_interval_estimates(pairs, metrics.probability_of_improvement,
-                                                     reps=reps, random_state=state)
+    # rliable's stratified bootstraps draw their indices with NumPy's global np.random.choice,
+    # not from random_state: seed the global generator for the call (and give the caller's state
+    # back), or the CIs change from one call to the next.
+    saved = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        with warnings.catch_warnings():  # arch's notice that rliable still passes a RandomState
+            warnings.simplefilter("ignore", FutureWarning)
+            iqm, iqm_ci = rly.get_interval_estimates(
+                scores, lambda x: np.array([metrics.aggregate_iqm(x), metrics.aggregate_mean(x)]),
+                reps=reps, random_state=state)
+            pairs = {m: (scores[m], scores[baseline]) for m in scores if m != baseline}
+            if pairs:
+                poi, poi_ci = rly.get_interval_estimates(
+                    pairs, metrics.probability_of_improvement, reps=reps, random_state=state)
+    finally:
+        np.random.set_state(saved)
     out = {m: {"iqm": float(iqm[m][0]), "iqm_lo": float(iqm_ci[m][0, 0]),
                "iqm_hi": float(iqm_ci[m][1, 0]), "mean": float(iqm[m][1]),
                "mean_lo": float(iqm_ci[m][0, 1]), "mean_hi": float(iqm_ci[m][1, 1])}
