@@ -41,6 +41,7 @@ publish() {  # publish NAME WORKDIR DEST: a pipeline run's log, provenance, tabl
   cp "$SCRATCH/$1.provenance.json" "$3/provenance.json"
   cp "$2"/report/{results.md,summary.json,bars.png,differences.png,scatter.png} "$3/"
   cp "$2/eval/results.json" "$3/results.json"
+  rm -f "$3/report_provenance.json"  # a later re-render's record; this run's tables are its own
 }
 
 # The main command: the point-mass maze.
