@@ -1,8 +1,8 @@
 """The development tasks: what settings may be chosen on, apart from the tasks the reports use.
 
 On the point-mass maze, one reach goal per room away from the reported targets (DEV_GOALS), used
-by experiments/learning_curve.py and experiments/reward_coverage.py, and what counts as a rewarded
-transition in both. No flags here, so both binaries (and tests) can import it.
+by experiments/learning_curve.py and experiments/reward_coverage.py, and the table of rewarded
+transitions both write. No flags here, so both binaries (and tests) can import it.
 """
 
 import dataclasses
@@ -13,6 +13,7 @@ import numpy as np
 
 from fbjax.envs.base import geom_id
 from fbjax.envs.point_mass import reach_reward
+from fbjax.eval.zero_shot import REWARDED_RULE, rewarded_in_sample
 
 # Goals one per room, 9.9 cm or more from every reported target (+-0.15, +-0.15). The reward's
 # Gaussian tolerance is 0.1 at 3 cm from its goal, 1e-4 at 4.5 cm and below 1e-31 at 9.9 cm, so no
@@ -24,9 +25,6 @@ DEV_GOALS = {
     "dev_bottom_right": (0.08, -0.22),
 }
 DOMAINS = ("point_mass_maze",)
-# What counts as a rewarded transition: for the reach tasks, the mass within about 3 cm of the
-# goal (the tolerance's margin; its Gaussian tail is > 0 up to ~10 cm out).
-REWARDED = 0.1
 
 
 def dev_domain(domain):
@@ -45,18 +43,28 @@ def goal_states(goals) -> jax.Array:
     return jnp.concatenate([goals, jnp.zeros_like(goals)], axis=-1)
 
 
-def rewarded(rewards: np.ndarray, sample_rewards, at_least: float = REWARDED) -> dict:
+def rewarded(rewards: np.ndarray, sample_rewards) -> dict:
     """rewards (N, T) of a dataset, sample_rewards (T, n) of an inference sample -> each task's
-    share of rewarded transitions (reward >= at_least) in the dataset and their count in the
-    sample."""
-    if not at_least > 0:
-        raise ValueError(f"rewarded: at_least must be > 0 (reward > 0 counts tails far from the "
-                         f"goal), got {at_least}")
-    return {"reward_at_least": at_least,
-            "dataset_share": [round(float(x), 6) for x in (rewards >= at_least).mean(axis=0)],
+    share of rewarded transitions in the dataset and their count in the sample, by the
+    evaluation's rule (`fbjax.eval.zero_shot.rewarded_in_sample`; for the reach tasks, the mass
+    within about 3 cm of the goal)."""
+    rewards = np.asarray(rewards)
+    return {"rule": REWARDED_RULE,
+            "dataset_share": [round(int(n) / len(rewards), 6)
+                              for n in rewarded_in_sample(rewards, rewards.T)],
             "rewarded_in_inference_sample": [
-                int(x) for x in (np.asarray(sample_rewards) >= at_least).sum(axis=1)],
+                int(n) for n in rewarded_in_sample(rewards, sample_rewards)],
             "inference_samples": int(np.shape(sample_rewards)[1])}
+
+
+def rewarded_rule(record: dict) -> str:
+    """The rewarded rule a result was counted by; files from before the rule was the evaluation's
+    recorded an absolute threshold, the first curves none (they counted reward > 0)."""
+    if "rule" in record:
+        return record["rule"]
+    if "reward_at_least" in record:
+        return f"reward >= {record['reward_at_least']}"
+    return "reward > 0, which counts the Gaussian tail up to ~10 cm away"
 
 
 def coverage_table(result: dict) -> str:
@@ -64,8 +72,8 @@ def coverage_table(result: dict) -> str:
     seeds = result["seeds"]
     lines = [f"# How often {result['domain']}'s rewards fire in the dataset",
              "",
-             f"{result['dataset_rows']:,} transitions; rewarded = reward >= "
-             f"{result['reward_at_least']}. Reward inference uses {result['inference_samples']:,} "
+             f"{result['dataset_rows']:,} transitions; rewarded = {rewarded_rule(result)}. Reward "
+             f"inference uses {result['inference_samples']:,} "
              "of them per seed. Command, commit and machine: the provenance in the .json beside "
              "this file.",
              "",

@@ -20,7 +20,6 @@ seed is in it.
 """
 
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -32,8 +31,8 @@ from absl import app, flags
 
 import fbjax.envs as envs
 from experiments.common import read_config
-from experiments.dev_tasks import DEV_GOALS, REWARDED, dev_domain, goal_states, rewarded
-from experiments.provenance import provenance
+from experiments.dev_tasks import DEV_GOALS, dev_domain, goal_states, rewarded, rewarded_rule
+from experiments.provenance import provenance, write_results
 from fbjax.data.relabel import relabel
 from fbjax.eval.evaluator import fb_policy, make_evaluator, navigator_policy, random_policy
 from fbjax.eval.zero_shot import infer_latents, inference_data
@@ -55,11 +54,7 @@ def _mean_returns(out) -> list[float]:
     return [round(float(r), 1) for r in np.asarray(out["return"]).mean(axis=1)]
 
 
-def main(argv):
-    del argv
-    config = read_config()
-    # Recorded before the run starts: the commit and working tree that the run executes.
-    made_by = provenance(" ".join(["python -m experiments.learning_curve", *sys.argv[1:]]))
+def _checked_flags() -> tuple[list[int], list[str]]:
     checkpoints = [int(c) for c in _CHECKPOINTS.value]
     if not checkpoints or checkpoints != sorted(set(checkpoints)) or checkpoints[0] < 1:
         raise ValueError(f"--checkpoints must be increasing positive integers, got "
@@ -68,6 +63,15 @@ def main(argv):
     if not prompts or set(prompts) - {"reward", "goal"} or len(set(prompts)) != len(prompts):
         raise ValueError(f"--prompts must be distinct names among reward, goal; got "
                          f"{_PROMPTS.value}")
+    return checkpoints, prompts
+
+
+def main(argv):
+    del argv
+    config = read_config()
+    # Recorded before the run starts: the commit and working tree that the run executes.
+    made_by = provenance(" ".join(["python -m experiments.learning_curve", *sys.argv[1:]]))
+    checkpoints, prompts = _checked_flags()
     domain = dev_domain(envs.make(config.domain))
     stem = _OUT.value or os.path.join("experiments", "results", config.domain, "learning_curve")
     collect_data(config)
@@ -78,17 +82,15 @@ def main(argv):
     discount, episodes = config.fb.discount, _EPISODES.value
 
     goals = jnp.asarray(list(DEV_GOALS.values()), jnp.float32)
-    scripted = make_evaluator(domain, navigator_policy(), episodes,
-                              discount=discount)(None, goals, task_ids, key)
-    floor = make_evaluator(domain, random_policy(domain.action_dim), episodes,
-                           discount=discount)(None, goals, task_ids, key)
-    reference = {"navigator": _mean_returns(scripted), "random": _mean_returns(floor)}
+    reference = {name: _mean_returns(make_evaluator(domain, policy, episodes, discount=discount)(
+        None, goals, task_ids, key)) for name, policy in (
+            ("navigator", navigator_policy()), ("random", random_policy(domain.action_dim)))}
     print(f"[curve] navigator {reference['navigator']}, random {reference['random']}",
           flush=True)
 
     data = inference_data(arrays, rewards, config.eval.inference_samples, config.eval.num_starts,
                           _SEED.value)
-    coverage = rewarded(rewards, data.rewards, REWARDED)
+    coverage = rewarded(rewards, data.rewards)
     print(f"[curve] rewarded states: share of the dataset {coverage['dataset_share']}, in the "
           f"{coverage['inference_samples']} inference samples "
           f"{coverage['rewarded_in_inference_sample']}", flush=True)
@@ -120,12 +122,7 @@ def main(argv):
               "batch_size": config.fb.batch_size, "dataset_rows": int(len(arrays["obs"])),
               "reference": reference, "coverage": coverage, "rows": rows,
               "provenance": made_by}
-    os.makedirs(os.path.dirname(stem) or ".", exist_ok=True)
-    with open(stem + ".json", "w") as f:
-        json.dump(result, f, indent=1)
-    with open(stem + ".md", "w") as f:
-        f.write(markdown(result))
-    print(f"[curve] wrote {stem}.json and {stem}.md", flush=True)
+    write_results(stem, result, markdown(result))
 
 
 def markdown(result: dict) -> str:
@@ -145,10 +142,7 @@ def markdown(result: dict) -> str:
     ]
     if "coverage" in result:
         cov = result["coverage"]
-        # Files written before the threshold was recorded counted reward > 0.
-        rule = (f"reward >= {cov['reward_at_least']}" if "reward_at_least" in cov
-                else "reward > 0, which counts the Gaussian tail up to ~10 cm away")
-        lines += ["", f"Rewarded states ({rule}) per goal: " + ", ".join(
+        lines += ["", f"Rewarded states ({rewarded_rule(cov)}) per goal: " + ", ".join(
             f"{name} {share:.3%} of the dataset ({count} of the {cov['inference_samples']} "
             "inference samples)" for name, share, count in
             zip(names, cov["dataset_share"], cov["rewarded_in_inference_sample"], strict=True))

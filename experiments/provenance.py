@@ -40,6 +40,16 @@ def provenance(command: str) -> dict:
             "packages": versions}
 
 
+def write_results(stem: str, result: dict, markdown: str) -> None:
+    """STEM.json (the result, its provenance inside) and STEM.md (its tables)."""
+    os.makedirs(os.path.dirname(stem) or ".", exist_ok=True)
+    with open(stem + ".json", "w") as f:
+        json.dump(result, f, indent=1)
+    with open(stem + ".md", "w") as f:
+        f.write(markdown)
+    print(f"wrote {stem}.json and {stem}.md", flush=True)
+
+
 def of_args(module: str, args) -> dict:
     """`provenance` of `python -m MODULE --flag=value ...` for an argparse namespace."""
     return provenance(f"python -m {module} " + " ".join(

@@ -73,6 +73,7 @@ def inference_data(arrays: dict[str, np.ndarray], rewards: np.ndarray, num_sampl
 # A transition is "rewarded" for a task when its reward is at least this share of the task's
 # largest reward in the dataset; reward inference sees the task through those transitions.
 REWARDED_SHARE = 0.1
+REWARDED_RULE = f"reward >= {REWARDED_SHARE:g} x the task's largest in the data"
 FEW_REWARDED = 10  # fewer than this in the inference sample: the prompt says little of the task
 
 

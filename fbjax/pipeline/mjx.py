@@ -42,7 +42,7 @@ from fbjax.eval.oracle import train_oracles, train_oracles_seeds
 from fbjax.eval.zero_shot import (
     FB_METHODS,
     FEW_REWARDED,
-    REWARDED_SHARE,
+    REWARDED_RULE,
     infer_latents,
     inference_data,
     off_policy_estimates,
@@ -222,8 +222,7 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards,
     few = {task: n for task, n in counts.items() if n < FEW_REWARDED}
     if few:
         print(f"[evaluate] seed {seed}: warning: reward inference's {data.rewards.shape[1]} "
-              "samples hold few rewarded transitions (reward >= "
-              f"{REWARDED_SHARE:g} x the task's largest) for "
+              f"samples hold few rewarded transitions ({REWARDED_RULE}) for "
               + ", ".join(f"{task} ({n})" for task, n in few.items())
               + "; their prompts say little about the task (raise eval.inference_samples, or "
               "collect data that reaches it)", flush=True)

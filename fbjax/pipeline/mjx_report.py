@@ -12,7 +12,7 @@ from fbjax.eval.report import (
     ope_rank_correlation,
     summarize,
 )
-from fbjax.eval.zero_shot import FEW_REWARDED, ORACLES, REWARDED_SHARE
+from fbjax.eval.zero_shot import FEW_REWARDED, ORACLES, REWARDED_RULE
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
 from fbjax.pipeline.workdir import one_writer, paths
 
@@ -50,9 +50,8 @@ def rewarded_note(result: dict) -> str:
     tasks = list(next(iter(counts.values())))
     spans = {t: (min(c[t] for c in counts.values()), max(c[t] for c in counts.values()))
              for t in tasks}
-    text = (f"Rewarded transitions (reward >= {REWARDED_SHARE:g} x the task's largest in the "
-            f"data) in reward inference's {result['eval']['inference_samples']} samples, over the "
-            "seeds: " + "; ".join(f"{t} {lo}" + (f"-{hi}" if hi != lo else "")
+    text = (f"Rewarded transitions ({REWARDED_RULE}) in reward inference's "
+            f"{result['eval']['inference_samples']} samples, over the seeds: " + "; ".join(f"{t} {lo}" + (f"-{hi}" if hi != lo else "")
                                   for t, (lo, hi) in spans.items()) + ".")
     few = [t for t, (lo, _) in spans.items() if lo < FEW_REWARDED]
     if few:
