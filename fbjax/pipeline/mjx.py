@@ -34,22 +34,19 @@ from fbjax.data.store import append_dataset, read_manifest, save_dataset
 from fbjax.eval.evaluator import (
     actor_policy,
     fb_policy,
-    make_evaluator,
     navigator_policy,
     random_policy,
 )
 from fbjax.eval.oracle import train_oracles, train_oracles_seeds
 from fbjax.eval.zero_shot import (
     FB_METHODS,
-    FEW_REWARDED,
-    REWARDED_RULE,
     infer_latents,
     inference_data,
     off_policy_estimates,
-    rewarded_in_sample,
 )
 from fbjax.fb.learner import FBAgent
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
+from fbjax.pipeline.rollouts import Rollouts
 from fbjax.pipeline.workdir import (
     dataset_description,
     load_checked,
@@ -164,38 +161,6 @@ def train_all(config: ExperimentConfig) -> dict[int, object]:
     return {seed: train_fb(config, seed, arrays, manifest)[1] for seed in config.seeds}
 
 
-class _Rollouts:
-    """The compiled evaluators (one per kind of policy, reused across seeds) and the result rows
-    they produce, one per (seed, task, method)."""
-
-    def __init__(self, domain, task_ids: list[int], episodes: int, length: int | None,
-                 discount: float):
-        self.domain, self.episodes, self.length, self.discount = domain, episodes, length, discount
-        self.task_ids = jnp.asarray(task_ids)  # the evaluated tasks, as the domain numbers them
-        self.tasks = [domain.task_names[i] for i in task_ids]
-        self.compiled, self.rows, self.fb_steps = {}, [], {}
-        self.rewarded = {}  # seed -> {task: rewarded transitions in its inference sample}
-
-    def run(self, kind, policy, shared, per_prompt, task_ids, key) -> dict[str, np.ndarray]:
-        if kind not in self.compiled:
-            self.compiled[kind] = make_evaluator(self.domain, policy, self.episodes, self.length,
-                                                 self.discount)
-        start = time.perf_counter()
-        out = jax.tree.map(np.asarray, self.compiled[kind](shared, per_prompt, task_ids, key))
-        print(f"[evaluate] {kind}: {len(task_ids)} prompts x {self.episodes} episodes in "
-              f"{time.perf_counter() - start:.1f}s (compile included on first use)", flush=True)
-        return out
-
-    def add(self, seed, method, out, offset=0, extra=None) -> None:
-        for t, task in enumerate(self.tasks):
-            row = {"seed": seed, "task": task, "method": method,
-                   "returns": out["return"][offset + t].tolist(),
-                   "discounted": out["discounted"][offset + t].tolist()}
-            if extra is not None:
-                row.update({k: float(v[t]) for k, v in extra.items()})
-            self.rows.append(row)
-
-
 def _flat_zol_info(info, g: int) -> dict[str, np.ndarray]:
     """Grid setting g's per-task ZOL diagnostics as flat row fields: zol_X at the chosen z,
     zol_X_z0 at z_r."""
@@ -206,7 +171,7 @@ def _flat_zol_info(info, g: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _evaluate_fb(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards, seed,
+def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, seed,
                  key) -> None:
     ev, task_ids = config.eval, rollouts.task_ids
     run_dir = os.path.join(paths(config)["fb"], f"seed_{seed}")
@@ -217,15 +182,7 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards,
                          f"config's {config.train.num_steps} steps; run python -m "
                          "experiments.train with the same config first")
     data = inference_data(arrays, rewards, ev.inference_samples, ev.num_starts, seed)
-    counts = rollouts.rewarded[seed] = dict(zip(
-        rollouts.tasks, (int(n) for n in rewarded_in_sample(rewards, data.rewards)), strict=True))
-    few = {task: n for task, n in counts.items() if n < FEW_REWARDED}
-    if few:
-        print(f"[evaluate] seed {seed}: warning: reward inference's {data.rewards.shape[1]} "
-              f"samples hold few rewarded transitions ({REWARDED_RULE}) for "
-              + ", ".join(f"{task} ({n})" for task, n in few.items())
-              + "; their prompts say little about the task (raise eval.inference_samples, or "
-              "collect data that reaches it)", flush=True)
+    rollouts.count_rewarded(seed, rewards, data.rewards)
     grid = ev.grid() if _zol_arms(ev) else []
     began = time.perf_counter()
     zs = jax.tree.map(np.asarray, infer_latents(
@@ -340,7 +297,7 @@ def train_oracle_seeds(config: ExperimentConfig, arrays, rewards, manifest) -> b
     return True
 
 
-def _evaluate_oracle(config: ExperimentConfig, rollouts: _Rollouts, arrays, rewards, manifest,
+def _evaluate_oracle(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, manifest,
                      seed, key) -> None:
     td3, td3_state = train_oracle(config, arrays, rewards, manifest, seed)
     out = rollouts.run("td3", actor_policy(td3.act), None, td3_state.actor, rollouts.task_ids,
@@ -360,7 +317,7 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
     print(f"[evaluate] relabelling {len(arrays['obs']):,} transitions for "
           f"{len(task_ids)} tasks", flush=True)
     rewards = _task_rewards(domain, task_ids, arrays)
-    rollouts = _Rollouts(domain, task_ids, ev.num_episodes, ev.episode_length or None,
+    rollouts = Rollouts(domain, task_ids, ev.num_episodes, ev.episode_length or None,
                          config.fb.discount)
     num_tasks = len(task_ids)
     fb_family = any(m in FB_METHODS for m in ev.chosen)
@@ -387,7 +344,7 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
     return rows
 
 
-def _write_results(config: ExperimentConfig, rollouts: _Rollouts, manifest: dict,
+def _write_results(config: ExperimentConfig, rollouts: Rollouts, manifest: dict,
                    done: list[int]) -> list[dict]:
     """WORKDIR/eval/results.json with the rows of the seeds evaluated so far (written after each
     seed, so an evaluation cut short keeps what it finished: "complete" is false until every

@@ -51,8 +51,9 @@ def rewarded_note(result: dict) -> str:
     spans = {t: (min(c[t] for c in counts.values()), max(c[t] for c in counts.values()))
              for t in tasks}
     text = (f"Rewarded transitions ({REWARDED_RULE}) in reward inference's "
-            f"{result['eval']['inference_samples']} samples, over the seeds: " + "; ".join(f"{t} {lo}" + (f"-{hi}" if hi != lo else "")
-                                  for t, (lo, hi) in spans.items()) + ".")
+            f"{result['eval']['inference_samples']} samples, over the seeds: "
+            + "; ".join(f"{t} {lo}" + (f"-{hi}" if hi != lo else "")
+                        for t, (lo, hi) in spans.items()) + ".")
     few = [t for t, (lo, _) in spans.items() if lo < FEW_REWARDED]
     if few:
         text += (f" Under {FEW_REWARDED} for {', '.join(few)}: there the prompt says little "
