@@ -2,8 +2,9 @@
 # Issue 12's accelerator part for a lent GPU: the walker study of
 # experiments/configs/walker_study.py, each call sized to end inside BUDGET seconds.
 #   collect   RND data: 256 environments x 8 sequential episodes (2,048,000 transitions);
-#   train     FB for 4 seeds in one program for as long as the call allows: stopped (SIGINT)
-#             RESERVE seconds before the end; checkpoints every 2 x UNIT updates;
+#   train     FB for 4 seeds in one program for as long as the call allows: it stops itself
+#             (train.max_seconds) and saves about RESERVE seconds before the end (SIGINT at
+#             RESERVE is a backstop); checkpoints every 2 x UNIT updates;
 #   oracle    TD3 oracles for every seed x task in one program;
 #   evaluate  every method on every task with paired episodes, at the last step every seed has
 #             saved (results.json is rewritten after each seed, so a cut-short evaluation keeps
@@ -61,8 +62,13 @@ if want collect; then
   run_stage collect $(( $(left) - RESERVE - 60 )) python3 -m experiments.collect "${COMMON[@]}"
 fi
 if want train; then
+  # Training stops itself after the call during which TRAIN_S seconds have passed and saves that
+  # step (train.max_seconds); the timeout is a backstop only. TRAIN_S leaves room for the start
+  # (imports, loading the data), one more call of UNIT updates and the final save.
+  TRAIN_S=$(( $(left) - RESERVE - ${TRAIN_MARGIN:-55} ))
   run_stage train $(( $(left) - RESERVE )) -s INT -k 20 python3 -m experiments.train \
-    "${COMMON[@]}" --config.train.num_steps=1000000 --config.train.save_every="$SAVE"
+    "${COMMON[@]}" --config.train.num_steps=1000000 --config.train.save_every="$SAVE" \
+    --config.train.max_seconds="$TRAIN_S"
 fi
 if want oracle; then
   run_stage oracle $(( $(left) - 5 )) python3 -m experiments.train --what=oracle "${COMMON[@]}"

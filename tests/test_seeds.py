@@ -1,6 +1,7 @@
 """Many seeds in one program (fbjax.train.seeds): each seed's run is the run train_run makes for
 that seed alone, in its own directory, and it resumes like one."""
 
+import dataclasses
 import json
 import os
 
@@ -12,6 +13,7 @@ from fbjax.baselines import TD3, TD3Config
 from fbjax.configs import to_dict
 from fbjax.eval.oracle import train_oracles, train_oracles_seeds
 from fbjax.train import TrainConfig, load_fb, read_config, train_run, train_seeds
+from fbjax.train.loop import print_progress
 from tests.helpers import ACTION_DIM, OBS_DIM, TINY, continuous_agent, random_batch
 
 CONFIG = TrainConfig(num_steps=20, steps_per_call=10, save_every=10)
@@ -119,3 +121,27 @@ def test_the_cores_layout_trains_each_seed_as_its_lone_run(tmp_path):
         _, state = train_fb(lone, seed, progress_fn=None)
         assert int(states[seed].step) == config.train.num_steps
         assert _worst(states[seed].params, state.params) <= TOLERANCE
+
+
+def test_a_time_limit_stops_after_one_call_saves_and_resumes_exactly(tmp_path, capsys):
+    agent, data = continuous_agent(), random_batch(256, False)
+    straight = train_seeds(agent, data, {s: str(tmp_path / "b" / str(s)) for s in SEEDS},
+                           {}, CONFIG, progress_fn=None)
+    dirs = {s: str(tmp_path / "a" / str(s)) for s in SEEDS}
+    # A limit far below one call's time: every run stops after its first call, at step 10 of 20,
+    # and saves it (the config saves every 10, so the final save is what keeps the step).
+    limited = dataclasses.replace(CONFIG, max_seconds=1e-9, save_every=20)
+    stopped = train_seeds(agent, data, dirs, {}, limited, progress_fn=print_progress)
+    assert "stopping at step 10 of 20: the time limit" in capsys.readouterr().out
+    for s in SEEDS:
+        assert int(stopped[s].step) == 10
+        assert sorted(int(d) for d in os.listdir(dirs[s]) if d.isdigit()) == [10]
+    # Resumed without the limit (max_seconds may change), it ends where the straight run does.
+    resumed = train_seeds(agent, data, dirs, {}, dataclasses.replace(limited, max_seconds=0.0),
+                          progress_fn=None)
+    for s in SEEDS:
+        assert _worst(resumed[s], straight[s]) == 0.0
+    lone = train_run(agent, data, str(tmp_path / "c"), {}, limited, 0, progress_fn=None)
+    assert int(lone.step) == 10
+    with pytest.raises(ValueError, match="max_seconds must be >= 0"):
+        TrainConfig(max_seconds=-1)

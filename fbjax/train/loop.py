@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import jax
 import numpy as np
+from jax.experimental import multihost_utils
 
 from fbjax.agent import Agent
 from fbjax.train.checkpoint import Checkpointer
@@ -37,6 +38,7 @@ def fit(
     save_every: int | None = None,
     make_steps: Callable[[int], StepsFn] | None = None,
     writer: MetricsWriter | None = None,
+    max_seconds: float = 0.0,
 ):
     """Runs `agent`'s updates until `state.step == num_steps`, `steps_per_call` per compiled call.
 
@@ -51,6 +53,8 @@ def fit(
     Metrics are averaged over the chunk (and over copies of a vmapped agent). Progress and
     metrics are written by process 0 only; every process takes part in checkpointing. A
     non-finite metric stops the run with FloatingPointError before anything is saved.
+    max_seconds > 0 stops the run early, after the call during which that much time has passed
+    since `fit` began (compiling included); the caller saves that step.
     """
     if save_every is not None and save_every % steps_per_call:
         raise ValueError(f"train: save_every={save_every} must be a multiple of "
@@ -83,7 +87,23 @@ def fit(
             progress_fn(step, logged)
         if checkpointer is not None and save_every and step % save_every == 0:
             checkpointer.save(step, state, {"step": step})
+        if step < num_steps and _out_of_time(start_time, max_seconds):
+            if progress_fn is not None:
+                print(f"train: stopping at step {step} of {num_steps}: the time limit of "
+                      f"{max_seconds:g}s has passed", flush=True)
+            break
     return state
+
+
+def _out_of_time(start_time: float, max_seconds: float) -> bool:
+    """Whether max_seconds (> 0) have passed since start_time; on many processes, process 0's
+    clock decides for all of them, so they stop at the same step."""
+    if max_seconds <= 0:
+        return False
+    out = time.perf_counter() - start_time >= max_seconds
+    if jax.process_count() > 1:
+        out = bool(multihost_utils.broadcast_one_to_all(np.asarray(out)))
+    return out
 
 
 def _chunk_key(key: jax.Array, step: int) -> jax.Array:

@@ -28,7 +28,7 @@ from fbjax.train.sharding import make_mesh, process_rows, replicate, shard_datas
 # seeds: fbjax.train.seeds.train_seeds; cores: fbjax.train.cores.run_on_cores (the MJX pipeline)
 PARALLEL = ("single", "sharded", "seeds", "cores")
 # Settings a run may change when it resumes: how long it trains and how it is laid out.
-RESUMABLE = ("train.num_steps", "train.parallel")
+RESUMABLE = ("train.num_steps", "train.parallel", "train.max_seconds")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +44,10 @@ class TrainConfig:
     # a pipeline's FB seeds in parallel processes, each pinned to its own CPU core (the MJX
     # pipeline's train_all; on one CPU host; elsewhere the seeds train one after another)
     parallel: str = "single"
+    # Stop after the compiled call during which this many seconds of training have passed, and
+    # save that step (0: no limit). A run stopped so resumes like any other: the time a lease
+    # or a job allows, spent on updates rather than on a guess at the update rate.
+    max_seconds: float = 0.0
 
     def __post_init__(self):
         for name in ("num_steps", "steps_per_call", "save_every", "keep_checkpoints"):
@@ -53,6 +57,9 @@ class TrainConfig:
         if self.save_every % self.steps_per_call:
             raise ValueError(f"TrainConfig.save_every={self.save_every} must be a multiple of "
                              f"steps_per_call={self.steps_per_call}")
+        if self.max_seconds < 0:
+            raise ValueError(f"TrainConfig.max_seconds must be >= 0 (0: no limit), got "
+                             f"{self.max_seconds}")
         if self.parallel not in PARALLEL:
             raise ValueError(f"TrainConfig.parallel {self.parallel!r} is not one of {PARALLEL}")
 
@@ -106,7 +113,7 @@ def _train_locked(agent, dataset, run_dir, description, config, seed, progress_f
         state = fit(agent, state, dataset, num_steps=config.num_steps, key=train_key,
                     steps_per_call=config.steps_per_call, progress_fn=progress_fn,
                     checkpointer=checkpointer, save_every=config.save_every,
-                    make_steps=make_steps, writer=writer)
+                    make_steps=make_steps, writer=writer, max_seconds=config.max_seconds)
         step = local_step(state.step)
         if checkpointer.latest_step() != step:
             checkpointer.save(step, state, {"step": step})

@@ -176,7 +176,8 @@ def _train_locked(agent, dataset, run_dirs, description, config, progress_fn, la
         states = fit(agent, states, dataset, num_steps=config.num_steps, key=keys,
                      steps_per_call=config.steps_per_call, progress_fn=progress_fn,
                      checkpointer=checkpoints, save_every=config.save_every,
-                     make_steps=lambda n: seed_steps(agent, n, mesh), writer=writers)
+                     make_steps=lambda n: seed_steps(agent, n, mesh), writer=writers,
+                     max_seconds=config.max_seconds)
         step = local_step(states.step)
         if checkpoints.latest_step() != step:
             checkpoints.save(step, states, {"step": step})
