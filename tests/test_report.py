@@ -94,3 +94,16 @@ def test_rewarded_note_gives_each_tasks_span_over_seeds_and_flags_sparse_prompts
     assert "Under 10 for far:" in note and "near:" not in note.split("Under")[1]
     # Results from before the evaluation counted them: no note.
     assert rewarded_note({"eval": {"inference_samples": 10}}) == ""
+
+
+def test_a_method_above_the_oracles_ci_is_flagged():
+    """Task a's TD3 earns 200; a zol_selected far above it (fb + 500: mean 546) lies wholly above
+    TD3's CI, so the report says the oracle is beaten there and only there, by that method."""
+    rows = [dict(r, returns=[x + 500 for x in r["returns"]])
+            if r["method"] == "zol_selected" and r["task"] == "a" else r for r in _rows()]
+    s = summarize(rows, reps=300)
+    assert s["oracle_beaten_by"] == {"a": ["zol_selected"]}
+    assert "**The oracle is beaten** on a (by zol_selected)" in markdown_report(s, "")
+    clean = summarize(_rows(), reps=300)
+    assert clean["oracle_beaten_by"] == {}
+    assert "oracle is beaten" not in markdown_report(clean, "")

@@ -104,5 +104,6 @@ def _json_summary(summary: dict, spearman) -> dict:
                          for (t, m), s in summary["per_task"].items()],
             "paired_differences": [{"task": t, "method": m, **d}
                                    for (t, m), d in summary["diffs"].items()],
-            "oracle": summary["oracle"], "aggregates": summary["aggregates"],
+            "oracle": summary["oracle"], "oracle_beaten_by": summary["oracle_beaten_by"],
+            "aggregates": summary["aggregates"],
             "ope_spearman": spearman}
