@@ -12,9 +12,14 @@
 #   report    results.md and summary.json;
 #   fb_seeds  seed-updates/s of the full-size FB update (batch 1024) for S = 1, 4, 8.
 # STAGES picks the stages (all by default). A 15-minute lease runs it as two calls on the same
-# machine, the second started at once (the machine stays warm ~30 s; /tmp survives):
-#   COMMIT=... BUDGET=490 RESERVE=75 STAGES="collect train oracle" bash experiments/device_walker_study.sh
-#   COMMIT=... BUDGET=290 STAGES="evaluate report fb_seeds" NO_WHEELS=1 bash experiments/device_walker_study.sh
+# machine, the second started at once (the machine stays warm ~30 s; /tmp survives), its BUDGET
+# the lease's budget_left_s (in the first call's reply) less about 30 s:
+#   COMMIT=... BUDGET=540 RESERVE=130 STAGES="collect train oracle" bash experiments/device_walker_study.sh
+#   COMMIT=... BUDGET=... STAGES="evaluate report" NO_WHEELS=1 PYTHONPATH=/tmp/site bash experiments/device_walker_study.sh
+# Measured on an H200 (2026-11-27, experiments/results/walker_study_h200/README.md): the machine
+# started in ~30 s; collect 139 s; training 168 s for 30k updates per seed; 20k-update oracles
+# 41 s (100k now: allow ~100 s, hence RESERVE=130); the evaluation of 4 seeds 245 s (seed 0
+# 138 s with its compiles, then ~27 s a seed); report 7 s; fb_seeds (S = 1, 4, 8) 98 s.
 # Same set-up as the other device scripts (wheels in .whl/, benchmarks/device_setup.sh). Results
 # to $OUT: study.log, fb_seeds_gpu.jsonl, results.json, results.md, summary.json and
 # runs.tar.gz (every run's config.json and metrics.jsonl, the dataset manifest).
@@ -97,8 +102,9 @@ fi
 if want fb_seeds && [ "$(left)" -gt 40 ]; then
   stage fb_seeds
   # shellcheck disable=SC2086
-  timeout $(( $(left) - 5 )) python3 benchmarks/fb_seeds.py $BENCH >> "$OUT/fb_seeds_gpu.jsonl" \
-    2>> "$LOG"
+  # Only the JSON lines: playground prints its missing-warp notes to stdout on import.
+  timeout $(( $(left) - 5 )) python3 benchmarks/fb_seeds.py $BENCH 2>> "$LOG" \
+    | grep --line-buffered '^{' >> "$OUT/fb_seeds_gpu.jsonl"
 fi
 stage end
 cp "$WORK/eval/results.json" "$WORK/report/results.md" "$WORK/report/summary.json" "$OUT/" \
