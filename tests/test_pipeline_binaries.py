@@ -139,6 +139,11 @@ def test_refusals_name_the_problem(tmp_path, workdir):
     assert missing.returncode != 0 and "no dataset" in missing.stderr
     bad = _run("evaluate", workdir, "--config.eval.methods=fb,sac", check=False)
     assert bad.returncode != 0 and "unknown ['sac']" in bad.stderr
+    # Runs with fewer updates than the config asks for (e.g. stopped by train.max_seconds).
+    short = _run("evaluate", workdir, "--config.train.num_steps=100000",
+                 "--config.eval.methods=fb,random", check=False)
+    assert short.returncode != 0 and "of the config's 100000 steps" in short.stderr
+    assert "evaluate the steps it has with --config.train.num_steps=" in short.stderr
     tiny_tabular = os.path.join(ROOT, "experiments", "configs", "tiny.py")
     tabular = subprocess.run([sys.executable, "-m", "experiments.collect",
                               f"--config={tiny_tabular}"], cwd=ROOT, capture_output=True,

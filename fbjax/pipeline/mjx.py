@@ -180,7 +180,9 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, 
     if trained < config.train.num_steps:
         raise ValueError(f"evaluate: FB seed {seed} in {run_dir} has trained {trained} of the "
                          f"config's {config.train.num_steps} steps; run python -m "
-                         "experiments.train with the same config first")
+                         "experiments.train with the same config first, or, for a run that "
+                         "train.max_seconds stopped, evaluate the steps it has with "
+                         f"--config.train.num_steps={trained}")
     data = inference_data(arrays, rewards, ev.inference_samples, ev.num_starts, seed)
     rollouts.count_rewarded(seed, rewards, data.rewards)
     grid = ev.grid() if _zol_arms(ev) else []
