@@ -434,3 +434,21 @@ def test_legged_observations_are_dm_controls(name):
         solved[48:51] = solved[54:] = True
     assert worst[~solved].max() < 1e-5, f"{name}: {worst[~solved].max():.2e}"
     assert worst[solved].max(initial=0) < 1e-3, f"{name}: {worst[solved].max():.2e}"
+
+
+def test_importing_the_envs_keeps_stdout_clean_where_warp_is_missing(tmp_path):
+    """mujoco.mjx prints "Failed to import warp" to stdout where warp is missing (the GPU image);
+    the benchmarks print JSON lines there, so fbjax.envs sends that note to stderr. A stand-in
+    `warp` package that fails to import plays the missing warp."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "warp").mkdir()
+    (tmp_path / "warp" / "__init__.py").write_text("raise ImportError('no warp here')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), *sys.path]))
+    proc = subprocess.run([sys.executable, "-c", "import fbjax.envs"], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Failed to import warp" in proc.stderr  # the stand-in took effect
+    assert proc.stdout == ""

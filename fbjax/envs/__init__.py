@@ -4,7 +4,14 @@ Every domain steps on MJX's JAX implementation (CPU, GPU, TPU) and every task re
 function of the stored physics state and action (see `fbjax.envs.base.Domain`).
 """
 
+import contextlib
 import functools
+import sys
+
+# Where warp is not installed (e.g. the GPU image), importing mujoco.mjx prints "Failed to import
+# warp" to stdout, which corrupts the JSON lines the benchmarks print there: send it to stderr.
+with contextlib.redirect_stdout(sys.stderr):
+    from mujoco import mjx  # noqa: F401
 
 from fbjax.envs import cheetah, hopper, humanoid, point_mass, point_mass_maze, quadruped, walker
 from fbjax.envs.base import Domain, EnvState
