@@ -38,12 +38,7 @@ from fbjax.eval.evaluator import (
     random_policy,
 )
 from fbjax.eval.oracle import train_oracles, train_oracles_seeds
-from fbjax.eval.zero_shot import (
-    FB_METHODS,
-    infer_latents,
-    inference_data,
-    off_policy_estimates,
-)
+from fbjax.eval.zero_shot import FB_METHODS, infer_latents, inference_data, off_policy_estimates
 from fbjax.fb.learner import FBAgent
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
 from fbjax.pipeline.rollouts import Rollouts

@@ -72,12 +72,7 @@ def fit(
             compiled[chunk] = make_steps(chunk)
         state, metrics = compiled[chunk](state, dataset, _chunk_key(key, step))
         step = local_step(state.step)
-        logged = _logged_metrics(metrics)
-        bad = sorted(k for k, v in logged.items() if not np.isfinite(v))
-        if bad:
-            last = None if checkpointer is None else checkpointer.latest_step()
-            raise FloatingPointError(f"train: non-finite metrics at step {step}: {bad}; "
-                                     f"nothing saved after the last checkpoint (step {last})")
+        logged = _checked_metrics(metrics, step, checkpointer)
         rate = (step - start_step) / max(time.perf_counter() - start_time, 1e-9)
         logged.update({"time/steps_per_sec": rate,
                        "time/eta_sec": (num_steps - step) / max(rate, 1e-9)})
@@ -93,6 +88,17 @@ def fit(
                       f"{max_seconds:g}s has passed", flush=True)
             break
     return state
+
+
+def _checked_metrics(metrics, step: int, checkpointer: Checkpointer | None) -> dict[str, float]:
+    """The chunk's logged metrics (`_logged_metrics`); FloatingPointError if any is not finite."""
+    logged = _logged_metrics(metrics)
+    bad = sorted(k for k, v in logged.items() if not np.isfinite(v))
+    if bad:
+        last = None if checkpointer is None else checkpointer.latest_step()
+        raise FloatingPointError(f"train: non-finite metrics at step {step}: {bad}; "
+                                 f"nothing saved after the last checkpoint (step {last})")
+    return logged
 
 
 def _out_of_time(start_time: float, max_seconds: float) -> bool:
