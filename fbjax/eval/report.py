@@ -163,7 +163,7 @@ def _normalised_table(summary: dict, headline: list[str]) -> list[str]:
         rows.append([task, *cells])
     lines = ([f"**% of the oracle** ({_oracle_names(summary)}) per task: the return and its 95% "
               "CI divided by the oracle's mean return.", ""] + _table(["task", *shown], rows))
-    beaten = summary.get("oracle_beaten_by", {})
+    beaten = summary["oracle_beaten_by"]
     if beaten:
         lines += ["**The oracle is beaten** on " + "; ".join(
             f"{t} (by {', '.join(ms)})" for t, ms in beaten.items()) + ": those methods' CIs lie "
