@@ -1,6 +1,9 @@
 """Where an FB update's time goes, on any device: the compiled program's size (fusions, matmuls,
 other ops per update), its FLOPs from XLA's cost analysis, achieved FLOP/s and MFU against the
-device's dense peak, and optionally a jax.profiler trace for TensorBoard / Perfetto.
+device's dense peak, the rate at which it would run if it only moved the bytes XLA counts at
+the device's HBM bandwidth, and optionally a jax.profiler trace (TensorBoard / Perfetto) with its
+summary: op time by kind, the longest ops, and the fraction of the traced span the device is busy
+(benchmarks/trace_summary.py).
 
   python benchmarks/profile_update.py                          # the main command's FB config
   python benchmarks/profile_update.py --config=walker --batch=1024,4096
@@ -12,19 +15,23 @@ device's dense peak, and optionally a jax.profiler trace for TensorBoard / Perfe
 Prints one JSON line per (config, batch[, variant]). FLOPs are those of the program's math (the
 lowered HLO's cost analysis, the same on every device). MFU needs the device's dense peak: known
 for H100/H200 (TF32 and BF16 tensor cores, dense); elsewhere pass --peak_tflops or it is null.
+The bandwidth ceiling is given for H100/H200 only.
 """
 
 import argparse
 import collections
 import json
 import os
-import re
 import subprocess
 import sys
 import time
 
+import trace_summary
+
 # Dense tensor-core peaks (TFLOP/s, no sparsity) from NVIDIA's H100/H200 SXM data sheets.
 PEAKS = {"H100": {"tf32": 494.7, "bf16": 989.4}, "H200": {"tf32": 494.7, "bf16": 989.4}}
+# HBM bandwidth (TB/s) from the same data sheets (H100 SXM: HBM3, H200: HBM3e).
+BANDWIDTH = {"H100": 3.35, "H200": 4.8}
 
 # Observation and action sizes per config; the FB settings come from experiments/configs/NAME.py
 # (the main command's for point_mass_maze, the open arena's for point_mass, the walker GPU run's
@@ -67,6 +74,18 @@ def _fb_config(name: str, batch: int | None, compute_dtype: str):
 
 
 FLOPS_SOURCE = "lowered HLO cost analysis (device-independent)"
+
+
+def bandwidth_bound(device_kind: str, mbytes_per_update: float) -> dict:
+    """The rate at which the compiled program would run if it did nothing but move the bytes
+    XLA's cost analysis counts (each op's operands and results, no cache reuse) at the device's
+    data-sheet HBM bandwidth: a ceiling the program cannot beat without moving fewer bytes.
+    Empty for a device not in BANDWIDTH."""
+    for key, tb_s in BANDWIDTH.items():
+        if key in device_kind:
+            return {"hbm_tb_s": tb_s, "updates_per_s_if_only_moving_bytes":
+                    round(tb_s * 1e12 / (mbytes_per_update * 2**20), 1)}
+    return {}
 
 
 def random_dataset(obs_dim: int, action_dim: int, rows: int = 100_000):
@@ -117,11 +136,12 @@ def program_flops(name: str, batch: int, compute_dtype: str) -> float:
 def recount(path: str) -> None:
     """Re-derives FLOPs, TFLOP/s and MFU of the lines of a results file measured before FLOPs
     came from the lowered HLO (the measured speeds are kept; the old count moves to
-    compiled_cost_gflop_per_update)."""
+    compiled_cost_gflop_per_update), and adds the bandwidth ceiling where it is missing."""
     for line in open(path):
         if not line.startswith("{"):
             continue
         row = json.loads(line)
+        row.update(bandwidth_bound(row["device"], row["mbytes_accessed_per_update"]))
         if row.get("flops_source") == FLOPS_SOURCE:
             print(json.dumps(row))
             continue
@@ -137,12 +157,8 @@ def recount(path: str) -> None:
 
 def _op_counts(hlo_text: str) -> dict[str, int]:
     """Instructions of one update's optimised HLO, by kind."""
-    kinds = collections.Counter()
-    for line in hlo_text.splitlines():
-        m = re.match(r"\s*(?:ROOT\s+)?%?[\w.\-]+\s*=\s*(?:\([^=]*?\)|\S+)\s+([\w\-]+)\(",
-                     line)
-        if m:
-            kinds[m.group(1)] += 1
+    kinds = collections.Counter(opcode for body in trace_summary.instructions(hlo_text).values()
+                                for _, opcode, _ in body)
     return {"fusion": kinds["fusion"], "dot": kinds["dot"],
             "custom-call": kinds["custom-call"], "while": kinds["while"],
             "all_instructions": sum(kinds.values())}
@@ -198,10 +214,12 @@ def measure(name: str, batch: int, steps: int, repeats: int, trace: str | None,
     if check_out:  # the parameters after `steps` updates from a fixed start, for comparison
         fresh = compiled(agent.init(jax.random.PRNGKey(0)), jax.random.PRNGKey(7))[0]
         np.savez(check_out, *[np.asarray(x) for x in jax.tree.leaves(fresh.params)])
+    summary = None
     if trace:
         with jax.profiler.trace(trace):
             state, _ = compiled(state, jax.random.PRNGKey(99))
             jax.block_until_ready(state)
+        summary = trace_summary.summarize(trace, compiled.as_text(), per=steps)
 
     device = jax.devices()[0].device_kind
     peak, mode = (peak_tflops, "given") if peak_tflops else datasheet_peak(device, compute_dtype)
@@ -223,7 +241,8 @@ def measure(name: str, batch: int, steps: int, repeats: int, trace: str | None,
             "peak_tflop_s": peak, "peak_mode": mode,
             "mfu": None if not peak else round(achieved / peak, 4),
             "ops_in_program": ops,
-            "trace": trace,
+            **bandwidth_bound(device, bytes_accessed / 2**20),
+            "trace": trace, "trace_summary_per_update": summary,
             "jax": jax.__version__, "xla_flags": os.environ.get("XLA_FLAGS", "")}
 
 

@@ -4,8 +4,13 @@ runs it).
 
   python benchmarks/zol_search.py --size=small --prompts=1,8,64 --steps=100
   python benchmarks/zol_search.py --size=full --prompts=1,8 --steps=10      # CPU: few steps
+  python benchmarks/zol_search.py --size=full --prompts=64 --trace=/tmp/zol  # + where time goes
+  python benchmarks/zol_search.py --recount FILE   # FLOPs and MFU of older lines again
 
-Prints one JSON line per (size, P): seconds per prompt for each way, and both speed-ups.
+Prints one JSON line per (size, P): seconds per prompt for each way, both speed-ups, and the
+one-call search's achieved TFLOP/s (FLOPs of its math from the lowered HLO: (steps + 3)
+objective-and-gradient evaluations per prompt, the 3 being the last iterate, z0 and the kept z)
+and MFU where the device's dense peak is known (profile_update.PEAKS).
 """
 
 import argparse
@@ -16,6 +21,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import trace_summary
+from profile_update import datasheet_peak
 
 from fbjax.fb import FBAgent, FBConfig
 from fbjax.nets import project_z
@@ -45,19 +52,52 @@ def _time(fn, repeats=1):
     return (time.perf_counter() - start) / repeats
 
 
-def run(size, num_prompts, steps, num_samples, num_starts):
+def _flops(lowered) -> float:
+    cost = lowered.cost_analysis()
+    return float((cost[0] if isinstance(cost, list | tuple) else cost)["flops"])
+
+
+def search_flops(size, num_prompts, steps, num_samples, num_starts) -> float:
+    """FLOPs of one `zol_search` call for P prompts, from lowered HLO (no compile): B on the
+    sample once, then (steps + 3) objective-and-gradient evaluations per prompt. (XLA's cost
+    analysis counts a loop's body once, so the parts are counted on their own.)"""
+    agent, params, starts, next_obs, rewards, z0 = _setup(size, 1, num_samples, num_starts)
+    nets, gamma, config = agent.networks, agent.config.discount, ZOLConfig(steps=steps)
+    backward = jax.jit(lambda o: nets.backward(params["backward"], o)).lower(next_obs)
+    b = nets.backward(params["backward"], next_obs)
+    measure = jax.jit(lambda z: jax.value_and_grad(zol_objective, has_aux=True)(
+        z, nets, params, starts, b, rewards[0], z0[0], gamma, config)).lower(z0[0])
+    return _flops(backward) + num_prompts * (steps + 3) * _flops(measure)
+
+
+def _achieved(row: dict, flops: float) -> dict:
+    """The FLOP figures of a result line whose batched time is known."""
+    seconds = row["s_per_prompt"]["batched"] * row["prompts"]
+    achieved = flops / seconds / 1e12
+    peak, mode = datasheet_peak(row["device"], "float32")
+    return {"gflop_per_call": round(flops / 1e9, 2), "achieved_tflop_s": round(achieved, 3),
+            "peak_tflop_s": peak, "peak_mode": mode,
+            "mfu": None if not peak else round(achieved / peak, 4)}
+
+
+def run(size, num_prompts, steps, num_samples, num_starts, trace=None):
     agent, params, starts, next_obs, rewards, z0 = _setup(size, num_prompts, num_samples,
                                                           num_starts)
     config = ZOLConfig(steps=steps)
     gamma = agent.config.discount
     nets = agent.networks
 
-    batched = jax.jit(lambda r, z: zol_search(nets, params, starts, next_obs, r, z, gamma,
-                                              config)[0])
     t0 = time.perf_counter()
+    batched = jax.jit(lambda r, z: zol_search(nets, params, starts, next_obs, r, z, gamma,
+                                              config)[0]).lower(rewards, z0).compile()
     jax.block_until_ready(batched(rewards, z0))
     compile_batched = time.perf_counter() - t0
     t_batched = _time(lambda: batched(rewards, z0))
+    summary = None
+    if trace:
+        with jax.profiler.trace(trace):
+            jax.block_until_ready(batched(rewards, z0))
+        summary = trace_summary.summarize(trace, batched.as_text(), per=num_prompts)
 
     single = jax.jit(lambda r, z: zol_search(nets, params, starts, next_obs, r[None], z[None],
                                              gamma, config)[0][0])
@@ -90,7 +130,7 @@ def run(size, num_prompts, steps, num_samples, num_starts):
         return out
 
     t_step = _time(stepwise)
-    return {
+    row = {
         "benchmark": "zol_search", "device": jax.devices()[0].device_kind, "size": size,
         "network": SIZES[size], "prompts": num_prompts, "adam_steps": steps,
         "num_samples": num_samples, "num_starts": num_starts,
@@ -101,6 +141,21 @@ def run(size, num_prompts, steps, num_samples, num_starts):
         "speedup_vs_single_loop": t_loop / t_batched,
         "speedup_vs_stepwise": t_step / t_batched,
     }
+    flops = search_flops(size, num_prompts, steps, num_samples, num_starts)
+    return {**row, **_achieved(row, flops), "trace_summary_per_prompt": summary,
+            "jax": jax.__version__}
+
+
+def recount(path: str) -> None:
+    """Adds the FLOP figures to the lines of a results file measured before they existed (the
+    measured times are kept)."""
+    for line in open(path):
+        if line.startswith("{"):
+            row = json.loads(line)
+            flops = search_flops(row["size"], row["prompts"], row["adam_steps"],
+                                 row["num_samples"], row["num_starts"])
+            print(json.dumps({**row, **_achieved(row, flops), "recounted_from": path}),
+                  flush=True)
 
 
 def main():
@@ -110,10 +165,18 @@ def main():
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--num-samples", type=int, default=10_000)
     parser.add_argument("--num-starts", type=int, default=512)
+    parser.add_argument("--trace", default=None,
+                        help="trace the one-call search here and summarise it (per prompt)")
+    parser.add_argument("--recount", default=None, metavar="FILE",
+                        help="add FLOPs, TFLOP/s and MFU to FILE's lines")
     args = parser.parse_args()
+    if args.recount:
+        recount(args.recount)
+        return
     for p in (int(x) for x in args.prompts.split(",")):
-        print(json.dumps(run(args.size, p, args.steps, args.num_samples, args.num_starts)),
-              flush=True)
+        trace = args.trace and f"{args.trace}/p{p}"
+        print(json.dumps(run(args.size, p, args.steps, args.num_samples, args.num_starts,
+                             trace)), flush=True)
 
 
 if __name__ == "__main__":

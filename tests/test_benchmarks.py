@@ -31,7 +31,18 @@ def test_fb_seeds_measures_the_plain_baseline_first():
 
 def test_profile_flops_are_the_programs_math_and_recount_reproduces_them(tmp_path):
     (row,) = _lines("benchmarks/profile_update.py", "--batch=8", "--steps=2", "--repeats=1",
-                    "--peak_tflops=1")
+                    "--peak_tflops=1", f"--trace={tmp_path / 'trace'}")
+    # The traced call's summary, per update: every op event has one kind, the busy time is at
+    # most the span, and the update's matmuls (a dot in every F, B and actor layer) show up.
+    summary = row["trace_summary_per_update"]
+    kinds = summary["by_kind"]
+    assert set(kinds) == {"matmul", "reduction", "elementwise", "copy", "other"}
+    assert abs(sum(k["ops"] for k in kinds.values()) - summary["ops_launched"]) <= 0.5
+    assert abs(sum(k["us"] for k in kinds.values()) - summary["op_us"]) <= 0.05
+    assert 0 < summary["busy_us"] <= summary["span_us"] + 0.01
+    assert kinds["matmul"]["ops"] >= row["ops_in_program"]["dot"] / 2
+    # The CPU is not in the bandwidth table: no ceiling is claimed for it.
+    assert "updates_per_s_if_only_moving_bytes" not in row
     # On the CPU every matmul is an XLA dot, so the compiled program's count and the lowered
     # HLO's agree (fusion adds or drops a few elementwise FLOPs, well under 1%).
     assert abs(row["gflop_per_update"] / row["compiled_cost_gflop_per_update"] - 1) < 0.01
@@ -49,6 +60,40 @@ def test_profile_flops_are_the_programs_math_and_recount_reproduces_them(tmp_pat
     assert again["gflop_per_update"] == row["gflop_per_update"]
     assert again["compiled_cost_gflop_per_update"] == 1.0
     assert again["mfu"] == round(again["achieved_tflop_s"] / 1.0, 4)
+    # On an H200 line, recount adds the ceiling of a program that only moves its bytes at the
+    # data sheet's 4.8 TB/s: 4.8e12 / (MiB x 2^20) updates/s.
+    path.write_text(json.dumps(dict(row, device="NVIDIA H200")) + "\n")
+    (h200,) = _lines("benchmarks/profile_update.py", f"--recount={path}")
+    assert h200["hbm_tb_s"] == 4.8
+    expected = 4.8e12 / (row["mbytes_accessed_per_update"] * 2**20)
+    assert abs(h200["updates_per_s_if_only_moving_bytes"] - expected) <= 0.05 + 1e-4 * expected
+
+
+def test_trace_summary_kinds_and_busy_time(tmp_path):
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    import jax
+    import jax.numpy as jnp
+    import trace_summary
+
+    # The union of [0, 10), [5, 15) and [20, 25) is 20 long.
+    assert trace_summary._busy_ns([(20, 5), (0, 10), (5, 10)]) == 20
+
+    def body(c, _):
+        return jnp.tanh(c @ c), c.sum()
+
+    run = jax.jit(lambda x: jax.lax.scan(body, x, None, length=3)).lower(
+        jnp.ones((64, 64))).compile()
+    kinds = trace_summary.op_kinds(run.as_text())
+    opcodes = {name: opcode for ops in trace_summary.instructions(run.as_text()).values()
+               for name, opcode, _ in ops}
+    assert {kinds[n] for n, op in opcodes.items() if op == "while"} == {"container"}
+    assert "matmul" in kinds.values() and "reduction" in kinds.values()
+    with jax.profiler.trace(str(tmp_path)):
+        jax.block_until_ready(run(jnp.ones((64, 64))))
+    summary = trace_summary.summarize(str(tmp_path), run.as_text(), per=3)
+    # the loop itself is not an op of its own: its time is its body's
+    assert all(kinds.get(o["op"]) != "container" for o in summary["longest_ops"])
+    assert summary["by_kind"]["matmul"]["ops"] >= 1
 
 
 def test_fb_update_prints_both_dtypes_their_mfu_and_their_agreement():

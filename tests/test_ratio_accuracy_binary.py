@@ -29,9 +29,9 @@ def test_ratio_accuracy_smoke(tmp_path):
     assert (tmp_path / "ratio_accuracy.png").stat().st_size > 1000
 
 
-def test_zol_search_benchmark_smoke():
+def test_zol_search_benchmark_smoke(tmp_path):
     cmd = [sys.executable, os.path.join(ROOT, "benchmarks", "zol_search.py"), "--prompts=2",
-           "--steps=3", "--num-samples=64", "--num-starts=8"]
+           "--steps=3", "--num-samples=64", "--num-starts=8", f"--trace={tmp_path}"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     row = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -42,3 +42,11 @@ def test_zol_search_benchmark_smoke():
                                per["stepwise_dispatch"] / per["batched"], rtol=1e-6)
     np.testing.assert_allclose(row["speedup_vs_single_loop"],
                                per["loop_of_compiled_single"] / per["batched"], rtol=1e-6)
+    # achieved TFLOP/s = the call's FLOPs / its time (P prompts x the time per prompt), both as
+    # printed (GFLOP to 0.01, TFLOP/s to 0.001); no MFU without a known peak (CPU)
+    seconds = per["batched"] * row["prompts"]
+    assert row["gflop_per_call"] > 0
+    assert abs(row["achieved_tflop_s"] - row["gflop_per_call"] / seconds / 1e3) <= \
+        5e-4 + 0.005 / seconds / 1e3
+    assert row["mfu"] is None
+    assert row["trace_summary_per_prompt"]["by_kind"]["matmul"]["ops"] > 0
