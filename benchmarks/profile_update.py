@@ -8,7 +8,7 @@ summary: op time by kind, the longest ops, and the fraction of the traced span t
   python benchmarks/profile_update.py                          # the main command's FB config
   python benchmarks/profile_update.py --config=walker --batch=1024,4096
   python benchmarks/profile_update.py --trace=/tmp/fb_trace    # also write a profiler trace
-  python benchmarks/profile_update.py --xla_variants           # CPU: XLA/thread settings, each
+  python benchmarks/profile_update.py --xla_variants[=gpu]     # XLA/thread settings, each
                                                                # in its own process, same run
   python benchmarks/profile_update.py --recount FILE           # FLOPs/MFU of older lines again
 
@@ -39,14 +39,25 @@ BANDWIDTH = {"H100": 3.35, "H200": 4.8}
 CONFIGS = {"point_mass": (4, 2), "point_mass_maze": (4, 2), "walker": (24, 6)}
 
 
-# CPU settings tried by --xla_variants, each applied before JAX starts (a fresh process). None
+# Settings tried by --xla_variants, each applied before JAX starts (a fresh process). None
 # changes the math: each variant's parameters after the same updates are compared with the
 # default's (max_abs_diff_vs_default).
 VARIANTS = {
-    "default": "",
-    "eigen_single_thread": "--xla_cpu_multi_thread_eigen=false",
-    "classic_runtime": "--xla_cpu_use_thunk_runtime=false",
-    "xnnpack": "--xla_cpu_use_xnnpack=true",
+    "cpu": {
+        "default": "",
+        "eigen_single_thread": "--xla_cpu_multi_thread_eigen=false",
+        "classic_runtime": "--xla_cpu_use_thunk_runtime=false",
+        "xnnpack": "--xla_cpu_use_xnnpack=true",
+    },
+    # CUDA graphs (XLA's command buffers): off, and extended to the scan's loop itself so one
+    # graph launch replays many updates' kernels (launch gaps are what the H100 trace pointed at).
+    "gpu": {
+        "default": "",
+        "no_command_buffers": "--xla_gpu_enable_command_buffer=",
+        "command_buffers_with_loops": "--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,"
+                                      "CUSTOM_CALL,CUDNN,WHILE,CONDITIONAL "
+                                      "--xla_gpu_graph_min_graph_size=1",
+    },
 }
 
 
@@ -255,8 +266,9 @@ def main():
     parser.add_argument("--trace", default=None, help="write a jax.profiler trace here")
     parser.add_argument("--peak_tflops", type=float, default=None)
     parser.add_argument("--compute_dtype", default="float32", choices=("float32", "bfloat16"))
-    parser.add_argument("--xla_variants", action="store_true",
-                        help="run each of VARIANTS in its own process and report all")
+    parser.add_argument("--xla_variants", nargs="?", const="cpu", choices=sorted(VARIANTS),
+                        help="run each of VARIANTS[cpu|gpu] in its own process and report all "
+                             "(--trace goes to the default's)")
     parser.add_argument("--variant", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--check_out", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--recount", default=None, metavar="FILE",
@@ -273,13 +285,15 @@ def main():
 
         folder = tempfile.mkdtemp(prefix="fbjax_variants_")
         reference = {}
-        for variant, flags in VARIANTS.items():
+        for variant, flags in VARIANTS[args.xla_variants].items():
             for batch in batches:
                 check = os.path.join(folder, f"{variant}_{batch}.npz")
                 cmd = [sys.executable, os.path.abspath(__file__), f"--config={args.config}",
                        f"--steps={args.steps}", f"--repeats={args.repeats}",
-                       f"--variant={variant}", f"--check_out={check}"]
+                       f"--variant={variant}", f"--check_out={check}",
+                       f"--compute_dtype={args.compute_dtype}"]
                 cmd += [f"--batch={batch}"] if batch else []
+                cmd += [f"--trace={args.trace}"] if args.trace and variant == "default" else []
                 env = {**os.environ, "XLA_FLAGS": (os.environ.get("XLA_FLAGS", "") + " "
                                                    + flags).strip()}
                 out = subprocess.run(cmd, env=env, capture_output=True, text=True)
