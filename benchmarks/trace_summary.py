@@ -11,7 +11,8 @@ Accelerator traces are read from their device planes (one event per kernel, tagg
 op that launched it); CPU traces from the host threads that run XLA's thunks. Each op's kind comes
 from the compiled HLO text when it is given (a fusion is a matmul when its computation holds a dot
 or convolution, a reduction when it holds a reduce; cuBLAS/cuDNN gemm custom calls are matmuls);
-without it every op counts as "other".
+an event the HLO does not name (no HLO text, or a kernel without its op's tag) is classed by its
+kernel name (`kind_from_name`), and `kinds_from_hlo` says what fraction of events were not.
 """
 
 import argparse
@@ -95,6 +96,22 @@ def _kind(opcode: str, line: str, opcodes) -> str:
     return "other"
 
 
+def kind_from_name(name: str) -> str:
+    """A kernel's kind guessed from its name, for events that name no HLO op (e.g. kernels that
+    a CUDA graph replays): XLA names kernels after their fusions (loop_add_fusion,
+    input_reduce_fusion, gemm_fusion_dot, transpose_fusion), cuBLAS/CUTLASS after the gemm."""
+    low = name.lower()
+    if any(k in low for k in ("gemm", "xmma", "cutlass", "cublas", "matmul", "dot")):
+        return "matmul"
+    if "reduce" in low or low.startswith("input_"):
+        return "reduction"
+    if any(k in low for k in ("copy", "transpose", "concatenate", "slice", "memcpy")):
+        return "copy"
+    if "fusion" in low or low.startswith("loop_"):
+        return "elementwise"
+    return "other"
+
+
 def _trace_file(folder: str) -> str:
     found = glob.glob(os.path.join(folder, "**", "*.xplane.pb"), recursive=True)
     if not found:
@@ -157,8 +174,9 @@ def summarize(folder: str, hlo_text: str | None = None, per: int = 1, top: int =
     busy = _busy_ns([(s, d) for _, s, d in events])
     by_kind = {k: [0, 0.0] for k in KINDS}
     by_op = collections.defaultdict(lambda: [0, 0.0])
+    named = sum(op in kinds for op, _, _ in events)
     for op, _, duration in events:
-        kind = kinds.get(op, "other")
+        kind = kinds.get(op) or kind_from_name(op)
         by_kind[kind][0] += 1
         by_kind[kind][1] += duration
         by_op[op][0] += 1
@@ -171,10 +189,12 @@ def summarize(folder: str, hlo_text: str | None = None, per: int = 1, top: int =
         "busy_fraction": round(busy / span, 4) if span else None,
         "op_us": round(total / 1e3 / per, 2),
         "ops_launched": round(len(events) / per, 1),
+        "kinds_from_hlo": round(named / len(events), 4),  # the rest: kind_from_name
         "by_kind": {k: {"ops": round(n / per, 1), "us": round(t / 1e3 / per, 2),
                         "share_of_op_time": round(t / total, 4) if total else None}
                     for k, (n, t) in by_kind.items()},
-        "longest_ops": [{"op": op, "kind": kinds.get(op, "other"), "runs": round(n / per, 1),
+        "longest_ops": [{"op": op, "kind": kinds.get(op) or kind_from_name(op),
+                         "runs": round(n / per, 1),
                          "us": round(t / 1e3 / per, 2)} for op, (n, t) in longest],
     }
 

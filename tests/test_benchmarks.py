@@ -77,6 +77,12 @@ def test_trace_summary_kinds_and_busy_time(tmp_path):
 
     # The union of [0, 10), [5, 15) and [20, 25) is 20 long.
     assert trace_summary._busy_ns([(20, 5), (0, 10), (5, 10)]) == 20
+    # kernels named as XLA's GPU backend and cuBLAS name them
+    guesses = {name: trace_summary.kind_from_name(name) for name in (
+        "loop_add_fusion_3", "input_reduce_fusion_1", "gemm_fusion_dot_2",
+        "sm90_xmma_gemm_f32f32_tf32f32_f32_tn_n", "transpose_fusion", "wrapped_concatenate")}
+    assert list(guesses.values()) == ["elementwise", "reduction", "matmul", "matmul", "copy",
+                                      "copy"]
 
     def body(c, _):
         return jnp.tanh(c @ c), c.sum()
@@ -94,6 +100,7 @@ def test_trace_summary_kinds_and_busy_time(tmp_path):
     # the loop itself is not an op of its own: its time is its body's
     assert all(kinds.get(o["op"]) != "container" for o in summary["longest_ops"])
     assert summary["by_kind"]["matmul"]["ops"] >= 1
+    assert summary["kinds_from_hlo"] == 1.0  # on the CPU every event names its HLO op
 
 
 def test_fb_update_prints_both_dtypes_their_mfu_and_their_agreement():
