@@ -30,12 +30,14 @@ def test_ratio_accuracy_smoke(tmp_path):
 
 
 def test_zol_search_benchmark_smoke(tmp_path):
-    cmd = [sys.executable, os.path.join(ROOT, "benchmarks", "zol_search.py"), "--prompts=2",
-           "--steps=3", "--num-samples=64", "--num-starts=8", f"--trace={tmp_path}"]
+    cmd = [sys.executable, os.path.join(ROOT, "benchmarks", "zol_search.py"), "--prompts=3",
+           "--loop_prompts=2", "--steps=3", "--num-samples=64", "--num-starts=8",
+           f"--trace={tmp_path}"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     row = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert row["prompts"] == 2 and row["adam_steps"] == 3
+    # the loops ran 2 of the 3 prompts; every figure is per prompt
+    assert (row["prompts"], row["loop_prompts"], row["adam_steps"]) == (3, 2, 3)
     assert set(row["s_per_prompt"]) == {"batched", "loop_of_compiled_single", "stepwise_dispatch"}
     per = row["s_per_prompt"]
     np.testing.assert_allclose(row["speedup_vs_stepwise"],
