@@ -161,7 +161,8 @@ def _busy_ns(intervals) -> float:
 def summarize(folder: str, hlo_text: str | None = None, per: int = 1, top: int = 10) -> dict:
     """Summary of the newest trace under `folder`; times are per `per` (e.g. updates per traced
     call), in microseconds. `busy_fraction` = time any op runs / span from the first op's start
-    to the last op's end."""
+    to the last op's end. `op_events` counts trace events: one per kernel on a GPU; on the CPU an
+    op split over threads counts once per thread, and `op_us` sums thread time."""
     import jax
 
     data = jax.profiler.ProfileData.from_file(_trace_file(folder))
@@ -188,7 +189,7 @@ def summarize(folder: str, hlo_text: str | None = None, per: int = 1, top: int =
         "span_us": round(span / 1e3 / per, 2), "busy_us": round(busy / 1e3 / per, 2),
         "busy_fraction": round(busy / span, 4) if span else None,
         "op_us": round(total / 1e3 / per, 2),
-        "ops_launched": round(len(events) / per, 1),
+        "op_events": round(len(events) / per, 1),
         "kinds_from_hlo": round(named / len(events), 4),  # the rest: kind_from_name
         "by_kind": {k: {"ops": round(n / per, 1), "us": round(t / 1e3 / per, 2),
                         "share_of_op_time": round(t / total, 4) if total else None}

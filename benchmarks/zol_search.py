@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import trace_summary
-from profile_update import datasheet_peak
+from profile_update import _flops, datasheet_peak
 
 from fbjax.fb import FBAgent, FBConfig
 from fbjax.nets import project_z
@@ -53,11 +53,6 @@ def _time(fn, repeats=1):
     return (time.perf_counter() - start) / repeats
 
 
-def _flops(lowered) -> float:
-    cost = lowered.cost_analysis()
-    return float((cost[0] if isinstance(cost, list | tuple) else cost)["flops"])
-
-
 def search_flops(size, num_prompts, steps, num_samples, num_starts) -> float:
     """FLOPs of one `zol_search` call for P prompts, from lowered HLO (no compile): B on the
     sample once, then (steps + 3) objective-and-gradient evaluations per prompt. (XLA's cost
@@ -68,7 +63,8 @@ def search_flops(size, num_prompts, steps, num_samples, num_starts) -> float:
     b = nets.backward(params["backward"], next_obs)
     measure = jax.jit(lambda z: jax.value_and_grad(zol_objective, has_aux=True)(
         z, nets, params, starts, b, rewards[0], z0[0], gamma, config)).lower(z0[0])
-    return _flops(backward) + num_prompts * (steps + 3) * _flops(measure)
+    return (_flops(backward.cost_analysis())
+            + num_prompts * (steps + 3) * _flops(measure.cost_analysis()))
 
 
 def _achieved(row: dict, flops: float) -> dict:
