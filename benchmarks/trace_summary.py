@@ -12,7 +12,7 @@ op that launched it); CPU traces from the host threads that run XLA's thunks. Ea
 from the compiled HLO text when it is given (a fusion is a matmul when its computation holds a dot
 or convolution, a reduction when it holds a reduce; cuBLAS/cuDNN gemm custom calls are matmuls);
 an event the HLO does not name (no HLO text, or a kernel without its op's tag) is classed by its
-kernel name (`kind_from_name`), and `kinds_from_hlo` says what fraction of events were not.
+kernel name (`kind_from_name`); `kinds_from_hlo` is the fraction of events classed from the HLO.
 """
 
 import argparse
