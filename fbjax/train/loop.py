@@ -76,10 +76,7 @@ def fit(
         rate = (step - start_step) / max(time.perf_counter() - start_time, 1e-9)
         logged.update({"time/steps_per_sec": rate,
                        "time/eta_sec": (num_steps - step) / max(rate, 1e-9)})
-        if writer is not None:
-            writer.write(step, logged)
-        if progress_fn is not None:
-            progress_fn(step, logged)
+        _publish(step, logged, writer, progress_fn)
         if checkpointer is not None and save_every and step % save_every == 0:
             checkpointer.save(step, state, {"step": step})
         if step < num_steps and _out_of_time(start_time, max_seconds):
@@ -88,6 +85,15 @@ def fit(
                       f"{max_seconds:g}s has passed", flush=True)
             break
     return state
+
+
+def _publish(step: int, logged: dict[str, float], writer: MetricsWriter | None,
+             progress_fn: ProgressFn | None) -> None:
+    """Hands a chunk's metrics to the metric writer and the progress line, where given."""
+    if writer is not None:
+        writer.write(step, logged)
+    if progress_fn is not None:
+        progress_fn(step, logged)
 
 
 def _checked_metrics(metrics, step: int, checkpointer: Checkpointer | None) -> dict[str, float]:
