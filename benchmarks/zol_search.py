@@ -81,7 +81,7 @@ def _achieved(row: dict, flops: float) -> dict:
     seconds = row["s_per_prompt"]["batched"] * row["prompts"]
     achieved = flops / seconds / 1e12
     peak, mode = datasheet_peak(row["device"], "float32")
-    return {"gflop_per_call": round(flops / 1e9, 2), "achieved_tflop_s": round(achieved, 3),
+    return {"gflop_per_call": round(flops / 1e9, 4), "achieved_tflop_s": round(achieved, 4),
             "peak_tflop_s": peak, "peak_mode": mode,
             "mfu": None if not peak else round(achieved / peak, 4)}
 

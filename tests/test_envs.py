@@ -329,10 +329,17 @@ def test_quadruped_model_is_dm_controls_flat_ground_model():
 
 def _contacts(mj_model, qpos) -> int:
     """MuJoCo C's contact count for a configuration (an independent check of MJX's starts)."""
+    return len(_contact_geoms(mj_model, qpos))
+
+
+def _contact_geoms(mj_model, qpos) -> list[tuple[str, str]]:
+    """The geom names of each contact MuJoCo C finds for a configuration."""
     data = mujoco.MjData(mj_model)
     data.qpos[:] = qpos
     mujoco.mj_forward(mj_model, data)
-    return int(data.ncon)
+    name = functools.partial(mujoco.mj_id2name, mj_model, mujoco.mjtObj.mjOBJ_GEOM)
+    pairs = zip(data.contact.geom1[:data.ncon], data.contact.geom2[:data.ncon], strict=True)
+    return [(name(int(a)), name(int(b))) for a, b in pairs]
 
 
 def test_legged_starts_are_dm_controls():
@@ -348,8 +355,9 @@ def test_legged_starts_are_dm_controls():
         assert abs(qpos[2] / 0.01 - round(qpos[2] / 0.01)) < 1e-3  # on the 1 cm grid
         assert _contacts(quad.mj_model, qpos) == 0
         lower = qpos.copy()
-        lower[2] -= 0.01  # the grid step below touches the floor
-        assert _contacts(quad.mj_model, lower) > 0
+        lower[2] -= 0.01  # the grid step below touches the floor, and only the floor
+        touching = _contact_geoms(quad.mj_model, lower)
+        assert touching and all("floor" in pair for pair in touching), touching
     assert np.abs(np.linalg.norm(starts.data.qpos[:, 3:7], axis=1) - 1).max() < 1e-5
     assert not np.asarray(starts.data.qpos[:, 7:]).any() and not np.asarray(starts.data.qvel).any()
     people = envs.make("humanoid")
