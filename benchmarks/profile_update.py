@@ -114,9 +114,12 @@ def random_dataset(obs_dim: int, action_dim: int, rows: int = 100_000):
         terminal=np.zeros(rows, np.float32), start=np.zeros(rows, np.float32)))
 
 
-def _flops(cost) -> float:
+def cost_of(program, key: str = "flops") -> float:
+    """One figure ("flops", "bytes accessed") of XLA's cost analysis of a lowered or compiled
+    program; nan where the backend gives none."""
+    cost = program.cost_analysis()
     cost = cost[0] if isinstance(cost, list | tuple) else cost
-    return float((cost or {}).get("flops", float("nan")))
+    return float((cost or {}).get(key, float("nan")))
 
 
 def program_flops(name: str, batch: int, compute_dtype: str) -> float:
@@ -141,7 +144,7 @@ def program_flops(name: str, batch: int, compute_dtype: str) -> float:
         return agent.update(s, sample_batch(dataset, batch_key, config.batch_size), update_key)
 
     state = agent.init(jax.random.PRNGKey(0))
-    return _flops(jax.jit(one_update).lower(state, jax.random.PRNGKey(1)).cost_analysis())
+    return cost_of(jax.jit(one_update).lower(state, jax.random.PRNGKey(1)))
 
 
 def recount(path: str) -> None:
@@ -205,12 +208,10 @@ def measure(name: str, batch: int, steps: int, repeats: int, trace: str | None,
     # device. The compiled program's own count misses matmuls that the backend hands to a
     # library (cuBLAS custom calls on a GPU: it saw 12.7 of 72.9 GFLOP on an H100).
     lowered = jax.jit(one_update).lower(state, jax.random.PRNGKey(1))
-    flops = _flops(lowered.cost_analysis())
+    flops = cost_of(lowered)
     single = lowered.compile()
-    device_flops = _flops(single.cost_analysis())
-    cost = single.cost_analysis()
-    cost = cost[0] if isinstance(cost, list | tuple) else cost
-    bytes_accessed = float(cost.get("bytes accessed", float("nan")))
+    device_flops = cost_of(single)
+    bytes_accessed = cost_of(single, "bytes accessed")
     ops = _op_counts(single.as_text())
 
     state, _ = compiled(state, jax.random.PRNGKey(2))  # warm-up

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import trace_summary
-from profile_update import _flops, datasheet_peak
+from profile_update import cost_of, datasheet_peak
 
 from fbjax.fb import FBAgent, FBConfig
 from fbjax.nets import project_z
@@ -72,8 +72,7 @@ def search_flops(size, num_prompts, steps, num_samples, num_starts) -> float:
 
     with_grad = jax.jit(jax.value_and_grad(objective, has_aux=True)).lower(z0[0])
     alone = jax.jit(objective).lower(z0[0])
-    return (_flops(backward.cost_analysis()) + num_prompts * (
-        steps * _flops(with_grad.cost_analysis()) + _flops(alone.cost_analysis())))
+    return cost_of(backward) + num_prompts * (steps * cost_of(with_grad) + cost_of(alone))
 
 
 def _achieved(row: dict, flops: float) -> dict:

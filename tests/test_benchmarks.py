@@ -150,7 +150,7 @@ def test_zol_flops_count_every_objective_evaluation():
     lowered = jax.jit(lambda r, z: search(agent.networks, params, starts, next_obs, r, z,
                                           agent.config.discount, ZOLConfig(steps=1))[0]
                       ).lower(rewards, z0)
-    whole = profile_update._flops(lowered.cost_analysis())
+    whole = profile_update.cost_of(lowered)
     counted = zol_search.search_flops("small", 2, 1, 64, 8)
     # XLA counts the scan's body once, so the whole call lowered at steps = 1 is what
     # search_flops adds up from its parts (B once; per prompt one objective-and-gradient
