@@ -24,9 +24,14 @@ def full_precision(x: jax.Array, dtype: Any) -> jax.Array:
 
 
 def project_z(x: jax.Array) -> jax.Array:
-    """Projects onto the sphere of radius sqrt(d) (d = last axis size)."""
+    """Projects onto the sphere of radius sqrt(d) (d = last axis size); 0 maps to 0.
+
+    The norm is taken so that its gradient at x = 0 is 0, not NaN (0/0): a goal space can send
+    an input to a zero embedding, e.g. every state a coordinate projection drops."""
     d = x.shape[-1]
-    norm = jnp.linalg.norm(x, axis=-1, keepdims=True)
+    squared = jnp.sum(x * x, axis=-1, keepdims=True)
+    positive = squared > 0
+    norm = jnp.where(positive, jnp.sqrt(jnp.where(positive, squared, 1.0)), 0.0)
     return jnp.sqrt(d) * x / jnp.maximum(norm, 1e-12)
 
 

@@ -113,6 +113,8 @@ class Domain:
     # is not bound to the tasks' start distribution (CollectConfig.start="anywhere"); None: the
     # domain offers none (its own reset already spreads, or nothing simple does)
     anywhere_qpos: Callable[[jnp.ndarray], jnp.ndarray] | None = None
+    # Goal spaces for B (FBConfig.goal_indices): name -> the observation coordinates it keeps
+    goal_spaces: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
 
     # -- sizes ---------------------------------------------------------------------------------
     @property

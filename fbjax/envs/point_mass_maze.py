@@ -23,6 +23,9 @@ from fbjax.envs.point_mass import TARGETS, reach_reward
 ARM, WALL_HALF_THICKNESS, MASS_RADIUS = 0.18, 0.01, 0.01
 START_LOW, START_HIGH = (-0.29, 0.15), (-0.15, 0.29)
 GAP_CENTRE = 0.24  # the gaps between the arms' tips (0.18) and the outer walls (0.3)
+# B's goal space in Meta's original FB code for this maze: the mass's (x, y) position, the first
+# two coordinates of the observation (x, y, vx, vy). The reach rewards are functions of it.
+GOAL_XY = (0, 1)
 
 # contype/conaffinity: the mass (1/0) collides with the inner walls (0/1) and nothing else.
 MAZE_XML = f"""
@@ -89,7 +92,8 @@ def make() -> Domain:
     return Domain(name="point_mass_maze", mj_model=mj_model, model=model, n_substeps=1,
                   observe=lambda d: jnp.concatenate([d.qpos, d.qvel]),
                   tasks={name: reach_reward(mass, t) for name, t in TARGETS.items()},
-                  initial_qpos=start_qpos, anywhere_qpos=anywhere_qpos)
+                  initial_qpos=start_qpos, anywhere_qpos=anywhere_qpos,
+                  goal_spaces={"xy": GOAL_XY})
 
 
 def navigator(goal, kp: float = 100.0, kd: float = 20.0):

@@ -30,8 +30,16 @@ class FBConfig:
     # The networks' matmuls: "float32" (the reference) or "bfloat16" (float32 parameters,
     # optimiser state, LayerNorm, losses and the M = F B^T matrix; see README before using it).
     compute_dtype: str = "float32"
+    # B's goal space: the observation coordinates B sees, e.g. (0, 1) for the maze's (x, y)
+    # position; () means the whole observation. B, goal latents in training, goal prompts,
+    # reward inference and the free ratio all read B through this projection, so w_z(s') is then
+    # a density ratio over the goal space: d^{pi_z}(g(s')) / rho(g(s')), both measures pushed
+    # forward through g (see `FBNetworks.goal`).
+    goal_indices: tuple[int, ...] = ()
 
     def __post_init__(self):
+        # JSON and command lines give lists; a frozen dataclass must hash its fields.
+        object.__setattr__(self, "goal_indices", tuple(int(i) for i in self.goal_indices))
         checks = {
             "z_dim": self.z_dim >= 1,
             "backward_layers": self.backward_layers >= 1,
@@ -46,6 +54,8 @@ class FBConfig:
             "lr_backward": self.lr_backward > 0,
             "lr_actor": self.lr_actor > 0,
             "compute_dtype": self.compute_dtype in ("float32", "bfloat16"),
+            "goal_indices": (all(i >= 0 for i in self.goal_indices)
+                             and len(set(self.goal_indices)) == len(self.goal_indices)),
         }
         for name in ("backward_hidden", "forward_hidden", "actor_hidden"):
             value = getattr(self, name)
@@ -57,5 +67,5 @@ class FBConfig:
                 f"FBConfig: invalid {values} (need z_dim>=1, backward_layers>=1, "
                 "even hidden sizes >=2, ensemble_size>=1, 0<=discount<1, 0<tau<=1, "
                 "batch_size>=2, 0<=goal_ratio<=1, learning rates > 0, compute_dtype float32 or "
-                "bfloat16)"
+                "bfloat16, goal_indices distinct non-negative observation indices)"
             )

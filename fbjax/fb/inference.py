@@ -3,6 +3,7 @@
 import chex
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from fbjax.fb.losses import pessimistic_mean
 from fbjax.fb.networks import FBNetworks
@@ -46,9 +47,18 @@ def reward_inference(
 
 
 def goal_inference(networks: FBNetworks, backward_params: Params, goals: jax.Array) -> jax.Array:
-    """z_g = proj(B(g)); goals (P, obs_dim) -> (P, d), or (obs_dim,) -> (d,)."""
-    chex.assert_shape(goals, (..., networks.obs_dim))
-    return networks.backward(backward_params, goals)
+    """z_g = proj(B(g)) for goals (P, width) -> (P, d), or (width,) -> (d,).
+
+    A goal is a point of B's goal space (width goal_dim, e.g. the maze's (x, y)) or a whole
+    observation (width obs_dim), which is projected to the goal space first."""
+    width = goals.shape[-1]
+    if width == networks.obs_dim:
+        return networks.backward(backward_params, goals)
+    if width == networks.goal_dim:
+        return networks.backward_goal(backward_params, goals)
+    raise ValueError(f"goal_inference: goals of width {width}; expected points of the goal "
+                     f"space ({networks.goal_dim}: observation coordinates "
+                     f"{list(networks.config.goal_indices)}) or observations ({networks.obs_dim})")
 
 
 def act(
@@ -73,3 +83,33 @@ def act(
     if key is None:
         raise ValueError("act: mean=False samples noise and needs a key")
     return networks.sample_action(params["actor"], obs, z, key)
+
+
+def reward_inference_all(networks: FBNetworks, backward_params: Params, next_obs, rewards,
+                         chunk: int = 65_536) -> jax.Array:
+    """z_r = proj(mean_i r_i B(s'_i)) over every row of a dataset, for P rewards at once.
+
+    next_obs: (N, obs_dim) and rewards: (N, P), numpy or JAX, any N: the sum of r B is
+    accumulated over chunks of `chunk` rows (one compiled chunk size, the last one zero-padded),
+    so a 2M-row dataset needs no N x d buffer. The prompt then sees every rewarded transition of
+    a sparse task, where a sample of 10k may see none. Returns (P, d)."""
+    next_obs, rewards = np.asarray(next_obs, np.float32), np.asarray(rewards, np.float32)
+    if rewards.ndim != 2 or next_obs.ndim != 2 or len(rewards) != len(next_obs):
+        raise ValueError(f"reward_inference_all: expected next_obs (N, obs_dim) and rewards "
+                         f"(N, P), got {next_obs.shape} and {rewards.shape}")
+    n = len(next_obs)
+    chunk = max(1, min(chunk, n))
+
+    @jax.jit
+    def part(total, obs, r):
+        return total + r.T @ networks.backward(backward_params, obs)
+
+    total = jnp.zeros((rewards.shape[1], networks.config.z_dim), jnp.float32)
+    for start in range(0, n, chunk):
+        obs, r = next_obs[start:start + chunk], rewards[start:start + chunk]
+        pad = chunk - len(obs)
+        if pad:  # zero rewards add nothing
+            obs = np.concatenate([obs, np.repeat(obs[-1:], pad, axis=0)])
+            r = np.concatenate([r, np.zeros((pad, r.shape[1]), np.float32)])
+        total = part(total, obs, r)
+    return project_z(total / n)

@@ -72,6 +72,29 @@ class FBNetworks:
     action_dim: int
     num_actions: int | None = None
 
+    def __post_init__(self):
+        bad = [i for i in self.config.goal_indices if i >= self.obs_dim]
+        if bad:
+            raise ValueError(f"FBConfig.goal_indices {list(self.config.goal_indices)}: "
+                             f"{bad} out of range for observations of {self.obs_dim} "
+                             f"coordinates (expected indices in 0..{self.obs_dim - 1})")
+
+    @property
+    def goal_dim(self) -> int:
+        """The width of B's input: the goal space's, or the observation's."""
+        return len(self.config.goal_indices) or self.obs_dim
+
+    def goal(self, obs: jax.Array) -> jax.Array:
+        """The goal-space projection g(s) of observations (..., obs_dim) -> (..., goal_dim).
+
+        With a goal space, B and everything read through it (goal latents in training, goal
+        prompts, reward inference, the free ratio) live on g(S): the successor measure FB learns
+        is that of g(s_{t+1}), and w_z(s') = (1 - gamma) W_z . B(g(s')) estimates the ratio of
+        the pushed-forward measures d^{pi_z}_g(g(s')) / rho_g(g(s')) (states that g merges share
+        one ratio)."""
+        idx = self.config.goal_indices
+        return jnp.take(obs, jnp.asarray(idx), axis=-1) if idx else obs
+
     @property
     def discrete(self) -> bool:
         return self.num_actions is not None
@@ -105,14 +128,19 @@ class FBNetworks:
         action = None if self.discrete else jnp.zeros((1, self.action_dim))
         params = {
             "forward": self.forward_module.init(f_key, obs, action, z)["params"],
-            "backward": self.backward_module.init(b_key, obs)["params"],
+            "backward": self.backward_module.init(b_key, self.goal(obs))["params"],
         }
         if not self.discrete:
             params["actor"] = self.actor_module.init(a_key, obs, z)["params"]
         return params
 
     def backward(self, params: Params, obs: jax.Array) -> jax.Array:
-        return self.backward_module.apply({"params": params}, obs)
+        """B(g(s)) of observations (..., obs_dim)."""
+        return self.backward_goal(params, self.goal(obs))
+
+    def backward_goal(self, params: Params, goal: jax.Array) -> jax.Array:
+        """B of points of the goal space (..., goal_dim)."""
+        return self.backward_module.apply({"params": params}, goal)
 
     def forward(self, params: Params, obs: jax.Array, action, z: jax.Array) -> jax.Array:
         """Shape (K, ..., d) for continuous actions, (K, ..., |A|, d) for discrete ones."""
