@@ -30,15 +30,17 @@ evaluation settings: the open arena's, fixed in advance.
 """
 
 from experiments.configs import point_mass
+from fbjax.envs.point_mass_maze import GOAL_XY
 
 
 def get_config():
     config = point_mass.get_config()
     config.domain = "point_mass_maze"
     config.workdir = "runs/point_mass_maze"
-    config.collect.update(policy="rnd", num_envs=32, num_episodes=64)
+    config.collect.update(policy="rnd", num_envs=32, num_episodes=32, start="anywhere")
     config.collect.rnd.update(updates_per_episode=500, segment_length=100)
     config.fb.z_dim = 100
+    config.fb.goal_indices = GOAL_XY
     config.train.parallel = "cores"
     config.seeds = (0, 1, 2, 3)
     config.eval.methods = "fb,zol_published,zol_selected,rwr,navigator,random"
