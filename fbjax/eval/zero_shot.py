@@ -7,7 +7,12 @@ Methods (SPEC sections 5 and 7):
 * `zol_selected`: ZOL with the setting of a small grid around that regime chosen for each task
   without its test return (by the pipeline: on the domain's other tasks);
 * `rwr`: ratio-weighted regression, the fixed point z <- proj(E[w_z r B]) from z_r; our own
-  ablation, outside the headline comparison.
+  ablation, outside the headline comparison;
+* `fb_goal`: the goal prompt z = B(goal) (SPEC section 4) for tasks that name a goal (the maze's
+  reach tasks), the prompt Meta's FB code uses for them; it needs no rewarded samples.
+Reward inference (`fb`, and z_r where ZOL and rwr start) runs over every row of the dataset by
+default (EvalConfig.reward_prompt="all"), so a sparse task's prompt sees every rewarded
+transition; ZOL, rwr and the off-policy estimates keep the inference sample.
 Next to every z it computes J_hat = E_rho[w_z r] / (1 - gamma) from the free ratio (linear
 transform, clipped at 20, true episode starts as rho0), FB's own value E_rho0[F(s0, pi_z(s0), z)] .
 E_rho[r B], and the ratio's per-prompt diagnostics.
@@ -32,12 +37,13 @@ from fbjax.zol.search import (
     zol_grid,
 )
 
-FB_METHODS = ("fb", "zol_published", "zol_selected", "rwr")
+FB_METHODS = ("fb", "zol_published", "zol_selected", "rwr", "fb_goal")
 METHODS = (*FB_METHODS, "td3", "navigator", "random")
 # The reference that normalises a task's returns: the first of these evaluated on it. The scripted
 # navigator (domains with one: fbjax.envs.navigator_goals) is not learned from the data.
 ORACLES = ("navigator", "td3")
-DEFAULT_METHODS = tuple(m for m in METHODS if m != "navigator")
+# The navigator and the goal prompt need tasks with a goal (the maze's); the others run anywhere.
+DEFAULT_METHODS = tuple(m for m in METHODS if m not in ("navigator", "fb_goal"))
 ABLATIONS = ("rwr",)  # reported apart from the headline comparison
 
 
@@ -93,13 +99,17 @@ def zol_starts(config: ZOLConfig, data: InferenceData) -> jax.Array:
 
 
 def infer_latents(agent: FBAgent, params: Params, data: InferenceData,
-                  grid: list[ZOLConfig], rwr_iterations: int = 10) -> dict:
+                  grid: list[ZOLConfig], rwr_iterations: int = 10,
+                  z_r: jax.Array | None = None) -> dict:
     """One prompt per task, all tasks at once: {"fb": z_r (T, d)}, and when asked for, "grid":
     ZOL's z for every config of `grid` (G, T, d) with "grid_info", its per-prompt diagnostics
     (leaves (G, T, ...)), and "rwr" (T, d) after `rwr_iterations` > 0 regression steps. The
-    grid's configs differ only in numeric settings (`zol_grid`)."""
+    grid's configs differ only in numeric settings (`zol_grid`). z_r: the reward prompts
+    (T, d) when made elsewhere (e.g. over every dataset row); default: reward inference on
+    the inference sample."""
     nets, discount = agent.networks, agent.config.discount
-    z_r = reward_inference(nets, params["backward"], data.next_obs, data.rewards)
+    if z_r is None:
+        z_r = reward_inference(nets, params["backward"], data.next_obs, data.rewards)
     out = {"fb": z_r}
     if grid:
         out["grid"], info = zol_grid(nets, params, zol_starts(grid[0], data), data.next_obs,

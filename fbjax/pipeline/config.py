@@ -37,7 +37,10 @@ class EvalConfig:
     tasks: str = ""  # comma-separated subset of the domain's tasks; "": all of them
     num_episodes: int = 100  # per task, method and seed; paired across methods
     episode_length: int = 0  # 0: the domain's
-    inference_samples: int = 10_000
+    inference_samples: int = 10_000  # the sample ZOL, rwr and the off-policy estimates read
+    # Reward inference (z_r of `fb`, where ZOL and rwr start): "all", every dataset row; or
+    # "sample", the `inference_samples` rows
+    reward_prompt: str = "all"
     num_starts: int = 128  # episode starts (OPE's rho0) and dataset states (ZOL's `data`)
     rwr_iterations: int = 10
     zol: ZOLConfig = PUBLISHED
@@ -51,6 +54,9 @@ class EvalConfig:
         if unknown or not self.chosen:
             raise ValueError(f"EvalConfig.methods {self.methods!r}: unknown {unknown}; expected "
                              f"one or more of {METHODS}, comma-separated")
+        if self.reward_prompt not in ("all", "sample"):
+            raise ValueError(f"EvalConfig.reward_prompt must be 'all' or 'sample', got "
+                             f"{self.reward_prompt!r}")
         for name in ("num_episodes", "inference_samples", "num_starts", "bootstrap_reps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"EvalConfig.{name} must be >= 1, got {getattr(self, name)}")

@@ -39,6 +39,7 @@ from fbjax.eval.evaluator import (
 )
 from fbjax.eval.oracle import train_oracles, train_oracles_seeds
 from fbjax.eval.zero_shot import FB_METHODS, infer_latents, inference_data, off_policy_estimates
+from fbjax.fb.inference import goal_inference, reward_inference_all
 from fbjax.fb.learner import FBAgent
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
 from fbjax.pipeline.rollouts import Rollouts
@@ -182,14 +183,18 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, 
     rollouts.count_rewarded(seed, rewards, data.rewards)
     grid = ev.grid() if _zol_arms(ev) else []
     began = time.perf_counter()
+    z_r = (reward_inference_all(agent.networks, state.params["backward"], arrays["next_obs"],
+                                rewards) if ev.reward_prompt == "all" else None)
     zs = jax.tree.map(np.asarray, infer_latents(
-        agent, state.params, data, grid, ev.rwr_iterations if "rwr" in ev.chosen else 0))
+        agent, state.params, data, grid, ev.rwr_iterations if "rwr" in ev.chosen else 0, z_r))
     print(f"[evaluate] seed {seed}: reward inference, ZOL ({len(grid)} settings x "
           f"{len(task_ids)} tasks x {ev.zol.steps} steps, one program) and regression in "
           f"{time.perf_counter() - began:.1f}s", flush=True)
     prompts = {"fb": zs["fb"], **{f"zol_grid_{g}": zs["grid"][g] for g in range(len(grid))}}
     if "rwr" in zs:
         prompts["rwr"] = zs["rwr"]
+    if "fb_goal" in ev.chosen:
+        prompts["fb_goal"] = np.asarray(goal_prompts(agent, state.params, rollouts))
     stacked = jnp.concatenate([jnp.asarray(z) for z in prompts.values()])
     out = rollouts.run("fb", fb_policy(agent.networks), state.params, stacked,
                        jnp.tile(task_ids, len(prompts)), key)
@@ -208,6 +213,16 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, 
               f"  ESS {d['zol_ess']:.3f}  chi2 {d['zol_chi2']:.2f}  max w {d['zol_max_w']:.1f}"
               f"  l<0 {d['zol_frac_negative']:.2f}  c_z {d['zol_c_z']:.2f}  "
               f"O {d['zol_objective_z0']:.3g} -> {d['zol_objective']:.3g}", flush=True)
+
+
+def goal_prompts(agent: FBAgent, params, rollouts: Rollouts) -> jax.Array:
+    """z = B(goal) for each evaluated task's goal (x, y): a point of B's goal space when B is on
+    (x, y), else the observation at the goal at rest (x, y, 0, ...)."""
+    goals = jnp.asarray(envs.navigator_goals(rollouts.domain.name, rollouts.tasks), jnp.float32)
+    nets = agent.networks
+    if nets.goal_dim != goals.shape[-1]:
+        goals = jnp.pad(goals, ((0, 0), (0, nets.obs_dim - goals.shape[-1])))
+    return goal_inference(nets, params["backward"], goals)
 
 
 def select_settings(rows: list[dict], grid: list[ZOLConfig], tasks: list[str]) -> dict:

@@ -21,7 +21,9 @@ def inference_note(ev: EvalConfig, selection: dict | None) -> str:
     grid = ev.grid()
     lines = ["How every inference setting was chosen (none on the test return of the task it is "
              "reported on):",
-             f"* fb: reward inference on {ev.inference_samples} dataset samples (no setting).",
+             "* fb: reward inference on " + ("every row of the dataset" if ev.reward_prompt == "all"
+                                             else f"{ev.inference_samples} dataset samples")
+             + " (no setting); ZOL and rwr start from that z_r.",
              f"* zol_published: the authors' published regime, fixed before any evaluation "
              f"(pre-registered): {to_dict(ev.zol)}.",
              f"* zol_selected: for each task, the setting of a {len(grid)}-point grid (the "
@@ -33,6 +35,8 @@ def inference_note(ev: EvalConfig, selection: dict | None) -> str:
         lines.append("  Selected: " + "; ".join(
             f"{task} -> {c['setting']} (held-out score {c['held_out_score']:.2f})"
             for task, c in selection.items()) + ".")
+    if "fb_goal" in ev.chosen:
+        lines.append("* fb_goal: the goal prompt z = B(goal) at the task's target (no setting).")
     lines += [f"* rwr (ablation): ratio-weighted regression, {ev.rwr_iterations} iterations, "
               "linear ratio clipped at 20, fixed in advance.",
               f"* OPE: rho0 = {ev.num_starts} dataset episode starts; J_hat with the linear ratio "
@@ -50,13 +54,16 @@ def rewarded_note(result: dict) -> str:
     tasks = list(next(iter(counts.values())))
     spans = {t: (min(c[t] for c in counts.values()), max(c[t] for c in counts.values()))
              for t in tasks}
-    text = (f"Rewarded transitions ({REWARDED_RULE}) in reward inference's "
-            f"{result['eval']['inference_samples']} samples, over the seeds: "
+    every_row = result["eval"].get("reward_prompt", "sample") == "all"
+    text = (f"Rewarded transitions ({REWARDED_RULE}) in the "
+            f"{result['eval']['inference_samples']} samples that ZOL, rwr and OPE read"
+            + (" (reward inference reads every row)" if every_row else "")
+            + ", over the seeds: "
             + "; ".join(f"{t} {lo}" + (f"-{hi}" if hi != lo else "")
                         for t, (lo, hi) in spans.items()) + ".")
     few = [t for t, (lo, _) in spans.items() if lo < FEW_REWARDED]
     if few:
-        text += (f" Under {FEW_REWARDED} for {', '.join(few)}: there the prompt says little "
+        text += (f" Under {FEW_REWARDED} for {', '.join(few)}: there the sample says little "
                  "about the task, whatever the model.")
     return text
 
