@@ -17,6 +17,7 @@ _EXPORTS = {
     "act": ("fbjax.fb", "act"),
     "goal_inference": ("fbjax.fb", "goal_inference"),
     "reward_inference": ("fbjax.fb", "reward_inference"),
+    "reward_inference_all": ("fbjax.fb", "reward_inference_all"),
     "project_z": ("fbjax.nets", "project_z"),
     "Transition": ("fbjax.types", "Transition"),
     "from_dict": ("fbjax.configs", "from_dict"),

@@ -95,3 +95,57 @@ def test_act_continuous_and_discrete(setup):
     f = np.asarray(d_agent.networks.forward(d_params["forward"], obs[:4], None, z))
     q = np.einsum("knad,nd->kna", f, np.asarray(z)).min(axis=0)
     np.testing.assert_array_equal(greedy, q.argmax(-1))
+
+
+def test_reward_inference_over_every_row_equals_the_one_shot_formula(setup):
+    """Chunked, padded accumulation (a chunk size that does not divide the rows) gives the same
+    z_r as one call on all rows; the padding's zero rewards add nothing."""
+    from fbjax.fb import reward_inference_all
+
+    agent, params, obs, rewards, _ = setup
+    z_all = reward_inference_all(agent.networks, params["backward"], obs, rewards.T, chunk=7)
+    z_one = reward_inference(agent.networks, params["backward"], jnp.asarray(obs),
+                             jnp.asarray(rewards))
+    np.testing.assert_allclose(z_all, z_one, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match=r"expected next_obs \(N, obs_dim\) and rewards"):
+        reward_inference_all(agent.networks, params["backward"], obs, rewards)
+
+
+def test_goal_space_b_reads_only_the_goal_coordinates():
+    """With goal_indices, B(s) = B(g(s)): observations that share their goal coordinates embed
+    the same, goal prompts accept goal points or whole observations, and bad indices or widths
+    are refused with the numbers that are wrong."""
+    import dataclasses
+
+    from fbjax.fb import FBConfig
+    from fbjax.fb.networks import FBNetworks
+
+    nets = FBNetworks(dataclasses.replace(TINY, goal_indices=(0, 2)), OBS_DIM, ACTION_DIM)
+    assert nets.goal_dim == 2
+    params = nets.init(jax.random.PRNGKey(0))
+    assert params["backward"]["Dense_0"]["kernel"].shape[0] == 2
+    obs = np.random.default_rng(0).normal(size=(6, OBS_DIM)).astype(np.float32)
+    other = obs.copy()
+    other[:, 1] += 5.0  # a coordinate outside the goal space
+    b = nets.backward(params["backward"], jnp.asarray(obs))
+    np.testing.assert_array_equal(b, nets.backward(params["backward"], jnp.asarray(other)))
+    np.testing.assert_array_equal(
+        goal_inference(nets, params["backward"], jnp.asarray(obs[:, [0, 2]])), b)
+    with pytest.raises(ValueError, match="goals of width 4"):
+        goal_inference(nets, params["backward"], jnp.zeros((2, 4)))
+    with pytest.raises(ValueError, match=r"\[9\] out of range for observations of"):
+        FBNetworks(dataclasses.replace(TINY, goal_indices=(0, 9)), OBS_DIM, ACTION_DIM)
+    with pytest.raises(ValueError, match="goal_indices=\\(1, 1\\)"):
+        FBConfig(goal_indices=[1, 1])
+    assert FBConfig(goal_indices=[0, 1]).goal_indices == (0, 1)  # JSON lists become tuples
+
+
+def test_projection_of_zero_has_a_zero_gradient():
+    """A goal space can embed a merged class at 0: proj must give 0 and a finite gradient."""
+    from fbjax.nets import project_z
+
+    np.testing.assert_array_equal(project_z(jnp.zeros(4)), jnp.zeros(4))
+    grad = jax.grad(lambda x: project_z(x).sum())(jnp.zeros(4))
+    assert np.all(np.isfinite(grad))
+    x = jnp.array([3.0, 4.0])
+    np.testing.assert_allclose(project_z(x), np.sqrt(2) * np.array([0.6, 0.8]), rtol=1e-6)

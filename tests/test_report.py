@@ -90,8 +90,12 @@ def test_rewarded_note_gives_each_tasks_span_over_seeds_and_flags_sparse_prompts
               "rewarded_in_inference_sample": {"0": {"near": 130, "far": 3},
                                                "1": {"near": 109, "far": 12}}}
     note = rewarded_note(result)
-    assert "in reward inference's 10000 samples, over the seeds: near 109-130; far 3-12." in note
+    assert ("in the 10000 samples that ZOL, rwr and OPE read, over the seeds: near 109-130; "
+            "far 3-12." in note)
     assert "Under 10 for far:" in note and "near:" not in note.split("Under")[1]
+    every_row = rewarded_note({**result, "eval": {"inference_samples": 10000,
+                                                  "reward_prompt": "all"}})
+    assert "read (reward inference reads every row), over the seeds" in every_row
     # Results from before the evaluation counted them: no note.
     assert rewarded_note({"eval": {"inference_samples": 10}}) == ""
 

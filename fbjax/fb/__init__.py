@@ -1,7 +1,7 @@
 """The Forward-Backward agent."""
 
 from fbjax.fb.config import FBConfig
-from fbjax.fb.inference import act, goal_inference, reward_inference
+from fbjax.fb.inference import act, goal_inference, reward_inference, reward_inference_all
 from fbjax.fb.learner import FBAgent, FBState
 from fbjax.fb.networks import FBNetworks
 
@@ -13,4 +13,5 @@ __all__ = [
     "act",
     "goal_inference",
     "reward_inference",
+    "reward_inference_all",
 ]
