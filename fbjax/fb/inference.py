@@ -1,5 +1,7 @@
 """Zero-shot task inference and acting (SPEC section 4), batched over P prompts."""
 
+import functools
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -99,11 +101,6 @@ def reward_inference_all(networks: FBNetworks, backward_params: Params, next_obs
                          f"(N, P), got {next_obs.shape} and {rewards.shape}")
     n = len(next_obs)
     chunk = max(1, min(chunk, n))
-
-    @jax.jit
-    def part(total, obs, r):
-        return total + r.T @ networks.backward(backward_params, obs)
-
     total = jnp.zeros((rewards.shape[1], networks.config.z_dim), jnp.float32)
     for start in range(0, n, chunk):
         obs, r = next_obs[start:start + chunk], rewards[start:start + chunk]
@@ -111,5 +108,11 @@ def reward_inference_all(networks: FBNetworks, backward_params: Params, next_obs
         if pad:  # zero rewards add nothing
             obs = np.concatenate([obs, np.repeat(obs[-1:], pad, axis=0)])
             r = np.concatenate([r, np.zeros((pad, r.shape[1]), np.float32)])
-        total = part(total, obs, r)
+        total = _add_chunk(networks, backward_params, total, obs, r)
     return project_z(total / n)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _add_chunk(networks: FBNetworks, backward_params, total, obs, rewards):
+    """total + r^T B(s') of one chunk; compiled once per (networks, chunk shape), not per call."""
+    return total + rewards.T @ networks.backward(backward_params, obs)
