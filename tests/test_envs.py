@@ -281,20 +281,66 @@ def test_maze_walls_stop_the_mass_and_episodes_start_in_the_top_left_room():
         return np.asarray(state.obs)
 
     # Into the vertical arm from the top-left room: stopped where the sphere (radius 0.01)
-    # touches the wall (half-thickness 0.01), a contact's penetration (< 0.5 mm) aside.
-    assert abs(push([-0.15, 0.15], [1.0, 0.0])[0] + 0.02) < 5e-4
+    # touches the wall (half-thickness 0.02), a contact's penetration (< 0.5 mm) aside.
+    assert abs(push([-0.15, 0.15], [1.0, 0.0])[0] + 0.03) < 5e-4
     # Into the horizontal arm from the top-right room.
-    assert abs(push([0.1, 0.15], [0.0, -1.0])[1] - 0.02) < 5e-4
+    assert abs(push([0.1, 0.15], [0.0, -1.0])[1] - 0.03) < 5e-4
     # Past the arm's end (|y| > 0.18 + 0.01) the gap lets it through to the next room.
     assert push([-0.15, 0.25], [1.0, 0.0], steps=150)[0] > 0.05
 
 
+# ExoRL's point-mass maze (custom_dmc_tasks/point_mass_maze.xml in ExoRL), as numbers read off
+# its MJCF: world-frame half-extents of the two inner wall boxes (ExoRL writes each as a box of
+# size .18 x .02 x .02 turned by a zaxis; the world extents are what the mass meets), their centre,
+# the outer walls' planes, the mass, its joints and motors, and the time step.
+EXORL_MAZE = {
+    "inner_wall_half_extents": sorted([(0.18, 0.02, 0.02), (0.02, 0.18, 0.02)]),
+    "inner_wall_centre": (0.0, 0.0, 0.02),
+    "outer_wall_planes": sorted([(-0.3, 0.0), (0.3, 0.0), (0.0, -0.3), (0.0, 0.3)]),
+    "mass_radius": 0.01, "mass": 0.3, "mass_height": 0.01,
+    "joint_range": (-0.29, 0.29), "joint_damping": 1.0, "gear": 0.1, "ctrlrange": (-1.0, 1.0),
+    "timestep": 0.02,
+}
+
+
+def test_maze_geometry_is_exorls():
+    """Every dimension of fbjax's maze against ExoRL's: the inner walls 4 cm thick (box half-size
+    0.02) and 4 cm high with arms of half-length 0.18, so the gaps between the rooms are 0.12 m."""
+    m = envs.make("point_mass_maze").mj_model
+    data = mujoco.MjData(m)
+    mujoco.mj_forward(m, data)
+
+    def world_half_extents(name):
+        g = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, name)
+        rot = data.geom_xmat[g].reshape(3, 3)
+        return tuple(np.round(np.abs(rot) @ m.geom_size[g], 6)), tuple(data.geom_xpos[g])
+
+    walls = [world_half_extents(n) for n in ("maze_x", "maze_y")]
+    assert sorted(w[0] for w in walls) == EXORL_MAZE["inner_wall_half_extents"]
+    for _, centre in walls:
+        np.testing.assert_allclose(centre, EXORL_MAZE["inner_wall_centre"], atol=1e-9)
+    planes = sorted(tuple(np.round(data.geom_xpos[mujoco.mj_name2id(
+        m, mujoco.mjtObj.mjOBJ_GEOM, n)][:2], 6)) for n in ("wall_x", "wall_y", "wall_neg_x",
+                                                            "wall_neg_y"))
+    assert planes == EXORL_MAZE["outer_wall_planes"]
+    mass = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, "pointmass")
+    body = m.geom_bodyid[mass]
+    assert m.geom_size[mass][0] == pytest.approx(EXORL_MAZE["mass_radius"])
+    assert m.body_mass[body] == pytest.approx(EXORL_MAZE["mass"])
+    assert m.body_pos[body][2] == pytest.approx(EXORL_MAZE["mass_height"])
+    np.testing.assert_allclose(m.jnt_range, [EXORL_MAZE["joint_range"]] * 2)
+    np.testing.assert_allclose(m.dof_damping, EXORL_MAZE["joint_damping"])
+    np.testing.assert_allclose(m.actuator_gear[:, 0], EXORL_MAZE["gear"])
+    np.testing.assert_allclose(m.actuator_ctrlrange, [EXORL_MAZE["ctrlrange"]] * 2)
+    assert m.opt.timestep == pytest.approx(EXORL_MAZE["timestep"])
+
+
 def test_maze_anywhere_starts_cover_every_room_clear_of_the_walls():
     """CollectConfig.start="anywhere" on the maze: starts in all four rooms, none overlapping an
-    inner wall (|x|, |y| >= half-thickness 0.01 + radius 0.01) or beyond the joint range."""
+    inner wall (|x|, |y| >= half-thickness 0.02 + radius 0.01) or beyond the joint range."""
     domain = envs.make("point_mass_maze")
     xy = np.asarray(jax.vmap(domain.anywhere_qpos)(jax.random.split(jax.random.PRNGKey(0), 4000)))
-    assert np.all(np.abs(xy) >= 0.02) and np.all(np.abs(xy) <= 0.29)
+    assert np.all(np.abs(xy) >= 0.03) and np.all(np.abs(xy) <= 0.29)
     rooms = np.bincount((xy[:, 0] > 0) + 2 * (xy[:, 1] < 0), minlength=4) / len(xy)
     np.testing.assert_allclose(rooms, 0.25, atol=0.03)  # 4000 draws: sd of a share 0.007
     assert envs.make("point_mass").anywhere_qpos is None

@@ -1,8 +1,10 @@
 """Point-mass maze: ExoRL's point-mass domain, on which the FB papers' point-mass numbers are made.
 
 DM Control's point mass (0.3 kg sphere of radius 1 cm on two damped slide joints limited to
-+-0.29 m, motors of gear 0.1, dt 0.02) in a 0.6 x 0.6 m arena, with a "+"-shaped inner wall whose
-arms reach 0.18 m from the centre: four rooms joined by 0.12 m gaps next to the outer walls.
++-0.29 m, motors of gear 0.1, dt 0.02) in a 0.6 x 0.6 m arena, with a "+"-shaped inner wall 4 cm
+thick and 4 cm high whose arms reach 0.18 m from the centre: four rooms joined by 0.12 m gaps next
+to the outer walls. Every dimension is ExoRL's (its point_mass_maze.xml: wall boxes of half-size
+0.18 x 0.02 x 0.02; tests/test_envs.py checks them as numbers).
 Contacts are on, between the mass and the inner walls only (the mass glides on the floor without
 friction as in DM Control, where contacts are off). Every episode starts at rest in the top-left
 room, x ~ U(-0.29, -0.15), y ~ U(0.15, 0.29); 1000 control steps. The four reach tasks are the
@@ -20,7 +22,7 @@ from mujoco import mjx
 from fbjax.envs.base import Domain, geom_id
 from fbjax.envs.point_mass import TARGETS, reach_reward
 
-ARM, WALL_HALF_THICKNESS, MASS_RADIUS = 0.18, 0.01, 0.01
+ARM, WALL_HALF_THICKNESS, MASS_RADIUS = 0.18, 0.02, 0.01
 START_LOW, START_HIGH = (-0.29, 0.15), (-0.15, 0.29)
 GAP_CENTRE = 0.24  # the gaps between the arms' tips (0.18) and the outer walls (0.3)
 # B's goal space in Meta's original FB code for this maze: the mass's (x, y) position, the first
