@@ -33,6 +33,16 @@ def test_unknown_fields_and_bad_values_name_their_path():
         from_dict(ExperimentConfig, {"train": 5}, "config")
 
 
+def test_the_control_arm_needs_the_arm_whose_angle_it_matches():
+    from fbjax.pipeline.config import EvalConfig
+
+    with pytest.raises(ValueError, match="zol_control turns z_r through the angle zol_published"):
+        EvalConfig(methods="fb,zol_control")
+    with pytest.raises(ValueError, match="control_draws must be >= 1, got 0"):
+        EvalConfig(methods="fb,zol_published,zol_control", control_draws=0)
+    assert "zol_control" in EvalConfig().chosen  # in the default methods, with zol_published
+
+
 def test_round_trip_through_json_dicts():
     config = experiment_config({"domain": "walker", "seeds": [0, 1]})
     assert from_dict(ExperimentConfig, to_dict(config)) == config

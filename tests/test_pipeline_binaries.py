@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -37,12 +38,20 @@ def test_pipeline_writes_every_stage(workdir):
     with open(workdir / "eval" / "results.json") as f:
         rows = json.load(f)["rows"]
     methods = {r["method"] for r in rows}
-    assert methods == {"fb", "zol_grid_0", "zol_grid_1", "zol_published", "zol_selected", "rwr",
-                       "td3", "random"}
-    assert len(rows) == 5 * 8 * 2  # 5 tasks x 8 row kinds x 2 seeds
+    assert methods == {"fb", "zol_grid_0", "zol_grid_1", "zol_published", "zol_selected",
+                       "zol_control", "rwr", "td3", "random"}
+    assert len(rows) == 5 * 9 * 2  # 5 tasks x 9 row kinds x 2 seeds
     for row in rows:
         assert len(row["returns"]) == 2  # eval.num_episodes in the tiny config
-        assert ("ope_ratio" in row) == (row["method"] not in ("td3", "random"))
+        assert ("ope_ratio" in row) == (row["method"] not in ("td3", "random", "zol_control"))
+        if row["method"] == "zol_control":  # turned by zol_published's angle, 3 draws averaged
+            published = next(r for r in rows if r["method"] == "zol_published"
+                             and (r["seed"], r["task"]) == (row["seed"], row["task"]))
+            if np.isfinite(published["zol_cos_z0"]):  # NaN: z_r = 0, nothing rewarded
+                assert row["control_cos_z0"] == pytest.approx(published["zol_cos_z0"],
+                                                              abs=1e-5)
+            assert np.isfinite(row["returns"]).all()
+            assert row["control_draws"] == 3
     with open(workdir / "eval" / "results.json") as f:
         result = json.load(f)
     selection = result["selection"]
@@ -55,7 +64,8 @@ def test_pipeline_writes_every_stage(workdir):
     samples = result["eval"]["inference_samples"]
     assert all(0 <= n <= samples for c in counts.values() for n in c.values())
     table = (workdir / "report" / "results.md").read_text()
-    for part in ("How every inference setting was chosen", "pre-registered", "Paired difference",
+    for part in ("How every inference setting was chosen", "pre-registered", "tested over seeds",
+                 "zol_published − zol_control", "Holm p", "Primary endpoint",
                  "hierarchical-bootstrap", "ZOL diagnostics", "reach_top_left",
                  "Rewarded transitions (reward >= 0.1 x the task's largest"):
         assert part in table, part

@@ -52,7 +52,8 @@ def test_report_tables_show_cis_differences_and_aggregates():
     s = summarize(_rows(), reps=300)
     table = markdown_report(s, "the note")
     assert "| task | fb | zol_selected | td3 | random |" in table
-    assert "| a | 5.0 [5.0, 5.0] * | " in table  # paired difference, CI excludes 0
+    # Tested over seeds: the per-seed differences are all 5, so the t interval is [5, 5], p 0.
+    assert "| a | zol_selected − fb | 5.0 [5.0, 5.0] * | < 0.001 | < 0.001 | " in table
     assert "No oracle on b" in table
     assert "| zol_selected | " in table and "P(method > fb)" in table
     assert table.rstrip().endswith("the note")
@@ -111,3 +112,41 @@ def test_a_method_above_the_oracles_ci_is_flagged():
     clean = summarize(_rows(), reps=300)
     assert clean["oracle_beaten_by"] == {}
     assert "oracle is beaten" not in markdown_report(clean, "")
+
+
+def test_seed_level_tests_holm_the_primary_endpoint_and_the_control_arm():
+    """Both tasks get an oracle (TD3 200 on a, a navigator 100 on b). zol_selected = fb + 5
+    everywhere: per seed the normalised difference is 5/200 on a and 5/100 on b, so the primary
+    endpoint (per-seed IQM over two tasks = their mean) differs by 0.0375 on every seed. The
+    control arm on a is fb + (1, -1, 3) by seed, so zol_selected - zol_control there is (4, 6, 2)
+    per seed: mean 4, sd 2, the t interval 4 +- t(0.975, 2) x 2 / sqrt(3), p 0.074 (scipy's
+    one-sample t-test on the three values)."""
+    from scipy import stats
+
+    rows = _rows() + [_row(seed, "b", "navigator", [100.0] * 4) for seed in (0, 1, 2)]
+    for seed, shift in zip((0, 1, 2), (1.0, -1.0, 3.0), strict=True):
+        for task, scale in (("a", 1.0), ("b", 2.0)):
+            base = scale * (np.array([10.0, 30.0, 50.0, 70.0]) + seed)
+            rows.append(_row(seed, task, "zol_control", base + (shift if task == "a" else 0.0),
+                             control_cos_z0=0.99))
+    s = summarize(rows, reps=300)
+    primary = s["primary"][("zol_selected", "fb")]
+    assert primary["mean"] == pytest.approx(0.0375) and primary["p"] < 1e-9  # sd ~ rounding
+    t = s["tests"][("a", "zol_selected", "zol_control")]
+    reference = stats.ttest_1samp([4.0, 6.0, 2.0], 0.0)
+    assert t["mean"] == pytest.approx(4.0) and t["p"] == pytest.approx(reference.pvalue)
+    assert (t["lo"], t["hi"]) == pytest.approx(tuple(reference.confidence_interval(0.95)))
+    assert t["discounted"]["mean"] == pytest.approx(2.0)  # discounted = returns / 2 here
+    # Holm over every task x contrast: the family holds the control contrasts too.
+    family = {k: v["p"] for k, v in s["tests"].items()}
+    assert ("b", "zol_selected", "zol_control") in family and len(family) == 6
+    finite = sorted(p for p in family.values() if np.isfinite(p))
+    rank = finite.index(t["p"])
+    assert t["p_holm"] >= min(1.0, (len(finite) - rank) * t["p"]) - 1e-12
+    from fbjax.eval.stats import seeds_for_power
+    assert t["seeds_needed"] == seeds_for_power(2.0, 0.05 * 200.0)
+    table = markdown_report(s, "")
+    assert "**Primary endpoint** (pre-registered)" in table
+    assert "| zol_selected − fb | 0.038 [0.03" in table  # [0.0375, 0.0375] up to rounding
+    assert "| a | zol_selected − zol_control | 4.0 [" in table
+    assert "**Power**: this run has 3 seeds" in table

@@ -9,6 +9,7 @@ import pytest
 from fbjax.eval.zero_shot import (
     infer_latents,
     inference_data,
+    matched_rotations,
     off_policy_estimates,
     rewarded_in_sample,
     zol_starts,
@@ -98,3 +99,28 @@ def test_rewarded_in_sample_counts_against_each_tasks_largest_reward():
     rewards = np.array([[1.0, 0.5, 0.0], [0.09, 0.05, 0.0], [0.1, 0.04, 0.0], [0.0, 0.0, 0.0]])
     sample = rewards[[1, 2, 3]].T  # (T, n): the last three rows
     np.testing.assert_array_equal(rewarded_in_sample(rewards, sample), [1, 1, 0])
+
+
+def test_matched_rotations_turn_z_r_through_zols_angle_in_random_directions():
+    """The control arm's prompts: each draw keeps |z_r| and the cosine to z_r that ZOL's z has,
+    the draws point in different directions, and a zero z_r (nothing rewarded) is left as is."""
+    d = 16
+    rng = np.random.default_rng(0)
+    z_r = rng.normal(size=(3, d)).astype(np.float32)
+    z_r *= np.sqrt(d) / np.linalg.norm(z_r, axis=-1, keepdims=True)
+    z = z_r + rng.normal(scale=0.3, size=(3, d)).astype(np.float32)  # ZOL moved each a little
+    z *= np.sqrt(d) / np.linalg.norm(z, axis=-1, keepdims=True)
+    z_r[2] = 0.0
+    turned = np.asarray(matched_rotations(z_r, z, jax.random.PRNGKey(0), 5))
+    assert turned.shape == (5, 3, d)
+
+    def cos(a, b):
+        return np.sum(a * b, -1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
+
+    for k in range(5):
+        np.testing.assert_allclose(np.linalg.norm(turned[k, :2], axis=-1), np.sqrt(d), rtol=1e-5)
+        np.testing.assert_allclose(cos(turned[k, :2], z_r[:2]), cos(z[:2], z_r[:2]), atol=1e-5)
+    assert np.all(turned[:, 2] == 0.0)
+    # Different draws, and none of them ZOL's own direction (cos < 1 between them).
+    assert np.all(cos(turned[0, :2], turned[1, :2]) < 0.9999)
+    assert np.all(cos(turned[:, :2], z[None, :2]) < cos(z[:2], z[:2]) - 1e-4)

@@ -52,7 +52,7 @@ def get_config() -> ml_collections.ConfigDict:
         oracle=OracleConfig(
             td3=TD3Config(hidden=256, layers=2, discount=0.99, batch_size=256),
             train=TrainConfig(num_steps=8000, steps_per_call=1000, save_every=4000)),
-        eval=EvalConfig(methods="fb,zol_published,zol_selected,rwr,td3,random",
+        eval=EvalConfig(methods="fb,zol_published,zol_selected,zol_control,rwr,td3,random",
                         num_episodes=100, episode_length=0, inference_samples=10_000,
                         num_starts=128, rwr_iterations=10, zol=PUBLISHED, grid_lr=(1e-4, 5e-4),
                         grid_chi2_coef=(0.0, 5e-3)),

@@ -50,5 +50,6 @@ def get_config():
     config.fb.update(lr_forward=1e-4, lr_backward=1e-4, lr_actor=1e-4)
     config.train.parallel = "cores"
     config.seeds = (0, 1, 2, 3)
-    config.eval.methods = "fb,fb_goal,zol_published,zol_selected,rwr,navigator,random"
+    config.eval.methods = ("fb,fb_goal,zol_published,zol_selected,zol_control,rwr,navigator,"
+                           "random")
     return config

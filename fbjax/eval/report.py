@@ -5,11 +5,16 @@ methods "ope_ratio", "ope_fb_value", "ope_c_z", "ope_ess", ...; for ZOL "zol_*" 
 Episodes are paired: episode e of seed s starts from the same state for every method of a task.
 
 `summarize(rows)` computes, per (task, method), the mean return with a hierarchical-bootstrap 95%
-CI (seeds, then episodes), undiscounted and discounted; the paired difference of every method to
-`fb`; which tasks have an oracle (the task's reference, the scripted navigator where it was
-evaluated and TD3 otherwise, beats random beyond both CIs and earns MIN_ORACLE_RETURN); and, over
-those tasks, rliable's IQM of oracle-normalised return and probability of improvement
-over `fb`. `markdown_report` and `figures` render it.
+CI (seeds, then episodes), undiscounted and discounted: a description. Claims are tested over
+seeds (`fbjax.eval.stats.seed_level_test`): every contrast (each FB-family method against `fb`, and
+the ZOL arms against the matched-angle control `zol_control` where it was evaluated) on each task,
+as one family under Holm's correction, and on the pre-registered primary endpoint: per seed, the
+IQM over the tasks with an oracle of the oracle-normalised undiscounted return (discounted beside
+it), as a second family. Each test carries the seeds a paired t-test needs to detect +5% of the
+oracle at 80% power. It also says which tasks have an oracle (the task's reference, the scripted
+navigator where it was evaluated and TD3 otherwise, beats random beyond both CIs and earns
+MIN_ORACLE_RETURN) and, over those tasks, rliable's IQM of oracle-normalised return and
+probability of improvement over `fb`. `markdown_report` and `figures` render it.
 """
 
 import os
@@ -17,19 +22,31 @@ from collections import defaultdict
 
 import numpy as np
 
-from fbjax.eval.stats import aggregate_scores, hierarchical_bootstrap, paired_difference, separates
-from fbjax.eval.zero_shot import ABLATIONS, METHODS, ORACLES
+from fbjax.eval.stats import (
+    aggregate_scores,
+    hierarchical_bootstrap,
+    holm,
+    seed_level_test,
+    seeds_for_power,
+)
+from fbjax.eval.zero_shot import ABLATIONS, FB_METHODS, METHODS, ORACLES
 
 # "% of oracle" needs an oracle that earns at least this much per episode; below it the ratio of
 # two near-zero returns says nothing.
 MIN_ORACLE_RETURN = 1.0
 BASELINE = "fb"
+CONTROL = "zol_control"
+ZOL_ARMS = ("zol_published", "zol_selected")
+ALPHA = 0.05  # the level a Holm-adjusted p-value is read at
+# The smallest effect worth seeing: +5% of the oracle's return (0.05 on the normalised scale).
+EFFECT = 0.05
+POWER = 0.8
 ORACLE_NAMES = {"td3": "TD3", "navigator": "the scripted navigator"}
 OPE_FIELDS = ("ope_ratio", "ope_fb_value", "ope_c_z", "ope_ess", "ope_max_w",
               "ope_frac_negative")
 ZOL_FIELDS = ("zol_cos_z0", "zol_ess", "zol_chi2", "zol_max_w", "zol_frac_negative", "zol_c_z",
               "zol_weighted_reward_z0", "zol_weighted_reward", "zol_objective_z0",
-              "zol_objective")
+              "zol_objective", "control_cos_z0")
 
 
 def _matrices(rows: list[dict]) -> dict[tuple[str, str], dict]:
@@ -56,10 +73,86 @@ def _ordered(keys) -> tuple[list[str], list[str]]:
     return tasks, methods
 
 
+def contrasts(methods: list[str]) -> list[tuple[str, str]]:
+    """The claims a report tests, (method, against): every FB-family method against `fb`, and
+    each ZOL arm against the matched-angle control when it was evaluated."""
+    if BASELINE not in methods:
+        return []
+    out = [(m, BASELINE) for m in methods if m in FB_METHODS and m != BASELINE]
+    if CONTROL in methods:
+        out += [(m, CONTROL) for m in ZOL_ARMS if m in methods]
+    return out
+
+
+def _paired(data: dict, task: str, method: str, against: str) -> bool:
+    a, b = data.get((task, method)), data.get((task, against))
+    return (a is not None and b is not None and a["seeds"] == b["seeds"]
+            and a["returns"].shape == b["returns"].shape)
+
+
+def _seed_tests(data: dict, per_task: dict, tasks: list[str], pairs) -> dict:
+    """Per task and contrast: the seed-level test of the undiscounted difference (Holm over the
+    whole family of tasks x contrasts), the discounted one beside it, and the seeds needed to
+    detect +EFFECT of the task's oracle at POWER."""
+    tests = {}
+    for task in tasks:
+        ref = oracle_of(per_task, task)
+        scale = per_task[(task, ref)]["return"]["mean"] if ref else None
+        for method, against in pairs:
+            if not _paired(data, task, method, against):
+                continue
+            a, b = data[(task, method)], data[(task, against)]
+            t = seed_level_test(a["returns"], b["returns"])
+            t["discounted"] = seed_level_test(a["discounted"], b["discounted"])
+            t["seeds_needed"] = (seeds_for_power(t["sd"], EFFECT * scale, POWER, ALPHA)
+                                 if scale and scale >= MIN_ORACLE_RETURN else None)
+            tests[(task, method, against)] = t
+    for key, p in holm({k: t["p"] for k, t in tests.items()}).items():
+        tests[key]["p_holm"] = p
+    return tests
+
+
+def _iqm(scores: np.ndarray) -> np.ndarray:
+    """Per row, the interquartile mean over the last axis (rliable's IQM: the 25% trimmed
+    mean)."""
+    from scipy.stats import trim_mean
+
+    return trim_mean(scores, 0.25, axis=-1)
+
+
+def _primary(data: dict, per_task: dict, valid: list[str], pairs) -> dict:
+    """The pre-registered primary endpoint: per seed, the IQM over the tasks with an oracle of
+    the return divided by the oracle's mean return (discounted: by the oracle's discounted mean);
+    each contrast tested over seeds, Holm over the contrasts."""
+    if not valid:
+        return {}
+
+    def per_seed(method, kind):
+        return _iqm(np.stack([data[(t, method)][kind].mean(axis=1)
+                              / per_task[(t, oracle_of(per_task, t))][
+                                  "return" if kind == "returns" else "discounted"]["mean"]
+                              for t in valid], 1))
+
+    out = {}
+    for method, against in pairs:
+        if not all(_paired(data, t, method, against) for t in valid):
+            continue
+        if len({tuple(data[(t, method)]["seeds"]) for t in valid}) > 1:
+            continue
+        t = seed_level_test(per_seed(method, "returns"), per_seed(against, "returns"))
+        t["discounted"] = seed_level_test(per_seed(method, "discounted"),
+                                          per_seed(against, "discounted"))
+        t["seeds_needed"] = seeds_for_power(t["sd"], EFFECT, POWER, ALPHA)
+        out[(method, against)] = t
+    for key, p in holm({k: t["p"] for k, t in out.items()}).items():
+        out[key]["p_holm"] = p
+    return out
+
+
 def summarize(rows: list[dict], reps: int = 2000) -> dict:
     data = _matrices(rows)
     tasks, methods = _ordered(data)
-    per_task, diffs = {}, {}
+    per_task = {}
     for (task, method), d in data.items():
         if method not in methods:
             continue  # grid rows: the arms they feed are reported instead
@@ -68,12 +161,11 @@ def summarize(rows: list[dict], reps: int = 2000) -> dict:
              "seeds": d["seeds"], "episodes": int(d["returns"].shape[1])}
         s.update({f: float(d[f].mean()) for f in (*OPE_FIELDS, *ZOL_FIELDS) if f in d})
         per_task[(task, method)] = s
-        base = data.get((task, BASELINE))
-        if method != BASELINE and base is not None and base["seeds"] == d["seeds"] \
-                and base["returns"].shape == d["returns"].shape:
-            diffs[(task, method)] = paired_difference(d["returns"], base["returns"], reps)
     oracle = {task: _has_oracle(per_task, task) for task in tasks}
     valid = [t for t in tasks if oracle[t]]
+    pairs = contrasts(methods)
+    tests = _seed_tests(data, per_task, tasks, pairs)
+    diffs = {(t, m): test for (t, m, against), test in tests.items() if against == BASELINE}
     beaten = {t: b for t in valid if (b := _beaten_by(per_task, t, methods))}
     aggregates = {}
     scored = [m for m in methods if all((t, m) in data for t in valid)]
@@ -91,6 +183,7 @@ def summarize(rows: list[dict], reps: int = 2000) -> dict:
         except ImportError as error:  # a bare accelerator image without rliable
             aggregates = {"unavailable": str(error)}
     return {"tasks": tasks, "methods": methods, "per_task": per_task, "diffs": diffs,
+            "tests": tests, "primary": _primary(data, per_task, valid, pairs),
             "oracle": oracle, "normalised_tasks": valid, "oracle_beaten_by": beaten,
             "aggregates": aggregates}
 
@@ -173,28 +266,59 @@ def _normalised_table(summary: dict, headline: list[str]) -> list[str]:
     return lines
 
 
+def _p(p: float) -> str:
+    return "—" if not np.isfinite(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def _test_cells(t: dict, digits: int = 1) -> list[str]:
+    """diff [t CI] (* where the Holm-adjusted p < ALPHA), p, Holm p, discounted diff, seeds
+    needed."""
+    mark = " *" if t["p_holm"] < ALPHA else ""
+    needed = t["seeds_needed"]
+    return [_ci(t, digits) + mark, _p(t["p"]), _p(t["p_holm"]), _ci(t["discounted"], digits + 1),
+            "—" if needed is None else str(needed)]
+
+
+def _primary_table(summary: dict) -> list[str]:
+    primary = summary["primary"]
+    if not primary:
+        return (["**Primary endpoint**: not computed, for want of a task with an oracle (one "
+                 "that earns enough and beats random) or of a contrast evaluated on all of them; "
+                 "only the per-task tests below remain.", ""] if summary["tests"] else [])
+    seeds = next(iter(primary.values()))["seeds"]
+    rows = [[f"{m} − {a}", *_test_cells(t, 3)] for (m, a), t in primary.items()]
+    return ([f"**Primary endpoint** (pre-registered): per seed, the IQM over the tasks with an "
+             f"oracle ({', '.join(summary['normalised_tasks'])}) of the undiscounted return / the "
+             f"oracle's mean return; method − comparator over the {seeds} seeds with a Student t "
+             f"95% CI ({seeds - 1} df), the two-sided p, and Holm's adjustment over these "
+             f"{len(primary)} contrasts (* = Holm p < {ALPHA:g}). Beside it the same on "
+             "discounted returns, and the seeds a paired t-test needs to detect +"
+             f"{EFFECT:g} (+{100 * EFFECT:.0f}% of the oracle) at {100 * POWER:.0f}% power "
+             "(alpha 0.05 two-sided, before Holm) given this run's per-seed spread.", ""]
+            + _table(["contrast", "difference [95% t CI]", "p", "Holm p", "discounted",
+                      f"seeds for +{100 * EFFECT:.0f}%"], rows))
+
+
 def _difference_table(summary: dict) -> list[str]:
-    tasks, diffs = summary["tasks"], summary["diffs"]
-    compared = [m for m in summary["methods"] if (tasks[0], m) in diffs and m in
-                ("zol_published", "zol_selected", *ABLATIONS)]
-    if not compared:
+    tests = summary["tests"]
+    if not tests:
         return []
-    rows = []
-    for task in tasks:
-        cells = [_ci(d) + (" *" if separates(d) else "") if (d := diffs.get((task, m))) else "—"
-                 for m in compared]
-        width, d = "—", diffs.get((task, "zol_selected"))
-        if d and summary["oracle"][task]:
-            oracle = summary["per_task"][(task, oracle_of(summary["per_task"], task))]
-            oracle = oracle["return"]["mean"]
-            width = f"{100 * (d['hi'] - d['lo']) / 2 / oracle:.0f}%"
-        elif d:
-            width = "no oracle"
-        rows.append([task, *cells, width])
-    return ([f"**Paired difference to {BASELINE}** (undiscounted, method − {BASELINE}, 95% CI; "
-             "* = the CI excludes 0). Last column: the half-width of the zol_selected CI as % of "
-             "the oracle's return, the smallest difference this run can resolve on that task.",
-             ""] + _table(["task", *compared, "resolvable (% of oracle)"], rows))
+    seeds = next(iter(tests.values()))["seeds"]
+    rows = [[task, f"{m} − {a}", *_test_cells(t)] for (task, m, a), t in tests.items()]
+    lines = [f"**Per task, tested over seeds** (undiscounted, method − comparator: the mean of "
+             f"the {seeds} per-seed paired differences with a Student t 95% CI; p two-sided; "
+             f"Holm over the family of all {len(tests)} task x contrast tests, * = Holm p < "
+             f"{ALPHA:g}). Discounted beside it; last column: the seeds a paired t-test needs to "
+             f"detect +{100 * EFFECT:.0f}% of the task's oracle at {100 * POWER:.0f}% power from "
+             "this run's per-seed spread (— without an oracle).", ""]
+    lines += _table(["task", "contrast", "difference [95% t CI]", "p", "Holm p", "discounted",
+                     f"seeds for +{100 * EFFECT:.0f}%"], rows)
+    needed = [t["seeds_needed"] for t in tests.values() if t["seeds_needed"] is not None]
+    if needed:
+        lines += [f"**Power**: this run has {seeds} seeds; detecting +{100 * EFFECT:.0f}% of the "
+                  f"oracle at {100 * POWER:.0f}% power would need {min(needed)}-{max(needed)} "
+                  f"(median {int(np.median(needed))}) across these contrasts.", ""]
+    return lines
 
 
 def _aggregate_lines(summary: dict) -> list[str]:
@@ -251,7 +375,7 @@ def markdown_report(summary: dict, inference_note: str) -> str:
              "of each); every method of a task runs from the same start states.", ""]
     headline = [m for m in methods if m not in ABLATIONS]
     lines += _return_tables(summary, headline) + _normalised_table(summary, headline)
-    lines += _difference_table(summary) + _aggregate_lines(summary)
+    lines += _primary_table(summary) + _difference_table(summary) + _aggregate_lines(summary)
     for title, header, marker, cells in _DIAGNOSTICS:
         rows = [[t, m, *cells(per_task[(t, m)])] for t in tasks for m in methods
                 if marker in per_task.get((t, m), {})]

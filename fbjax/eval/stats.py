@@ -1,10 +1,17 @@
 """The statistics of the evaluation protocol (SPEC section 7).
 
 Per task: the mean return of a method with a 95% CI from a hierarchical bootstrap (resample the
-training seeds, then the episodes within each drawn seed), and the paired difference of a method to
-plain FB, bootstrapped the same way on the per-episode differences (pairs share a seed and a start
-state: the evaluator keys episodes by (task, episode)). Across tasks: the IQM of oracle-normalised
-scores and the probability of improvement, with rliable's stratified bootstrap over runs (seeds).
+training seeds, then the episodes within each drawn seed): a description of where a method sits.
+Claims are tested at the level of seeds, the unit that was replicated: a method's paired
+difference to another (pairs share a seed and a start state: the evaluator keys episodes by (task,
+episode)) is averaged over the episodes of each seed, and the S per-seed means get a Student t
+interval and a two-sided p-value with S - 1 degrees of freedom (`seed_level_test`). A hierarchical
+bootstrap over 4 seeds has 35 distinct seed resamples and no small-sample correction, so its
+intervals are too narrow; `paired_difference` is kept for descriptions, not tests. A family of
+tests is corrected with Holm's step-down method (`holm`), and `seeds_for_power` says how many seeds
+a paired t-test needs to detect a given difference at 80% power from the per-seed spread.
+Across tasks: the IQM of oracle-normalised scores and the probability of improvement, with
+rliable's stratified bootstrap over runs (seeds).
 """
 
 import numpy as np
@@ -37,6 +44,70 @@ def paired_difference(a: np.ndarray, b: np.ndarray, reps: int = 2000,
     if a.shape != b.shape:
         raise ValueError(f"paired_difference: shapes {a.shape} and {b.shape} are not paired")
     return hierarchical_bootstrap(a - b, reps, seed)
+
+
+def seed_level_test(a: np.ndarray, b: np.ndarray,
+                    confidence: float = CONFIDENCE) -> dict[str, float | int | list]:
+    """The paired difference a - b tested over seeds: a and b are (S, E) returns paired by seed
+    and episode, or (S,) per-seed values. The S per-seed mean differences d_s give the mean, its
+    Student t interval (S - 1 degrees of freedom), the two-sided p-value of mean 0, the sample
+    sd of d_s, and d_s themselves. With one seed there is no spread: interval and p are NaN. When
+    every d_s is equal (sd 0) the interval is that value and p is 1 if it is 0, else 0."""
+    from scipy import stats
+
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape or a.ndim not in (1, 2) or a.size == 0:
+        raise ValueError(f"seed_level_test: expected two equal (seeds,) or (seeds, episodes) "
+                         f"arrays, got shapes {a.shape} and {b.shape}")
+    per_seed = (a - b).mean(axis=1) if a.ndim == 2 else a - b
+    seeds, mean = per_seed.size, float(per_seed.mean())
+    out = {"mean": mean, "lo": float("nan"), "hi": float("nan"), "p": float("nan"),
+           "sd": float("nan"), "seeds": seeds, "per_seed": per_seed.tolist()}
+    if seeds < 2:
+        return out
+    sd = float(per_seed.std(ddof=1))
+    out["sd"] = sd
+    if sd == 0.0:
+        out.update(lo=mean, hi=mean, p=1.0 if mean == 0.0 else 0.0)
+        return out
+    se = sd / np.sqrt(seeds)
+    half = float(stats.t.ppf(0.5 + confidence / 2, seeds - 1)) * se
+    out.update(lo=float(mean - half), hi=float(mean + half),
+               p=float(2 * stats.t.sf(abs(mean) / se, seeds - 1)))
+    return out
+
+
+def holm(pvalues: dict) -> dict:
+    """Holm's step-down adjustment of a family of p-values {key: p}: the i-th smallest (i = 1..m)
+    becomes max over j <= i of min(1, (m - j + 1) p_(j)). Rejecting adjusted p < alpha keeps the
+    family-wise error rate at alpha under any dependence. NaN p-values (untestable claims) stay
+    NaN and are not counted in m."""
+    finite = sorted((p, k) for k, p in pvalues.items() if np.isfinite(p))
+    m, running, out = len(finite), 0.0, {k: float("nan") for k in pvalues}
+    for i, (p, key) in enumerate(finite):
+        running = max(running, min(1.0, (m - i) * p))
+        out[key] = running
+    return out
+
+
+def seeds_for_power(sd: float, delta: float, power: float = 0.8, alpha: float = 0.05,
+                    max_seeds: int = 10_000) -> int | None:
+    """The fewest seeds (>= 2) for which a two-sided paired t-test at level alpha detects a true
+    mean difference `delta` with probability `power`, when per-seed differences have standard
+    deviation `sd` (the noncentral t distribution; e.g. delta / sd = 0.5 needs 34 seeds, 1 needs
+    10). None when sd is not finite or more than max_seeds would be needed."""
+    from scipy import stats
+
+    if not np.isfinite(sd) or delta <= 0:
+        return None
+    if sd == 0.0 or delta / sd > 1e3:  # sd 0 or rounding noise: two seeds detect it
+        return 2
+    for n in range(2, max_seeds + 1):
+        df, nc = n - 1, delta * np.sqrt(n) / sd
+        crit = stats.t.ppf(1 - alpha / 2, df)
+        if stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc) >= power:
+            return n
+    return None
 
 
 def separates(interval: dict[str, float]) -> bool:

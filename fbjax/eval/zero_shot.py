@@ -9,7 +9,11 @@ Methods (SPEC sections 5 and 7):
 * `rwr`: ratio-weighted regression, the fixed point z <- proj(E[w_z r B]) from z_r; our own
   ablation, outside the headline comparison;
 * `fb_goal`: the goal prompt z = B(goal) (SPEC section 4) for tasks that name a goal (the maze's
-  reach tasks), the prompt Meta's FB code uses for them; it needs no rewarded samples.
+  reach tasks), the prompt Meta's FB code uses for them; it needs no rewarded samples;
+* `zol_control`: the control arm for "any small change of z": z_r turned in a random direction
+  through the same angle zol_published moved it (`matched_rotations`), several draws per prompt,
+  each episode's return averaged over the draws. A ZOL gain over this arm is a gain of the
+  ratio's direction, not of moving z by that much.
 Reward inference (`fb`, and z_r where ZOL and rwr start) runs over every row of the dataset by
 default (EvalConfig.reward_prompt="all"), so a sparse task's prompt sees every rewarded
 transition; ZOL, rwr and the off-policy estimates keep the inference sample.
@@ -37,7 +41,7 @@ from fbjax.zol.search import (
     zol_grid,
 )
 
-FB_METHODS = ("fb", "zol_published", "zol_selected", "rwr", "fb_goal")
+FB_METHODS = ("fb", "zol_published", "zol_selected", "zol_control", "rwr", "fb_goal")
 METHODS = (*FB_METHODS, "td3", "navigator", "random")
 # The reference that normalises a task's returns: the first of these evaluated on it. The scripted
 # navigator (domains with one: fbjax.envs.navigator_goals) is not learned from the data.
@@ -120,6 +124,25 @@ def infer_latents(agent: FBAgent, params: Params, data: InferenceData,
                                                   data.rewards, z_r, discount,
                                                   iterations=rwr_iterations)
     return out
+
+
+def matched_rotations(z_r: jax.Array, z: jax.Array, key: jax.Array, draws: int) -> jax.Array:
+    """For prompts z_r and z (P, d): `draws` random turns of each z_r through the angle between
+    z_r and z, (draws, P, d). Each turn is in the plane of z_r and a direction drawn uniformly
+    among those orthogonal to it; the norm of z_r is kept (FB's latents live on the sphere of
+    radius sqrt(d)), so cos(result, z_r) = cos(z, z_r) exactly. Where z_r or z is 0 (reward
+    inference saw no rewarded transition) there is no angle to match: the control is z_r."""
+    z_r, z = jnp.asarray(z_r, jnp.float32), jnp.asarray(z, jnp.float32)
+    norm = jnp.linalg.norm(z_r, axis=-1, keepdims=True)
+    z_norm = jnp.linalg.norm(z, axis=-1, keepdims=True)
+    defined = (norm > 0) & (z_norm > 0)
+    unit = z_r / jnp.where(defined, norm, 1.0)
+    cos = jnp.clip(jnp.sum(unit * z, -1, keepdims=True) / jnp.where(defined, z_norm, 1.0), -1, 1)
+    sin = jnp.sqrt(1.0 - cos ** 2)
+    noise = jax.random.normal(key, (draws, *z_r.shape))
+    orthogonal = noise - jnp.sum(noise * unit, -1, keepdims=True) * unit
+    orthogonal = orthogonal / jnp.linalg.norm(orthogonal, axis=-1, keepdims=True)
+    return jnp.where(defined, norm * (cos * unit + sin * orthogonal), z_r)
 
 
 def off_policy_estimates(agent: FBAgent, params: Params, data: InferenceData,

@@ -43,6 +43,7 @@ class EvalConfig:
     reward_prompt: str = "all"
     num_starts: int = 128  # episode starts (OPE's rho0) and dataset states (ZOL's `data`)
     rwr_iterations: int = 10
+    control_draws: int = 3  # zol_control: random turns of z_r per prompt, returns averaged
     zol: ZOLConfig = PUBLISHED
     grid_lr: tuple[float, ...] = (1e-4, 5e-4)
     grid_chi2_coef: tuple[float, ...] = (0.0, 5e-3)
@@ -57,7 +58,11 @@ class EvalConfig:
         if self.reward_prompt not in ("all", "sample"):
             raise ValueError(f"EvalConfig.reward_prompt must be 'all' or 'sample', got "
                              f"{self.reward_prompt!r}")
-        for name in ("num_episodes", "inference_samples", "num_starts", "bootstrap_reps"):
+        if "zol_control" in self.chosen and "zol_published" not in self.chosen:
+            raise ValueError(f"EvalConfig.methods {self.methods!r}: zol_control turns z_r through "
+                             "the angle zol_published moved it; add zol_published")
+        for name in ("num_episodes", "inference_samples", "num_starts", "bootstrap_reps",
+                     "control_draws"):
             if getattr(self, name) < 1:
                 raise ValueError(f"EvalConfig.{name} must be >= 1, got {getattr(self, name)}")
 

@@ -38,7 +38,13 @@ from fbjax.eval.evaluator import (
     random_policy,
 )
 from fbjax.eval.oracle import train_oracles, train_oracles_seeds
-from fbjax.eval.zero_shot import FB_METHODS, infer_latents, inference_data, off_policy_estimates
+from fbjax.eval.zero_shot import (
+    FB_METHODS,
+    infer_latents,
+    inference_data,
+    matched_rotations,
+    off_policy_estimates,
+)
 from fbjax.fb.inference import goal_inference, reward_inference_all
 from fbjax.fb.learner import FBAgent
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
@@ -195,9 +201,13 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, 
         prompts["rwr"] = zs["rwr"]
     if "fb_goal" in ev.chosen:
         prompts["fb_goal"] = np.asarray(goal_prompts(agent, state.params, rollouts))
-    stacked = jnp.concatenate([jnp.asarray(z) for z in prompts.values()])
+    control = (np.asarray(matched_rotations(zs["fb"], zs["grid"][0],
+                                            jax.random.fold_in(key, CONTROL_STREAM),
+                                            ev.control_draws))
+               if "zol_control" in ev.chosen else np.zeros((0, *zs["fb"].shape)))
+    stacked = jnp.concatenate([jnp.asarray(z) for z in (*prompts.values(), *control)])
     out = rollouts.run("fb", fb_policy(agent.networks), state.params, stacked,
-                       jnp.tile(task_ids, len(prompts)), key)
+                       jnp.tile(task_ids, len(prompts) + len(control)), key)
     for i, (name, z) in enumerate(prompts.items()):
         ope = jax.tree.map(np.asarray, off_policy_estimates(agent, state.params, data,
                                                              jnp.asarray(z)))
@@ -207,12 +217,36 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, 
             extra.update(_flat_zol_info(zs["grid_info"], g))
             extra["setting"] = np.full(len(task_ids), g)
         rollouts.add(seed, name, out, i * len(task_ids), extra)
+    if len(control):
+        _add_control(rollouts, seed, out, len(prompts) * len(task_ids), control, zs["fb"])
     for t, task in enumerate(rollouts.tasks if grid else ()):
         d = {k: float(v[t]) for k, v in _flat_zol_info(zs["grid_info"], 0).items()}
         print(f"[evaluate] seed {seed} {task} zol_published: cos(z, z_r) {d['zol_cos_z0']:.3f}"
               f"  ESS {d['zol_ess']:.3f}  chi2 {d['zol_chi2']:.2f}  max w {d['zol_max_w']:.1f}"
               f"  l<0 {d['zol_frac_negative']:.2f}  c_z {d['zol_c_z']:.2f}  "
               f"O {d['zol_objective_z0']:.3g} -> {d['zol_objective']:.3g}", flush=True)
+
+
+# The control arm's turns draw from their own stream of the seed's key, so adding the arm changes
+# no other method's episodes.
+CONTROL_STREAM = 7_919
+
+
+def _add_control(rollouts: Rollouts, seed, out, offset: int, control: np.ndarray, z_r) -> None:
+    """zol_control's rows: each episode's return (and discounted return) averaged over the
+    `control` draws (K, T, d) rolled out from `offset`, still paired by episode with every
+    method; the row keeps cos(z, z_r) of the turns (zol_published's)."""
+    draws, tasks = control.shape[:2]
+
+    def averaged(field):
+        block = out[field][offset:offset + draws * tasks]
+        return block.reshape(draws, tasks, -1).mean(axis=0)
+
+    cos = np.sum(control[0] * z_r, -1) / (np.linalg.norm(control[0], axis=-1)
+                                          * np.linalg.norm(z_r, axis=-1))
+    rollouts.add(seed, "zol_control", {"return": averaged("return"),
+                                       "discounted": averaged("discounted")}, 0,
+                 {"control_cos_z0": cos, "control_draws": np.full(tasks, draws)})
 
 
 def goal_prompts(agent: FBAgent, params, rollouts: Rollouts) -> jax.Array:
@@ -249,7 +283,8 @@ def select_settings(rows: list[dict], grid: list[ZOLConfig], tasks: list[str]) -
 
 
 def _zol_arms(ev: EvalConfig) -> list[str]:
-    return [m for m in ("zol_published", "zol_selected") if m in ev.chosen]
+    """The methods that need ZOL's grid (zol_control turns z_r by zol_published's angle)."""
+    return [m for m in ("zol_published", "zol_selected", "zol_control") if m in ev.chosen]
 
 
 def _add_zol_arms(rows: list[dict], selection: dict, arms_chosen: list[str]) -> list[dict]:

@@ -35,6 +35,10 @@ def inference_note(ev: EvalConfig, selection: dict | None) -> str:
         lines.append("  Selected: " + "; ".join(
             f"{task} -> {c['setting']} (held-out score {c['held_out_score']:.2f})"
             for task, c in selection.items()) + ".")
+    if "zol_control" in ev.chosen:
+        lines.append(f"* zol_control (the control arm): z_r turned in a random direction through "
+                     f"the angle zol_published moved it, {ev.control_draws} draws per prompt, "
+                     "each episode's return averaged over them (no setting).")
     if "fb_goal" in ev.chosen:
         lines.append("* fb_goal: the goal prompt z = B(goal) at the task's target (no setting).")
     lines += [f"* rwr (ablation): ratio-weighted regression, {ev.rwr_iterations} iterations, "
@@ -109,8 +113,10 @@ def report(config: ExperimentConfig) -> str:
 def _json_summary(summary: dict, spearman) -> dict:
     return {"per_task": [{"task": t, "method": m, **s}
                          for (t, m), s in summary["per_task"].items()],
-            "paired_differences": [{"task": t, "method": m, **d}
-                                   for (t, m), d in summary["diffs"].items()],
+            "seed_level_tests": [{"task": t, "method": m, "against": a, **d}
+                                 for (t, m, a), d in summary["tests"].items()],
+            "primary_endpoint": [{"method": m, "against": a, **d}
+                                 for (m, a), d in summary["primary"].items()],
             "oracle": summary["oracle"], "oracle_beaten_by": summary["oracle_beaten_by"],
             "aggregates": summary["aggregates"],
             "ope_spearman": spearman}
