@@ -150,3 +150,17 @@ def test_seed_level_tests_holm_the_primary_endpoint_and_the_control_arm():
     assert "| zol_selected − fb | 0.038 [0.03" in table  # [0.0375, 0.0375] up to rounding
     assert "| a | zol_selected − zol_control | 4.0 [" in table
     assert "**Power**: this run has 3 seeds" in table
+
+
+def test_ope_rank_correlation_within_each_task():
+    """Per task, J_hat against the true discounted return across that task's FB methods: with a
+    third method (rwr, J_hat 0.5, the lowest, and the lowest true return: fb - 20), task a ranks
+    fb (mean J_hat 2) < zol (3) and rwr lowest, as the true returns do: 1.0. Two methods are too
+    few: b has none until rwr is added there too."""
+    from fbjax.eval.report import ope_rank_correlation_within_tasks
+
+    ope = dict(ope_fb_value=2.0, ope_c_z=1.0, ope_ess=0.5, ope_max_w=3.0, ope_frac_negative=0.1)
+    rows = _rows() + [_row(seed, "a", "rwr", np.array([10.0, 30.0, 50.0, 70.0]) + seed - 20,
+                           ope_ratio=0.5, **ope) for seed in (0, 1, 2)]
+    within = ope_rank_correlation_within_tasks(summarize(rows, reps=100))
+    assert within == {"a": pytest.approx(1.0)}

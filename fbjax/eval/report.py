@@ -397,6 +397,21 @@ def ope_rank_correlation(summary: dict) -> float | None:
     return float(spearmanr(*zip(*pairs, strict=True)).statistic)
 
 
+def ope_rank_correlation_within_tasks(summary: dict) -> dict[str, float]:
+    """Per task with at least 3 FB methods: Spearman correlation between J_hat and the true
+    discounted return across those methods. Pooled over tasks, the correlation mostly ranks the
+    tasks' reward scales; within a task it asks whether OPE can choose between policies."""
+    from scipy.stats import spearmanr
+
+    out = {}
+    for task in summary["tasks"]:
+        pairs = [(s["ope_ratio"], s["discounted"]["mean"])
+                 for (t, _), s in summary["per_task"].items() if t == task and "ope_ratio" in s]
+        if len(pairs) >= 3:
+            out[task] = float(spearmanr(*zip(*pairs, strict=True)).statistic)
+    return out
+
+
 def _bars(ax_row, summary: dict) -> None:
     per_task = summary["per_task"]
     for ax, task in zip(ax_row, summary["tasks"], strict=True):

@@ -4,12 +4,15 @@ the bootstrap CIs, paired differences and aggregates, summary.json, the figures)
 import json
 import os
 
+import numpy as np
+
 from fbjax.configs import from_dict, to_dict
 from fbjax.eval.report import (
     ORACLE_NAMES,
     figures,
     markdown_report,
     ope_rank_correlation,
+    ope_rank_correlation_within_tasks,
     summarize,
 )
 from fbjax.eval.zero_shot import FEW_REWARDED, ORACLES, REWARDED_RULE
@@ -97,15 +100,23 @@ def report(config: ExperimentConfig) -> str:
              f"{collection['num_episodes']} episodes).\n\n" + markdown_report(summary, note))
     if rewarded_note(result):
         table += "\n\n" + rewarded_note(result)
+    within = ope_rank_correlation_within_tasks(summary)
     if spearman is not None:
         table += (f"\n\nSpearman rank correlation of J_hat with the true discounted return over "
                   f"the {sum('ope_ratio' in s for s in summary['per_task'].values())} (task, FB "
-                  f"method) rows above: {spearman:.2f}.")
+                  f"method) rows above: {spearman:.2f} (pooled over tasks, so it mostly ranks "
+                  "the tasks' reward scales).")
+    if within:
+        table += (" Within each task, across its FB methods (the choice OPE is for): "
+                  + ", ".join(f"{t} {r:.2f}" for t, r in within.items())
+                  + f"; mean {np.mean(list(within.values())):.2f}. With this few policies per "
+                  "task these are coarse; experiments/ope_validation.py measures OPE on many.")
     os.makedirs(p["report"], exist_ok=True)
     with open(os.path.join(p["report"], "results.md"), "w") as f:
         f.write(table + "\n")
     with open(os.path.join(p["report"], "summary.json"), "w") as f:
-        json.dump(_json_summary(summary, spearman), f, indent=1)
+        json.dump({**_json_summary(summary, spearman), "ope_spearman_within_tasks": within}, f,
+                  indent=1)
     figures(summary, p["report"])
     return table
 
