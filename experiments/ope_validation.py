@@ -39,6 +39,7 @@ from fbjax.eval.ope_study import (
     VARIANTS,
     PoolConfig,
     estimates,
+    noise_ceiling,
     policy_pool,
     rank_metrics,
     total_variation,
@@ -53,12 +54,16 @@ _FQE_STEPS = flags.DEFINE_integer("fqe_steps", 20_000, "FQE updates.")
 # Polyak 0.02 x 20k updates ~ 400 target refreshes: enough backups for the gamma = 0.99 horizon
 # (0.99^400 ~ 0.02); 0.005 x 5k (~25 refreshes) left FQE's values far below the returns.
 _FQE_TAU = flags.DEFINE_float("fqe_tau", 0.02, "FQE target-network Polyak rate.")
-_FQE_SEEDS = flags.DEFINE_integer("fqe_seeds", 1, "Run FQE on the first N training seeds.")
+_FQE_SEEDS = flags.DEFINE_integer("fqe_seeds", -1, "Run FQE on the first N training seeds "
+                                  "(-1: every seed).")
 _CELLS = flags.DEFINE_integer("cells", 12, "Point mass: position grid cells per axis (TV).")
 _OUT = flags.DEFINE_string("out", None, "Output folder (default WORKDIR/ope_validation).")
 
 ARENA = 0.3  # point mass: walls at +-0.3 m
 ESTIMATORS = ("fb_value", *VARIANTS)
+# A reward's true returns are "measured" when their split-half reliability over the pool reaches
+# this (ceiling sqrt(0.5) = 0.71): below it the truth's own ranking is mostly episode noise.
+RELIABLE = 0.5
 
 
 def _cell_fn(cells: int):
@@ -143,6 +148,7 @@ def study_seed(config, seed, arrays, rewards, evaluator, cell_fn, num_cells, sta
     out = jax.tree.map(np.asarray, evaluator(state.params, jnp.asarray(zs),
                                              jnp.zeros(len(zs), jnp.int32), key))
     true = out["task_discounted"].mean(axis=1)  # (P, T)
+    ceiling = {k: v.tolist() for k, v in noise_ceiling(out["task_discounted"]).items()}
     print(f"[ope] seed {seed}: {len(zs)} policies x {_EPISODES.value} episodes rolled out in "
           f"{time.perf_counter() - began:.0f}s", flush=True)
     positions = None if cell_fn is None else cell_fn(data.next_obs)
@@ -154,6 +160,8 @@ def study_seed(config, seed, arrays, rewards, evaluator, cell_fn, num_cells, sta
               "fb_value_equals_raw_ratio_max_abs": float(np.abs(est["fb_value"]
                                                                 - est["raw"]).max()),
               "metrics": _metrics(scores, true),
+              "noise_ceiling": ceiling,
+              "pooled_spearman": {name: _pooled(v, true) for name, v in scores.items()},
               "by_stratum": {s: {name: m["mean_spearman"] for name, m in _metrics(
                   scores, true, np.array([x == s for x in strata])).items()}
                   for s in dict.fromkeys(strata)},
@@ -176,13 +184,38 @@ def study_seed(config, seed, arrays, rewards, evaluator, cell_fn, num_cells, sta
     return result
 
 
+def _pooled(estimate, true) -> float:
+    """Spearman over every (policy, reward) pair at once: mostly the rewards' scales."""
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(np.ravel(estimate), np.ravel(true)).statistic)
+
+
+def _reliable_mean(results: list[dict], name: str, key: str = "spearman") -> float:
+    """Mean of a per-reward metric over the (seed, reward) pairs whose truth is measured
+    (split-half reliability >= RELIABLE); NaN when none is."""
+    vals = [m[key] for r in results
+            for m, rel in zip(r["metrics"][name]["per_task"], r["noise_ceiling"]["reliability"],
+                              strict=True) if np.isfinite(rel) and rel >= RELIABLE]
+    return float(np.nanmean(vals)) if vals else float("nan")
+
+
 def _summary(results: list[dict]) -> dict:
     names = list(results[0]["metrics"])
     mean = {n: {k: float(np.nanmean([r["metrics"][n][f"mean_{k}"] for r in results]))
                 for k in ("spearman", "regret_frac", "calibration_slope")} for n in names}
     out = {"spearman_mean": {n: mean[n]["spearman"] for n in names},
+           "spearman_reliable_mean": {n: _reliable_mean(results, n) for n in names},
+           "regret_frac_reliable_mean": {n: _reliable_mean(results, n, "regret_frac")
+                                         for n in names},
+           "spearman_pooled_mean": {n: float(np.mean([r["pooled_spearman"][n] for r in results]))
+                                    for n in names},
            "regret_frac_mean": {n: mean[n]["regret_frac"] for n in names},
-           "calibration_slope_mean": {n: mean[n]["calibration_slope"] for n in names}}
+           "calibration_slope_mean": {n: mean[n]["calibration_slope"] for n in names},
+           "noise_ceiling_per_reward": np.nanmean([r["noise_ceiling"]["ceiling"] for r in results],
+                                                  axis=0).tolist(),
+           "reliability_per_reward": np.nanmean([r["noise_ceiling"]["reliability"]
+                                                 for r in results], axis=0).tolist()}
     fqe = [r["fqe"] for r in results if "fqe" in r]
     if fqe:
         sub = list(fqe[0]["metrics"])
@@ -201,12 +234,33 @@ def _markdown(report: dict) -> str:
              f"Seeds {report['seeds']}; {report['num_policies']} policies per seed "
              f"({', '.join(f'{k} {v}' for k, v in report['strata'].items())}); "
              f"{report['episodes']} episodes per policy, every policy from the same start "
-             "states, each scored on every task reward. Means over task rewards and seeds.", "",
-             "| estimator | Spearman | regret (fraction of the pool's range) | calibration "
-             "slope |", "|---|---|---|---|"]
+             "states, each scored on every task reward.", "",
+             "**Headline: within each reward**, over the pool (Spearman; regret of picking the "
+             "policy with the best estimate, as a fraction of the pool's true range), mean over "
+             f"the (seed, reward) pairs whose truth is measured (split-half reliability >= "
+             f"{RELIABLE:g}, below), then over all of them; the Spearman pooled over every "
+             "(policy, reward) pair, which mostly ranks the rewards' scales, only beside it.", "",
+             "| estimator | Spearman (measured) | regret (measured) | Spearman (all) | "
+             "regret (all) | calibration slope | pooled Spearman |", "|---" * 7 + "|"]
     for n in s["spearman_mean"]:
-        lines.append(f"| {n} | {s['spearman_mean'][n]:.3f} | {s['regret_frac_mean'][n]:.3f} | "
-                     f"{s['calibration_slope_mean'][n]:.3f} |")
+        lines.append(f"| {n} | {s['spearman_reliable_mean'][n]:.3f} | "
+                     f"{s['regret_frac_reliable_mean'][n]:.3f} | {s['spearman_mean'][n]:.3f} | "
+                     f"{s['regret_frac_mean'][n]:.3f} | {s['calibration_slope_mean'][n]:.3f} | "
+                     f"{s['spearman_pooled_mean'][n]:.3f} |")
+    lines += ["", "**Noise ceiling per reward** (mean over seeds): the Spearman between the "
+              "even and odd episodes' mean returns over the pool, its Spearman-Brown reliability "
+              "for all episodes, and the ceiling sqrt(reliability), the most any estimator can "
+              "expect; next to it two estimators' Spearman on that reward.", "",
+              "| reward | split-half | reliability | ceiling | linear_clip20 | fb_value |",
+              "|---|---|---|---|---|---|"]
+    for t, task in enumerate(report["tasks"]):
+        split = np.nanmean([r["noise_ceiling"]["split_half"][t] for r in report["per_seed"]])
+        per = {n: np.nanmean([r["metrics"][n]["per_task"][t]["spearman"]
+                              for r in report["per_seed"]]) for n in ("linear_clip20",
+                                                                      "fb_value")}
+        lines.append(f"| {task} | {split:.2f} | {s['reliability_per_reward'][t]:.2f} | "
+                     f"{s['noise_ceiling_per_reward'][t]:.2f} | {per['linear_clip20']:.2f} | "
+                     f"{per['fb_value']:.2f} |")
     lines += ["", f"FB's own value and the raw (untransformed, unclipped) ratio estimate "
               f"coincide, as SPEC section 5 says: largest difference "
               f"{max(r['fb_value_equals_raw_ratio_max_abs'] for r in report['per_seed']):.2e}.",
@@ -301,7 +355,7 @@ def main(argv):
                                        config.eval.episode_length or None, config.fb.discount,
                                        cell_fn, num_cells)
         per_seed.append(study_seed(config, seed, arrays, rewards, evaluator, cell_fn, num_cells,
-                                   state, agent, i < _FQE_SEEDS.value))
+                                   state, agent, _FQE_SEEDS.value < 0 or i < _FQE_SEEDS.value))
         m = per_seed[-1]["metrics"]
         print(f"[ope] seed {seed}: mean Spearman " + ", ".join(
             f"{n} {m[n]['mean_spearman']:.2f}" for n in ESTIMATORS), flush=True)

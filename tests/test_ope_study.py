@@ -8,6 +8,7 @@ import pytest
 from fbjax.eval.ope_study import (
     PoolConfig,
     estimates,
+    noise_ceiling,
     perturb,
     policy_pool,
     rank_metrics,
@@ -85,3 +86,25 @@ def test_estimates_match_one_policy_at_a_time_and_raw_equals_fb_value(model):
         hist = np.bincount(np.asarray(positions), weights=np.asarray(w), minlength=5)
         np.testing.assert_allclose(est["hist/exp_b2_clip50"][p], hist / hist.sum(), rtol=1e-5)
         np.testing.assert_allclose(est["hist/uniform"][p], 0.2, rtol=1e-6)
+
+
+def test_noise_ceiling_from_split_halves():
+    """Policies whose true returns differ far more than their episodes do have reliability near 1;
+    returns that are pure episode noise have a split-half near 0 and a low ceiling; a reward every
+    policy scores identically has no ranking to measure (NaN)."""
+    rng = np.random.default_rng(0)
+    policies, episodes = 200, 20
+    clean = np.linspace(0, 10, policies)[:, None] + rng.normal(0, 0.1, (policies, episodes))
+    noise = rng.normal(0, 1, (policies, episodes))
+    flat = np.zeros((policies, episodes))
+    out = noise_ceiling(np.stack([clean, noise, flat], -1))
+    assert out["reliability"][0] > 0.99 and out["ceiling"][0] > 0.99
+    # Pure noise: the halves' ranks are independent, split-half ~ N(0, 1/sqrt(199)) = +-0.07;
+    # 0.25 is 3.5 sd.
+    assert abs(out["split_half"][1]) < 0.25 and out["ceiling"][1] < 0.65
+    assert np.isnan(out["split_half"][2]) and np.isnan(out["ceiling"][2])
+    # Spearman-Brown: reliability = 2r / (1 + r) of the split-half r.
+    r = out["split_half"][0]
+    assert out["reliability"][0] == pytest.approx(2 * r / (1 + r))
+    with pytest.raises(ValueError, match="episodes >= 2"):
+        noise_ceiling(np.zeros((3, 1, 2)))

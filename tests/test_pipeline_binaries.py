@@ -106,7 +106,10 @@ def test_ope_validation_binary_on_the_tiny_run(workdir, tmp_path):
         report = json.load(f)
     assert report["num_policies"] >= 200 and report["provenance"]["commit"]
     assert set(report["summary"]["spearman_mean"]) >= {"fb_value", "raw", "linear_clip20"}
-    assert len(report["per_seed"][0]["fqe"]["policies"]) == 20
+    assert all(len(r["fqe"]["policies"]) == 20 for r in report["per_seed"])  # every seed
+    ceiling = report["per_seed"][0]["noise_ceiling"]
+    assert len(ceiling["ceiling"]) == len(report["tasks"]) == 5
+    assert "Noise ceiling per reward" in (out / "ope_validation.md").read_text()
     for name in ("ope_validation.md", "scatter.png", "spearman.png"):
         assert os.path.exists(out / name), name
 

@@ -8,6 +8,12 @@ ratio, and each transform / normalisation / clip of it) predicts the same (polic
 returns from the data alone. `rank_metrics` scores an estimator per reward: Spearman rank
 correlation over the pool, the regret of picking the policy with the best estimate, and the
 calibration slope (true return regressed on the estimate; 1 is calibrated).
+
+The truth is itself measured: each policy's true return is a mean over E episodes.
+`noise_ceiling` splits the episodes into halves and correlates the halves' ranks over the pool,
+per reward; the Spearman-Brown correction gives the reliability of the full-E means, and its
+square root bounds the Spearman any estimator can reach against them. A reward on which most
+policies earn nearly nothing has a low ceiling: a Spearman there is mostly noise.
 """
 
 import dataclasses
@@ -145,3 +151,24 @@ def rank_metrics(estimate: np.ndarray, true: np.ndarray) -> dict[str, float]:
 def total_variation(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Row-wise TV distance between distributions over cells."""
     return 0.5 * np.abs(np.asarray(p) - np.asarray(q)).sum(axis=-1)
+
+
+def noise_ceiling(episodes: np.ndarray) -> dict[str, np.ndarray]:
+    """episodes (P, E, T): per-episode true returns of P policies on T rewards. Per reward: the
+    Spearman correlation over policies between the means of the even and the odd episodes
+    (`split_half`), its Spearman-Brown reliability 2r / (1 + r) for means over all E episodes
+    (0 where r <= 0), and the ceiling sqrt(reliability): the largest correlation a perfect
+    estimator can expect against the measured truth (NaN where the halves do not vary)."""
+    from scipy.stats import spearmanr
+
+    episodes = np.asarray(episodes, np.float64)
+    if episodes.ndim != 3 or episodes.shape[1] < 2:
+        raise ValueError(f"noise_ceiling: expected (policies, episodes >= 2, rewards), got "
+                         f"{episodes.shape}")
+    even, odd = episodes[:, 0::2].mean(axis=1), episodes[:, 1::2].mean(axis=1)
+    split = np.array([float(spearmanr(even[:, t], odd[:, t]).statistic)
+                      if np.ptp(even[:, t]) > 0 and np.ptp(odd[:, t]) > 0 else np.nan
+                      for t in range(episodes.shape[2])])
+    reliability = np.where(split > 0, 2 * split / (1 + split), np.where(np.isnan(split), np.nan,
+                                                                        0.0))
+    return {"split_half": split, "reliability": reliability, "ceiling": np.sqrt(reliability)}

@@ -38,6 +38,12 @@ def inference_note(ev: EvalConfig, selection: dict | None) -> str:
         lines.append("  Selected: " + "; ".join(
             f"{task} -> {c['setting']} (held-out score {c['held_out_score']:.2f})"
             for task, c in selection.items()) + ".")
+    if ev.zol.starts == "data_topk" and _zol_arms_chosen(ev):
+        lines.append("* ZOL's start set is data_topk (dataset states plus the top-reward "
+                     "states), not the task's rho0: the ratio ZOL searches with is then outside "
+                     "the identity w_z = d_pi / rho of SPEC section 5, and its diagnostics "
+                     "describe the search only. The off-policy estimates use the episode starts "
+                     "(init), as the identity requires.")
     if "zol_control" in ev.chosen:
         lines.append(f"* zol_control (the control arm): z_r turned in a random direction through "
                      f"the angle zol_published moved it, {ev.control_draws} draws per prompt, "
@@ -73,6 +79,10 @@ def rewarded_note(result: dict) -> str:
         text += (f" Under {FEW_REWARDED} for {', '.join(few)}: there the sample says little "
                  "about the task, whatever the model.")
     return text
+
+
+def _zol_arms_chosen(ev: EvalConfig) -> bool:
+    return any(m in ev.chosen for m in ("zol_published", "zol_selected", "zol_control"))
 
 
 @one_writer
