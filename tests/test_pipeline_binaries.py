@@ -178,6 +178,22 @@ def test_quickstart_notebook_runs_on_the_tiny_run(workdir, monkeypatch):
     assert "J_hat" in printed and "reach_top_left return" in printed
 
 
+def test_development_seeds_are_named_and_left_out_of_the_tables(workdir, tmp_path):
+    """With eval.selection_seeds=[0] the report shows test seed 1 alone and names seed 0 as the
+    development seed that chose zol_selected's settings."""
+    from fbjax.pipeline.config import ExperimentConfig
+    from fbjax.pipeline.mjx_report import report
+
+    result = json.loads((workdir / "eval" / "results.json").read_text())
+    result["eval"]["selection_seeds"] = [0]
+    os.makedirs(tmp_path / "eval")
+    (tmp_path / "eval" / "results.json").write_text(json.dumps(result))
+    table = report(ExperimentConfig(workdir=str(tmp_path), seeds=(0, 1)))
+    assert "Test seeds [1] (development seeds [0], which chose zol_selected's settings" in table
+    assert "over the development seeds [0] alone" in table
+    assert "resampling the 1 training seeds" in table
+
+
 def test_a_cut_short_evaluation_is_reported_as_partial(workdir, tmp_path):
     """results.json is rewritten after each seed; the report of one that stopped after seed 0
     says so and uses that seed alone."""

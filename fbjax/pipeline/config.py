@@ -44,6 +44,11 @@ class EvalConfig:
     num_starts: int = 128  # episode starts (OPE's rho0) and dataset states (ZOL's `data`)
     rwr_iterations: int = 10
     control_draws: int = 3  # zol_control: random turns of z_r per prompt, returns averaged
+    # Development seeds (a subset of the experiment's seeds): when given, zol_selected's setting
+    # for each task is the one with the best mean return on that task over these seeds alone
+    # (held-out seeds, SPEC section 7), and the report's tables show only the other, test seeds.
+    # Empty: each task's setting is chosen on the other tasks, with the same seeds.
+    selection_seeds: tuple[int, ...] = ()
     zol: ZOLConfig = PUBLISHED
     grid_lr: tuple[float, ...] = (1e-4, 5e-4)
     grid_chi2_coef: tuple[float, ...] = (0.0, 5e-3)
@@ -106,6 +111,10 @@ class ExperimentConfig:
     def __post_init__(self):
         if not self.seeds:
             raise ValueError("seeds is empty; give at least one training seed")
+        dev = self.eval.selection_seeds
+        if dev and (set(dev) - set(self.seeds) or set(dev) >= set(self.seeds)):
+            raise ValueError(f"eval.selection_seeds {list(dev)} must be some of seeds "
+                             f"{list(self.seeds)}, leaving at least one test seed")
 
 
 @dataclasses.dataclass(frozen=True)

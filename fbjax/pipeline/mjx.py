@@ -259,17 +259,27 @@ def goal_prompts(agent: FBAgent, params, rollouts: Rollouts) -> jax.Array:
     return goal_inference(nets, params["backward"], goals)
 
 
-def select_settings(rows: list[dict], grid: list[ZOLConfig], tasks: list[str]) -> dict:
+def select_settings(rows: list[dict], grid: list[ZOLConfig], tasks: list[str],
+                    dev_seeds: tuple[int, ...] = ()) -> dict:
     """For each task, the grid setting with the best mean score on the *other* tasks: a setting's
     score on a task is its mean true return (all seeds and episodes) rescaled to [0, 1] between
     the worst and best setting there, so every task weighs the same. Ties go to the earlier
-    setting (the pre-registered one first). Never reads the task's own returns."""
+    setting (the pre-registered one first). Never reads the task's own returns.
+    With `dev_seeds`: the setting with the best mean return on the task itself over those seeds'
+    rows only (development seeds, never reported), ties to the earlier setting."""
+    if dev_seeds:
+        rows = [r for r in rows if r["seed"] in dev_seeds]
     means = np.zeros((len(grid), len(tasks)))
     for g in range(len(grid)):
         for t, task in enumerate(tasks):
             returns = [r["returns"] for r in rows
                        if r["method"] == f"zol_grid_{g}" and r["task"] == task]
             means[g, t] = np.mean(returns)
+    if dev_seeds:
+        return {task: {"index": (g := int(np.argmax(means[:, t]))),
+                       "dev_seed_return": float(means[g, t]), "dev_seeds": list(dev_seeds),
+                       "setting": {k: getattr(grid[g], k) for k in ("lr", "chi2_coef")}}
+                for t, task in enumerate(tasks)}
     span = means.max(axis=0) - means.min(axis=0)
     scores = np.where(span > 0, (means - means.min(axis=0)) / np.where(span > 0, span, 1), 0.5)
     out = {}
@@ -373,7 +383,10 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
     if "td3" in ev.chosen:
         train_oracle_seeds(config, arrays, rewards, manifest)
     done = []
-    for seed in config.seeds:
+    # Development seeds first: zol_selected's settings are known once they are in.
+    order = [s for s in config.seeds if s in ev.selection_seeds] + \
+        [s for s in config.seeds if s not in ev.selection_seeds]
+    for seed in order:
         key = jax.random.fold_in(jax.random.PRNGKey(ev.key), seed)  # every method of the seed
         if fb_family:
             _evaluate_fb(config, rollouts, arrays, rewards, seed, key)
@@ -399,17 +412,21 @@ def _write_results(config: ExperimentConfig, rollouts: Rollouts, manifest: dict,
     p, ev = paths(config), config.eval
     rows, selection = rollouts.rows, None
     complete = len(done) == len(config.seeds)
-    if _zol_arms(ev):
-        selection = select_settings(rows, ev.grid(), rollouts.tasks)
+    dev = ev.selection_seeds
+    if _zol_arms(ev) and (not dev or set(dev) <= set(done)):
+        selection = select_settings(rows, ev.grid(), rollouts.tasks, dev)
         rows = _add_zol_arms(rows, selection, _zol_arms(ev))
         for task, chosen in selection.items() if complete else ():
             print(f"[evaluate] {task}: zol_selected uses grid setting {chosen['index']} "
-                  f"{chosen['setting']} (held-out score {chosen['held_out_score']:.2f} on the "
-                  "other tasks)", flush=True)
+                  f"{chosen['setting']} " + (
+                      f"(return {chosen['dev_seed_return']:.2f} on development seeds {list(dev)})"
+                      if dev else f"(held-out score {chosen['held_out_score']:.2f} on the other "
+                      "tasks)"), flush=True)
     os.makedirs(p["eval"], exist_ok=True)
     result = {"domain": rollouts.domain.name, "dataset": p["dataset"], "collection":
               manifest["collection"], "eval": to_dict(ev), "seeds": list(done),
               "seeds_planned": list(config.seeds), "complete": complete,
+              "selection_seeds": list(dev),
               "oracle_steps": config.oracle.train.num_steps, "fb_steps": config.train.num_steps,
               "fb_steps_trained": rollouts.fb_steps,
               "rewarded_in_inference_sample": rollouts.rewarded,

@@ -31,12 +31,18 @@ def inference_note(ev: EvalConfig, selection: dict | None) -> str:
              f"(pre-registered): {to_dict(ev.zol)}.",
              f"* zol_selected: for each task, the setting of a {len(grid)}-point grid (the "
              f"published one, and lr in {list(ev.grid_lr)} x chi2_coef in "
-             f"{list(ev.grid_chi2_coef)}, the rest as published) that scored best on the "
-             "domain's other tasks (true returns rescaled per task between the worst and best "
-             "setting, all seeds)."]
+             f"{list(ev.grid_chi2_coef)}, the rest as published) that scored best "
+             + (f"on that task over the development seeds {list(ev.selection_seeds)} alone "
+                "(mean true return); those seeds are left out of every table, which shows the "
+                "test seeds only." if ev.selection_seeds else
+                "on the domain's other tasks (true returns rescaled per task between the worst "
+                "and best setting, all seeds): the same seeds and models as the test task, so "
+                "only the task is held out.")]
     if selection:
         lines.append("  Selected: " + "; ".join(
-            f"{task} -> {c['setting']} (held-out score {c['held_out_score']:.2f})"
+            f"{task} -> {c['setting']} " + (f"(development-seed return {c['dev_seed_return']:.2f})"
+                                            if "dev_seed_return" in c else
+                                            f"(held-out score {c['held_out_score']:.2f})")
             for task, c in selection.items()) + ".")
     if ev.zol.starts == "data_topk" and _zol_arms_chosen(ev):
         lines.append("* ZOL's start set is data_topk (dataset states plus the top-reward "
@@ -95,7 +101,8 @@ def report(config: ExperimentConfig) -> str:
     with open(results_path) as f:
         result = json.load(f)
     ev = from_dict(EvalConfig, result["eval"], f"{results_path}: eval")
-    summary = summarize(result["rows"], ev.bootstrap_reps)
+    dev = set(ev.selection_seeds)
+    summary = summarize([r for r in result["rows"] if r["seed"] not in dev], ev.bootstrap_reps)
     spearman = ope_rank_correlation(summary)
     note = inference_note(ev, result.get("selection"))
     collection = result["collection"]
@@ -105,7 +112,10 @@ def report(config: ExperimentConfig) -> str:
     oracles = " and ".join(ORACLE_NAMES[m] for m in ORACLES[::-1] if m in ev.chosen)
     td3 = (f", TD3 {result.get('oracle_steps', '?')} per task" if "td3" in ev.chosen else "")
     table = (f"# {result['domain']}: zero-shot FB and ZOL against {oracles or 'no oracle'}\n\n"
-             + partial + f"Training seeds {result['seeds']} (FB {result.get('fb_steps', '?')} "
+             + partial + ("Test" if dev else "Training")
+             + f" seeds {[x for x in result['seeds'] if x not in dev]}"
+             + (f" (development seeds {sorted(dev)}, which chose zol_selected's settings, are "
+                "not shown)" if dev else "") + f" (FB {result.get('fb_steps', '?')} "
              f"updates{td3}); dataset {collection['policy']} ({collection['num_envs']} envs x "
              f"{collection['num_episodes']} episodes).\n\n" + markdown_report(summary, note))
     if rewarded_note(result):
