@@ -73,6 +73,9 @@ _BUDGET = flags.DEFINE_integer("budget_updates", 5000, "The updates per seed the
                                "can afford (4 seeds in about 400 s of the slower 2-core "
                                "machine): the rule reads the last checkpoint at or below it.")
 _WORK = flags.DEFINE_string("work", "/tmp/maze_selection", "Scratch folder for the runs.")
+_REPEAT = flags.DEFINE_integer("action_repeat", 1, "Control the maze this many physics steps "
+                               "per action (fbjax.envs.with_action_repeat): data, training and "
+                               "evaluation all on DOMAIN_xN, episodes of the same 20 s.")
 _OUT = flags.DEFINE_string("out", None, "Output stem (default experiments/results/DOMAIN/"
                            "selection).")
 
@@ -119,6 +122,12 @@ def main(argv):
     if set(seeds) & {0, 1, 2, 3}:
         raise ValueError(f"--seeds {seeds}: 0-3 are the reported seeds; use development seeds")
     domain = dev_domain(envs.make(config.domain))
+    if _REPEAT.value > 1:
+        name = f"{config.domain}_x{_REPEAT.value}"
+        base = envs.make(config.domain)
+        envs.register(name, lambda: envs.with_action_repeat(base, _REPEAT.value, name))
+        config = dataclasses.replace(config, domain=name)
+        domain = envs.with_action_repeat(domain, _REPEAT.value, name)
     collect_data(config)
     arrays, manifest = load_checked(config)
     dev_rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
@@ -170,7 +179,8 @@ def main(argv):
         print(f"[select] {name} done in {time.perf_counter() - began:.0f}s", flush=True)
         # After every variant, so a run cut short keeps the variants it finished.
         done = list(dict.fromkeys(r["variant"] for r in rows))
-        result = {"domain": config.domain, "seeds": seeds, "goals": DEV_GOALS,
+        result = {"domain": config.domain, "action_repeat": _REPEAT.value, "seeds": seeds,
+                  "goals": DEV_GOALS,
                   "episodes": _EPISODES.value, "base_fb": dataclasses.asdict(config.fb),
                   "collect": dataclasses.asdict(config.collect),
                   "variants": {v: VARIANTS[v] for v in done}, "coverage": coverage,

@@ -506,3 +506,28 @@ def test_importing_the_envs_keeps_stdout_clean_where_warp_is_missing(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Failed to import warp" in proc.stderr  # the stand-in took effect
     assert proc.stdout == ""
+
+
+def test_register_and_action_repeat_make_a_coarser_maze_the_pipeline_can_name(monkeypatch):
+    """A registered domain is made by name; with_action_repeat(maze, 4) holds each action for 4
+    physics steps of 0.02 s, so one of its steps equals four of the maze's under the same action,
+    and its episodes last 250 steps (20 s as before)."""
+    monkeypatch.setattr(envs, "_FACTORIES", dict(envs._FACTORIES))  # registrations end here
+    base = envs.make("point_mass_maze")
+    envs.register("point_mass_maze_x4_test", lambda: envs.with_action_repeat(
+        base, 4, "point_mass_maze_x4_test"))
+    coarse = envs.make("point_mass_maze_x4_test")
+    assert coarse.episode_length == 250 and coarse.n_substeps == 4
+    state = base.reset(jax.random.PRNGKey(3))
+    action = jnp.array([0.7, -0.4])
+    fine = state
+    for _ in range(4):
+        fine = base.step(fine, action)
+    np.testing.assert_allclose(coarse.step(state, action).obs, fine.obs, atol=1e-6)
+    with pytest.raises(ValueError, match="built-in domain"):
+        envs.register("walker", lambda: base)
+    envs.register("misnamed_test", lambda: base)
+    with pytest.raises(ValueError, match="must return a Domain named 'misnamed_test'"):
+        envs.make("misnamed_test")
+    with pytest.raises(ValueError, match="divide the episode length 1000"):
+        envs.with_action_repeat(base, 3)

@@ -1,12 +1,15 @@
-"""MJX environments with task libraries: `domains()`, `make(name)`, `tasks(name)`.
+"""MJX environments with task libraries: `domains()`, `make(name)`, `tasks(name)`; `register`
+adds a domain of one's own and `with_action_repeat` a coarser-controlled copy of one.
 
 Every domain steps on MJX's JAX implementation (CPU, GPU, TPU) and every task reward is a pure
 function of the stored physics state and action (see `fbjax.envs.base.Domain`).
 """
 
 import contextlib
+import dataclasses
 import functools
 import sys
+from collections.abc import Callable
 
 # Where warp is not installed (e.g. the GPU image), importing mujoco.mjx prints "Failed to import
 # warp" to stdout, which corrupts the JSON lines the benchmarks print there: send it to stderr.
@@ -25,6 +28,7 @@ _FACTORIES = {
     "quadruped": quadruped.make,
     "humanoid": humanoid.make,
 }
+_BUILT_IN = frozenset(_FACTORIES)
 
 
 def domains() -> tuple[str, ...]:
@@ -32,12 +36,42 @@ def domains() -> tuple[str, ...]:
     return tuple(_FACTORIES)
 
 
+def register(name: str, factory: Callable[[], Domain]) -> None:
+    """Makes `envs.make(name)` return `factory()` in this process, so the pipeline, datasets and
+    validators can use a domain fbjax does not ship. The factory's domain must be called `name`
+    (datasets record it); a built-in name cannot be replaced."""
+    if name in _BUILT_IN:
+        raise ValueError(f"register: {name!r} is a built-in domain; choose another name")
+    if not callable(factory):
+        raise TypeError(f"register: factory for {name!r} must be a callable returning a Domain, "
+                        f"got {type(factory).__name__}")
+    _FACTORIES[name] = factory
+
+
+def with_action_repeat(domain: Domain, repeat: int, name: str | None = None) -> Domain:
+    """`domain` controlled `repeat` times more coarsely: each control step holds its action for
+    repeat x n_substeps physics steps, and an episode keeps its duration in simulated time
+    (episode_length // repeat control steps). Rewards are read at the end of each control step,
+    as always, so returns count control steps. Named `name` (default NAME_xREPEAT)."""
+    if repeat < 1 or domain.episode_length % repeat:
+        raise ValueError(f"with_action_repeat: repeat must be >= 1 and divide the episode length "
+                         f"{domain.episode_length}, got {repeat}")
+    return dataclasses.replace(domain, name=name or f"{domain.name}_x{repeat}",
+                               n_substeps=domain.n_substeps * repeat,
+                               episode_length=domain.episode_length // repeat)
+
+
 @functools.cache
 def make(name: str) -> Domain:
     """The domain called `name` (cached: a model is parsed and put on device once)."""
     if name not in _FACTORIES:
         raise ValueError(f"unknown domain {name!r}; expected one of {list(_FACTORIES)}")
-    return _FACTORIES[name]()
+    domain = _FACTORIES[name]()
+    if not isinstance(domain, Domain) or domain.name != name:
+        raise ValueError(f"the factory registered as {name!r} returned "
+                         f"{getattr(domain, 'name', type(domain).__name__)!r}; it must return a "
+                         f"Domain named {name!r}")
+    return domain
 
 
 def tasks(name: str) -> tuple[str, ...]:
