@@ -164,3 +164,12 @@ def test_ope_rank_correlation_within_each_task():
                            ope_ratio=0.5, **ope) for seed in (0, 1, 2)]
     within = ope_rank_correlation_within_tasks(summarize(rows, reps=100))
     assert within == {"a": pytest.approx(1.0)}
+
+
+def test_a_task_where_every_method_earns_the_same_has_no_within_task_correlation():
+    from fbjax.eval.report import ope_rank_correlation_within_tasks
+
+    ope = dict(ope_fb_value=2.0, ope_c_z=1.0, ope_ess=0.5, ope_max_w=3.0, ope_frac_negative=0.1)
+    rows = [_row(seed, "flat", m, [0.0] * 4, ope_ratio=r, **ope)
+            for seed in (0, 1) for m, r in (("fb", 1.0), ("zol_selected", 2.0), ("rwr", 3.0))]
+    assert ope_rank_correlation_within_tasks(summarize(rows, reps=50)) == {}

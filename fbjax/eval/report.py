@@ -398,17 +398,20 @@ def ope_rank_correlation(summary: dict) -> float | None:
 
 
 def ope_rank_correlation_within_tasks(summary: dict) -> dict[str, float]:
-    """Per task with at least 3 FB methods: Spearman correlation between J_hat and the true
-    discounted return across those methods. Pooled over tasks, the correlation mostly ranks the
-    tasks' reward scales; within a task it asks whether OPE can choose between policies."""
+    """Per task with at least 3 FB methods whose true returns and estimates both vary: Spearman
+    correlation between J_hat and the true discounted return across those methods. Pooled over
+    tasks, the correlation mostly ranks the tasks' reward scales; within a task it asks whether
+    OPE can choose between policies. A task where every method earns the same has nothing to
+    rank and is left out."""
     from scipy.stats import spearmanr
 
     out = {}
     for task in summary["tasks"]:
         pairs = [(s["ope_ratio"], s["discounted"]["mean"])
                  for (t, _), s in summary["per_task"].items() if t == task and "ope_ratio" in s]
-        if len(pairs) >= 3:
-            out[task] = float(spearmanr(*zip(*pairs, strict=True)).statistic)
+        estimate, true = (np.array(v) for v in zip(*pairs, strict=True)) if pairs else ((), ())
+        if len(pairs) >= 3 and np.ptp(estimate) > 0 and np.ptp(true) > 0:
+            out[task] = float(spearmanr(estimate, true).statistic)
     return out
 
 

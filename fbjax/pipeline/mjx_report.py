@@ -129,8 +129,12 @@ def report(config: ExperimentConfig) -> str:
     if within:
         table += (" Within each task, across its FB methods (the choice OPE is for): "
                   + ", ".join(f"{t} {r:.2f}" for t, r in within.items())
-                  + f"; mean {np.mean(list(within.values())):.2f}. With this few policies per "
-                  "task these are coarse; experiments/ope_validation.py measures OPE on many.")
+                  + f"; mean {np.mean(list(within.values())):.2f}"
+                  + (f" ({', '.join(t for t in summary['tasks'] if t not in within)}: every "
+                     "method earned the same, nothing to rank)"
+                     if len(within) < len(summary["tasks"]) else "")
+                  + ". With this few policies per task these are coarse; "
+                  "experiments/ope_validation.py measures OPE on many.")
     os.makedirs(p["report"], exist_ok=True)
     with open(os.path.join(p["report"], "results.md"), "w") as f:
         f.write(table + "\n")
