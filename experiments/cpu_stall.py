@@ -6,7 +6,7 @@ Each trial runs one compiled uniform-random rollout (`fbjax.data.collect.make_ro
 environments x STEPS control steps) in a fresh process and watches it: a trial that uses no CPU
 for `--idle_s` seconds while its rollout is still unfinished is recorded as stalled (and killed).
 Prints one JSON line per trial and writes experiments/results/cpu_stall.json with provenance.
-README's Known limits quotes it.
+docs/limits.md quotes it.
 """
 
 import argparse

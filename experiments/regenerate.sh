@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the CPU results that README quotes, from the current commit, each with a
+# Regenerates the CPU results that README and docs/ quote, from the current commit, each with a
 # provenance.json (commit, command, device, versions) written before its run starts:
 #   experiments/results/point_mass_maze/  the main command (python -m experiments.pipeline), and
 #                                     FB's learning curves on the maze's development goals

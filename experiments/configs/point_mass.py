@@ -1,4 +1,4 @@
-"""The embedded default (the README's main command): point mass in the open arena.
+"""Point mass in the open arena (the README's first command until the maze took its place).
 
 Collect 256k reward-free steps with temporally correlated noise, pretrain FB (networks small
 enough for a 2-core CPU), prompt it for the 5 tasks with three methods, and compare with a TD3

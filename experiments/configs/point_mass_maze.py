@@ -20,8 +20,8 @@ experiments/maze_selection.py's rule picked on development goals and development
 updates, where none works yet (all <= 0.2% of the navigator); at 20k, the updates this config
 trains, the rates were also the best that got there (8.1% of the navigator on the development
 goals, 4 seeds; the metamotivo and ZOL-code rates 0.0%). FB is not competent at this budget:
-see README. Four seeds of 20k updates, trained in worker processes, one pinned to each CPU core
-(train.parallel="cores"); each seed's run differs from its one-process run only in
+see docs/results.md. Four seeds of 20k updates, trained in worker processes, one pinned to each
+CPU core (train.parallel="cores"); each seed's run differs from its one-process run only in
 floating-point summation order.
 
 Prompts: reward inference over every row of the dataset (eval.reward_prompt="all"), the goal

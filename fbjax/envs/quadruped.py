@@ -22,7 +22,7 @@ arcsinh of the toe force and torque sensors (24); sensors of the current state (
 
 MJX solver: DM Control's model runs Newton with 100 iterations (line search 50) and collides
 every pair of geoms. fbjax steps it with fewer solver iterations (`SOLVER_ITERATIONS`) and the
-same contacts; README's "Dynamics next to DM Control" measures what that changes.
+same contacts; docs/environments.md's "Dynamics next to DM Control" measures what that changes.
 """
 
 import jax

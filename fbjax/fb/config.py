@@ -28,7 +28,8 @@ class FBConfig:
     actor_noise: float = 0.2
     noise_clip: float = 0.3
     # The networks' matmuls: "float32" (the reference) or "bfloat16" (float32 parameters,
-    # optimiser state, LayerNorm, losses and the M = F B^T matrix; see README before using it).
+    # optimiser state, LayerNorm, losses and the M = F B^T matrix; see docs/tour.md before using
+    # it).
     compute_dtype: str = "float32"
     # B's goal space: the observation coordinates B sees, e.g. (0, 1) for the maze's (x, y)
     # position; () means the whole observation. B, goal latents in training, goal prompts,
