@@ -36,7 +36,14 @@ class TableFB:
     b_table: np.ndarray  # (S, d)
 
     discrete = True
-    config = TINY  # actor_pessimism only matters for K > 1; here K = 1
+
+    @property
+    def config(self):  # actor_pessimism only matters for K > 1; here K = 1
+        return dataclasses.replace(TINY, z_dim=self.b_table.shape[1])
+
+    @property
+    def obs_dim(self):
+        return self.b_table.shape[0]
 
     @property
     def num_actions(self):
@@ -300,3 +307,25 @@ def test_zol_diagnostics_of_a_uniform_ratio():
     assert float(d["c_z"]) == pytest.approx(1.0) and float(d["frac_negative"]) == 0.25
     d = ratio_diagnostics(linear, jnp.array([4.0, 0.0, 0.0, 0.0]))
     assert float(d["ess"]) == pytest.approx(0.25) and float(d["max_w"]) == 4.0
+
+
+def test_zol_search_and_the_ratio_refuse_prompts_that_do_not_fit_with_the_expected_shapes():
+    from fbjax.fb import FBAgent, FBConfig
+    from fbjax.zol import ZOLConfig, density_ratio, zol_search
+
+    agent = FBAgent(FBConfig(z_dim=4, backward_hidden=8, forward_hidden=8, actor_hidden=8,
+                             batch_size=8), obs_dim=3, action_dim=2)
+    params = agent.init(jax.random.PRNGKey(0)).params
+    nets, obs = agent.networks, jnp.zeros((10, 3))
+    z0, rewards = jnp.ones((2, 4)), jnp.ones((2, 10))
+    config = ZOLConfig(steps=1)
+    with pytest.raises(ValueError, match=r"expected rewards \(P, n\) and z0 \(P, 4\)"):
+        zol_search(nets, params, obs, obs, rewards[0], z0[0], 0.9, config)
+    with pytest.raises(ValueError, match=r"expected next_obs \(10, 3\)"):
+        zol_search(nets, params, obs, jnp.zeros((10, 5)), rewards, z0, 0.9, config)
+    with pytest.raises(ValueError, match=r"expected start_obs \(m, 3\)"):
+        zol_search(nets, params, jnp.zeros((4, 2)), obs, rewards, z0, 0.9, config)
+    with pytest.raises(ValueError, match=r"expected z0 \(2, 4\)"):
+        zol_search(nets, params, obs, obs, rewards, jnp.ones((2, 5)), 0.9, config)
+    with pytest.raises(ValueError, match="model's width 3 and z of 4"):
+        density_ratio(nets, params, jnp.zeros((4, 5)), jnp.zeros((10, 5)), z0[0], 0.9)

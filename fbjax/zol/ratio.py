@@ -80,6 +80,10 @@ def density_ratio(networks: FBNetworks, params: Params, start_obs: jax.Array,
     transform None returns the raw linear estimate; otherwise `positive_ratio` is applied."""
     chex.assert_rank([start_obs, next_obs, z], [2, 2, 1])
     chex.assert_equal_shape_suffix([start_obs, next_obs], 1)
+    if start_obs.shape[-1] != networks.obs_dim or z.shape[-1] != networks.config.z_dim:
+        raise ValueError(f"density_ratio: expected observations of the model's width "
+                         f"{networks.obs_dim} and z of {networks.config.z_dim}; got start_obs "
+                         f"{start_obs.shape}, next_obs {next_obs.shape}, z {z.shape}")
     w_mean = start_state_mean(networks, params, start_obs, z, start_weights)
     backward_next = jax.lax.stop_gradient(networks.backward(params["backward"], next_obs))
     linear = linear_ratio(w_mean, backward_next, discount)

@@ -155,12 +155,34 @@ def _search(networks, params, start_obs, next_obs, rewards, z0, discount, config
     return jax.vmap(one)(starts, rewards, z0)
 
 
+def check_prompts(name: str, networks: FBNetworks, start_obs, next_obs, rewards, z0) -> None:
+    """Refuses, with the shapes it expected, prompts that do not fit the model: rewards (P, n) on
+    next_obs (n, obs_dim), z0 (P, z_dim), start_obs (m, obs_dim) or (P, m, obs_dim)."""
+    obs_dim, z_dim = networks.obs_dim, networks.config.z_dim
+    shapes = (f"got start_obs {jnp.shape(start_obs)}, next_obs {jnp.shape(next_obs)}, rewards "
+              f"{jnp.shape(rewards)}, z0 {jnp.shape(z0)}")
+    if jnp.ndim(rewards) != 2 or jnp.ndim(z0) != 2:
+        raise ValueError(f"{name}: expected rewards (P, n) and z0 (P, {z_dim}), one row per prompt "
+                         f"(a single prompt is rewards[None], z0[None]); {shapes}")
+    prompts, n = jnp.shape(rewards)
+    if jnp.shape(next_obs) != (n, obs_dim):
+        raise ValueError(f"{name}: expected next_obs ({n}, {obs_dim}): one row per reward, "
+                         f"observations of the model's width {obs_dim}; {shapes}")
+    if jnp.shape(z0) != (prompts, z_dim):
+        raise ValueError(f"{name}: expected z0 ({prompts}, {z_dim}); {shapes}")
+    if jnp.ndim(start_obs) not in (2, 3) or jnp.shape(start_obs)[-1] != obs_dim or (
+            jnp.ndim(start_obs) == 3 and jnp.shape(start_obs)[0] != prompts):
+        raise ValueError(f"{name}: expected start_obs (m, {obs_dim}) or ({prompts}, m, "
+                         f"{obs_dim}); {shapes}")
+
+
 def zol_search(networks: FBNetworks, params: Params, start_obs, next_obs, rewards, z0,
                discount: float, config: ZOLConfig = ZOLConfig()):
     """ZOL latent search for P prompts: rewards (P, n) on next_obs (n, obs_dim), z0 (P, d) (e.g.
     reward_inference's z_r), start_obs (m, obs_dim) shared or (P, m, obs_dim) per prompt (see
     `start_sets`). Returns (z (P, d), info): the objective at the chosen z and at z0, the trace,
     cos(z, z0), and "at_z0" / "at_z": the objective's parts and the ratio's diagnostics there."""
+    check_prompts("zol_search", networks, start_obs, next_obs, rewards, z0)
     return _search(networks, params, start_obs, next_obs, rewards, z0, discount, config,
                    numeric(config))
 
@@ -177,6 +199,7 @@ def zol_grid(networks: FBNetworks, params: Params, start_obs, next_obs, rewards,
             if len(seen) > 1:
                 raise ValueError(f"zol_grid: configs differ in {field.name} ({sorted(seen)}); "
                                  f"one program can vary only {NUMERIC}")
+    check_prompts("zol_grid", networks, start_obs, next_obs, rewards, z0)
     values = jax.tree.map(lambda *v: jnp.stack(v), *[numeric(c) for c in configs])
     return jax.vmap(lambda v: _search(networks, params, start_obs, next_obs, rewards, z0,
                                       discount, configs[0], v))(values)
