@@ -173,3 +173,9 @@ def test_a_task_where_every_method_earns_the_same_has_no_within_task_correlation
     rows = [_row(seed, "flat", m, [0.0] * 4, ope_ratio=r, **ope)
             for seed in (0, 1) for m, r in (("fb", 1.0), ("zol_selected", 2.0), ("rwr", 3.0))]
     assert ope_rank_correlation_within_tasks(summarize(rows, reps=50)) == {}
+
+
+def test_a_number_that_is_not_one_prints_as_a_dash():
+    from fbjax.eval.report import _num
+
+    assert _num(float("nan"), ".3f") == "—" and _num(0.12345, ".3f") == "0.123"

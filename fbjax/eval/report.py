@@ -344,6 +344,12 @@ def _aggregate_lines(summary: dict) -> list[str]:
     return lines
 
 
+def _num(x: float, spec: str) -> str:
+    """x formatted by spec, or "—" when it is not a number (e.g. cos(z, z_r) for z_r = 0, a
+    prompt that saw no rewarded sample)."""
+    return format(x, spec) if np.isfinite(x) else "—"
+
+
 # (title, header, the field marking a row, one row's cells from its summary entry s)
 _DIAGNOSTICS = (
     ("**Off-policy estimates** of the discounted return from the data alone (mean over seeds), "
@@ -352,18 +358,20 @@ _DIAGNOSTICS = (
      "negative linear estimates).",
      ["true discounted", "J_hat (free ratio)", "FB value", "c_z", "ESS", "max w", "l < 0"],
      "ope_ratio",
-     lambda s: [f"{s['discounted']['mean']:.2f}", f"{s['ope_ratio']:.2f}",
-                f"{s['ope_fb_value']:.2f}", f"{s['ope_c_z']:.2f}", f"{s['ope_ess']:.3f}",
-                f"{s['ope_max_w']:.1f}", f"{s['ope_frac_negative']:.2f}"]),
+     lambda s: [_num(s["discounted"]["mean"], ".2f")] + [
+         _num(s[k], f) for k, f in (("ope_ratio", ".2f"), ("ope_fb_value", ".2f"),
+                                    ("ope_c_z", ".2f"), ("ope_ess", ".3f"), ("ope_max_w", ".1f"),
+                                    ("ope_frac_negative", ".2f"))]),
     ("**ZOL diagnostics** (mean over seeds) of the search's own ratio (exp transform, its start "
      "set): cos(z, z_r), ESS, chi², max w, fraction l < 0, c_z at the chosen z; the weighted "
      "reward and the objective at z_r -> at z.",
      ["cos", "ESS", "chi²", "max w", "l < 0", "c_z", "weighted reward", "objective"],
      "zol_ess",
-     lambda s: [f"{s['zol_cos_z0']:.3f}", f"{s['zol_ess']:.3f}", f"{s['zol_chi2']:.1f}",
-                f"{s['zol_max_w']:.1f}", f"{s['zol_frac_negative']:.2f}", f"{s['zol_c_z']:.2f}",
-                f"{s['zol_weighted_reward_z0']:.4f} -> {s['zol_weighted_reward']:.4f}",
-                f"{s['zol_objective_z0']:.4f} -> {s['zol_objective']:.4f}"]),
+     lambda s: [_num(s[k], f) for k, f in (
+         ("zol_cos_z0", ".3f"), ("zol_ess", ".3f"), ("zol_chi2", ".1f"), ("zol_max_w", ".1f"),
+         ("zol_frac_negative", ".2f"), ("zol_c_z", ".2f"))] + [
+         f"{_num(s[k + '_z0'], '.4f')} -> {_num(s[k], '.4f')}"
+         for k in ("zol_weighted_reward", "zol_objective")]),
 )
 
 
