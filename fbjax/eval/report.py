@@ -1,4 +1,4 @@
-"""Results tables and figures from the evaluate stage's rows (SPEC section 7).
+"""Results tables from the evaluate stage's rows (SPEC section 7).
 
 A row: {"seed", "task", "method", "returns": [E episode returns], "discounted": [E], and for FB
 methods "ope_ratio", "ope_fb_value", "ope_c_z", "ope_ess", ...; for ZOL "zol_*" diagnostics}.
@@ -6,41 +6,32 @@ Episodes are paired: episode e of seed s starts from the same state for every me
 
 `summarize(rows)` computes, per (task, method), the mean return with a hierarchical-bootstrap 95%
 CI (seeds, then episodes), undiscounted and discounted: a description. Claims are tested over
-seeds (`fbjax.eval.stats.seed_level_test`): every contrast (each FB-family method against `fb`, and
-the ZOL arms against the matched-angle control `zol_control` where it was evaluated) on each task,
-as one family under Holm's correction, and on the pre-registered primary endpoint: per seed, the
-IQM over the tasks with an oracle of the oracle-normalised undiscounted return (discounted beside
-it), as a second family. Each test carries the seeds a paired t-test needs to detect +5% of the
-oracle at 80% power. It also says which tasks have an oracle (the task's reference, the scripted
-navigator where it was evaluated and TD3 otherwise, beats random beyond both CIs and earns
-MIN_ORACLE_RETURN) and, over those tasks, rliable's IQM of oracle-normalised return and
-probability of improvement over `fb`. `markdown_report` and `figures` render it.
+seeds by `fbjax.eval.claims` (per task and on the primary endpoint, Holm within each family). It
+also says which tasks have an oracle (the task's reference, the scripted navigator where it was
+evaluated and TD3 otherwise, beats random beyond both CIs and earns MIN_ORACLE_RETURN) and, over
+those tasks, rliable's IQM of oracle-normalised return and probability of improvement over `fb`.
+`markdown_report` renders it; `fbjax.eval.figures.figures` draws it.
 """
 
-import os
 from collections import defaultdict
 
 import numpy as np
 
-from fbjax.eval.stats import (
-    aggregate_scores,
-    hierarchical_bootstrap,
-    holm,
-    seed_level_test,
-    seeds_for_power,
+from fbjax.eval.claims import (
+    ALPHA,
+    BASELINE,
+    EFFECT,
+    POWER,
+    contrasts,
+    primary_endpoint,
+    seed_tests,
 )
-from fbjax.eval.zero_shot import ABLATIONS, FB_METHODS, METHODS, ORACLES
+from fbjax.eval.stats import aggregate_scores, hierarchical_bootstrap
+from fbjax.eval.zero_shot import ABLATIONS, METHODS, ORACLES
 
 # "% of oracle" needs an oracle that earns at least this much per episode; below it the ratio of
 # two near-zero returns says nothing.
 MIN_ORACLE_RETURN = 1.0
-BASELINE = "fb"
-CONTROL = "zol_control"
-ZOL_ARMS = ("zol_published", "zol_selected")
-ALPHA = 0.05  # the level a Holm-adjusted p-value is read at
-# The smallest effect worth seeing: +5% of the oracle's return (0.05 on the normalised scale).
-EFFECT = 0.05
-POWER = 0.8
 ORACLE_NAMES = {"td3": "TD3", "navigator": "the scripted navigator"}
 OPE_FIELDS = ("ope_ratio", "ope_fb_value", "ope_c_z", "ope_ess", "ope_max_w",
               "ope_frac_negative")
@@ -73,82 +64,6 @@ def _ordered(keys) -> tuple[list[str], list[str]]:
     return tasks, methods
 
 
-def contrasts(methods: list[str]) -> list[tuple[str, str]]:
-    """The claims a report tests, (method, against): every FB-family method against `fb`, and
-    each ZOL arm against the matched-angle control when it was evaluated."""
-    if BASELINE not in methods:
-        return []
-    out = [(m, BASELINE) for m in methods if m in FB_METHODS and m != BASELINE]
-    if CONTROL in methods:
-        out += [(m, CONTROL) for m in ZOL_ARMS if m in methods]
-    return out
-
-
-def _paired(data: dict, task: str, method: str, against: str) -> bool:
-    a, b = data.get((task, method)), data.get((task, against))
-    return (a is not None and b is not None and a["seeds"] == b["seeds"]
-            and a["returns"].shape == b["returns"].shape)
-
-
-def _seed_tests(data: dict, per_task: dict, tasks: list[str], pairs) -> dict:
-    """Per task and contrast: the seed-level test of the undiscounted difference (Holm over the
-    whole family of tasks x contrasts), the discounted one beside it, and the seeds needed to
-    detect +EFFECT of the task's oracle at POWER."""
-    tests = {}
-    for task in tasks:
-        ref = oracle_of(per_task, task)
-        scale = per_task[(task, ref)]["return"]["mean"] if ref else None
-        for method, against in pairs:
-            if not _paired(data, task, method, against):
-                continue
-            a, b = data[(task, method)], data[(task, against)]
-            t = seed_level_test(a["returns"], b["returns"])
-            t["discounted"] = seed_level_test(a["discounted"], b["discounted"])
-            t["seeds_needed"] = (seeds_for_power(t["sd"], EFFECT * scale, POWER, ALPHA)
-                                 if scale and scale >= MIN_ORACLE_RETURN else None)
-            tests[(task, method, against)] = t
-    for key, p in holm({k: t["p"] for k, t in tests.items()}).items():
-        tests[key]["p_holm"] = p
-    return tests
-
-
-def _iqm(scores: np.ndarray) -> np.ndarray:
-    """Per row, the interquartile mean over the last axis (rliable's IQM: the 25% trimmed
-    mean)."""
-    from scipy.stats import trim_mean
-
-    return trim_mean(scores, 0.25, axis=-1)
-
-
-def _primary(data: dict, per_task: dict, valid: list[str], pairs) -> dict:
-    """The pre-registered primary endpoint: per seed, the IQM over the tasks with an oracle of
-    the return divided by the oracle's mean return (discounted: by the oracle's discounted mean);
-    each contrast tested over seeds, Holm over the contrasts."""
-    if not valid:
-        return {}
-
-    def per_seed(method, kind):
-        return _iqm(np.stack([data[(t, method)][kind].mean(axis=1)
-                              / per_task[(t, oracle_of(per_task, t))][
-                                  "return" if kind == "returns" else "discounted"]["mean"]
-                              for t in valid], 1))
-
-    out = {}
-    for method, against in pairs:
-        if not all(_paired(data, t, method, against) for t in valid):
-            continue
-        if len({tuple(data[(t, method)]["seeds"]) for t in valid}) > 1:
-            continue
-        t = seed_level_test(per_seed(method, "returns"), per_seed(against, "returns"))
-        t["discounted"] = seed_level_test(per_seed(method, "discounted"),
-                                          per_seed(against, "discounted"))
-        t["seeds_needed"] = seeds_for_power(t["sd"], EFFECT, POWER, ALPHA)
-        out[(method, against)] = t
-    for key, p in holm({k: t["p"] for k, t in out.items()}).items():
-        out[key]["p_holm"] = p
-    return out
-
-
 def summarize(rows: list[dict], reps: int = 2000) -> dict:
     data = _matrices(rows)
     tasks, methods = _ordered(data)
@@ -164,7 +79,10 @@ def summarize(rows: list[dict], reps: int = 2000) -> dict:
     oracle = {task: _has_oracle(per_task, task) for task in tasks}
     valid = [t for t in tasks if oracle[t]]
     pairs = contrasts(methods)
-    tests = _seed_tests(data, per_task, tasks, pairs)
+    means = {t: {"returns": per_task[(t, oracle_of(per_task, t))]["return"]["mean"],
+                 "discounted": per_task[(t, oracle_of(per_task, t))]["discounted"]["mean"]}
+             for t in valid}
+    tests = seed_tests(data, tasks, pairs, means)
     diffs = {(t, m): test for (t, m, against), test in tests.items() if against == BASELINE}
     beaten = {t: b for t in valid if (b := _beaten_by(per_task, t, methods))}
     aggregates = {}
@@ -183,7 +101,7 @@ def summarize(rows: list[dict], reps: int = 2000) -> dict:
         except ImportError as error:  # a bare accelerator image without rliable
             aggregates = {"unavailable": str(error)}
     return {"tasks": tasks, "methods": methods, "per_task": per_task, "diffs": diffs,
-            "tests": tests, "primary": _primary(data, per_task, valid, pairs),
+            "tests": tests, "primary": primary_endpoint(data, pairs, means),
             "oracle": oracle, "normalised_tasks": valid, "oracle_beaten_by": beaten,
             "aggregates": aggregates}
 
@@ -421,76 +339,3 @@ def ope_rank_correlation_within_tasks(summary: dict) -> dict[str, float]:
         if len(pairs) >= 3 and np.ptp(estimate) > 0 and np.ptp(true) > 0:
             out[task] = float(spearmanr(estimate, true).statistic)
     return out
-
-
-def _bars(ax_row, summary: dict) -> None:
-    per_task = summary["per_task"]
-    for ax, task in zip(ax_row, summary["tasks"], strict=True):
-        present = [m for m in summary["methods"] if (task, m) in per_task]
-        r = [per_task[(task, m)]["return"] for m in present]
-        ax.bar(range(len(present)), [s["mean"] for s in r], yerr=_error_bars(r), capsize=3,
-               color=[f"C{METHODS.index(m)}" for m in present])
-        ax.set_xticks(range(len(present)), present, rotation=45, ha="right")
-        ax.set_title(task, fontsize=9)
-    ax_row[0].set_ylabel("episode return (95% CI)")
-
-
-def _error_bars(intervals: list[dict]) -> list[list[float]]:
-    return [[s["mean"] - s["lo"] for s in intervals], [s["hi"] - s["mean"] for s in intervals]]
-
-
-def _differences(ax, summary: dict, compared: list[str]) -> None:
-    tasks, width = summary["tasks"], 0.8 / len(compared)
-    for i, m in enumerate(compared):
-        d = [summary["diffs"].get((t, m)) for t in tasks]
-        ax.errorbar(np.arange(len(tasks)) + i * width, [s["mean"] for s in d],
-                    yerr=_error_bars(d), fmt="o", capsize=3, color=f"C{METHODS.index(m)}",
-                    label=m)
-    ax.axhline(0.0, color="k", lw=0.8)
-    ax.set_xticks(np.arange(len(tasks)) + 0.4 - width / 2, tasks, rotation=30, ha="right")
-    ax.set_ylabel(f"return − {BASELINE} (paired, 95% CI)")
-    ax.legend(fontsize=8)
-
-
-def _scatter(ax, summary: dict) -> None:
-    points = [(s["discounted"]["mean"], s["ope_ratio"], s["ope_fb_value"])
-              for s in summary["per_task"].values() if "ope_ratio" in s]
-    if points:
-        true, ratio, value = zip(*points, strict=True)
-        ax.scatter(true, ratio, label="J_hat (free ratio)", s=18)
-        ax.scatter(true, value, label="FB value", s=18, marker="x")
-        hi = max(max(true), max(ratio), max(value), 1e-3)
-        lo = min(min(true), min(ratio), min(value), 0.0)
-        ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
-        ax.legend(fontsize=8)
-    ax.set_xlabel("true discounted return")
-    ax.set_ylabel("estimate")
-
-
-def figures(summary: dict, directory: str) -> list[str]:
-    """bars.png (one panel per task, one bar per method with its bootstrap CI), differences.png
-    (paired differences to fb with CIs) and scatter.png (estimated vs true discounted return)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    def save(fig, name):
-        fig.tight_layout()
-        saved.append(os.path.join(directory, name))
-        fig.savefig(saved[-1], dpi=110)
-        plt.close(fig)
-
-    saved, tasks = [], summary["tasks"]
-    fig, axes = plt.subplots(1, len(tasks), figsize=(3.2 * len(tasks), 3.4), squeeze=False)
-    _bars(axes[0], summary)
-    save(fig, "bars.png")
-    compared = sorted({m for (_, m) in summary["diffs"]}, key=METHODS.index)
-    if compared:
-        fig, ax = plt.subplots(figsize=(1.4 * len(tasks) * len(compared) ** 0.5 + 3, 3.4))
-        _differences(ax, summary, compared)
-        save(fig, "differences.png")
-    fig, ax = plt.subplots(figsize=(4.2, 4))
-    _scatter(ax, summary)
-    save(fig, "scatter.png")
-    return saved

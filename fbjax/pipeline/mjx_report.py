@@ -7,9 +7,9 @@ import os
 import numpy as np
 
 from fbjax.configs import from_dict, to_dict
+from fbjax.eval.figures import figures
 from fbjax.eval.report import (
     ORACLE_NAMES,
-    figures,
     markdown_report,
     ope_rank_correlation,
     ope_rank_correlation_within_tasks,

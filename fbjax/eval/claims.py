@@ -1,0 +1,94 @@
+"""The claims a report tests, tested over seeds (SPEC section 7; `fbjax.eval.stats`).
+
+Every contrast (each FB-family method against `fb`, and the ZOL arms against the matched-angle
+control `zol_control` where it was evaluated) is tested on each task, the whole task x contrast
+family under Holm's correction, and on the pre-registered primary endpoint: per seed, the IQM
+over the tasks with an oracle of the oracle-normalised undiscounted return (discounted beside
+it), the contrasts as a second family. Each test carries the seeds a paired t-test needs to
+detect +EFFECT of the oracle at POWER.
+
+`data` is the report's {(task, method): {"seeds", "returns" (S, E), "discounted" (S, E)}};
+`oracle` maps each task with an oracle to that oracle's mean {"returns", "discounted"}.
+"""
+
+import numpy as np
+
+from fbjax.eval.stats import holm, seed_level_test, seeds_for_power
+from fbjax.eval.zero_shot import FB_METHODS
+
+BASELINE = "fb"
+CONTROL = "zol_control"
+ZOL_ARMS = ("zol_published", "zol_selected")
+ALPHA = 0.05  # the level a Holm-adjusted p-value is read at
+# The smallest effect worth seeing: +5% of the oracle's return (0.05 on the normalised scale).
+EFFECT = 0.05
+POWER = 0.8
+
+
+def contrasts(methods: list[str]) -> list[tuple[str, str]]:
+    """The claims a report tests, (method, against): every FB-family method against `fb`, and
+    each ZOL arm against the matched-angle control when it was evaluated."""
+    if BASELINE not in methods:
+        return []
+    out = [(m, BASELINE) for m in methods if m in FB_METHODS and m != BASELINE]
+    if CONTROL in methods:
+        out += [(m, CONTROL) for m in ZOL_ARMS if m in methods]
+    return out
+
+
+def _paired(data: dict, task: str, method: str, against: str) -> bool:
+    a, b = data.get((task, method)), data.get((task, against))
+    return (a is not None and b is not None and a["seeds"] == b["seeds"]
+            and a["returns"].shape == b["returns"].shape)
+
+
+def _test(a: dict, b: dict, effect: float | None) -> dict:
+    """a - b over seeds, undiscounted with the discounted test beside it, and the seeds needed
+    to detect `effect` (None: no scale to detect it on)."""
+    t = seed_level_test(a["returns"], b["returns"])
+    t["discounted"] = seed_level_test(a["discounted"], b["discounted"])
+    t["seeds_needed"] = None if effect is None else seeds_for_power(t["sd"], effect, POWER,
+                                                                    ALPHA)
+    return t
+
+
+def _with_holm(tests: dict) -> dict:
+    for key, p in holm({k: t["p"] for k, t in tests.items()}).items():
+        tests[key]["p_holm"] = p
+    return tests
+
+
+def seed_tests(data: dict, tasks: list[str], pairs, oracle: dict) -> dict:
+    """{(task, method, against): test} for every paired contrast, Holm over all of them."""
+    return _with_holm({
+        (task, method, against): _test(
+            data[(task, method)], data[(task, against)],
+            EFFECT * oracle[task]["returns"] if task in oracle else None)
+        for task in tasks for method, against in pairs
+        if _paired(data, task, method, against)})
+
+
+def _iqm(scores: np.ndarray) -> np.ndarray:
+    """Per row, the interquartile mean over the last axis (rliable's IQM: the 25% trimmed
+    mean)."""
+    from scipy.stats import trim_mean
+
+    return trim_mean(scores, 0.25, axis=-1)
+
+
+def primary_endpoint(data: dict, pairs, oracle: dict) -> dict:
+    """{(method, against): test} of the per-seed IQM over the tasks of `oracle` of the
+    normalised return, for the contrasts paired with the same seeds on every one of them; Holm
+    over the contrasts."""
+    valid = list(oracle)
+
+    def per_seed(method):
+        return {kind: _iqm(np.stack([data[(t, method)][kind].mean(axis=1) / oracle[t][kind]
+                                     for t in valid], 1))
+                for kind in ("returns", "discounted")}
+
+    return _with_holm({
+        (method, against): _test(per_seed(method), per_seed(against), EFFECT)
+        for method, against in pairs if valid
+        and all(_paired(data, t, method, against) for t in valid)
+        and len({tuple(data[(t, method)]["seeds"]) for t in valid}) == 1})
