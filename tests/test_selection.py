@@ -1,6 +1,6 @@
 """ZOL's setting is chosen per task on the other tasks, or on development seeds."""
 
-from fbjax.pipeline.mjx import _add_zol_arms, select_settings
+from fbjax.pipeline.arms import add_zol_arms, select_settings
 from fbjax.zol import PUBLISHED, ZOLConfig
 
 
@@ -22,7 +22,7 @@ def test_a_task_never_selects_by_its_own_returns():
     # Changing task a's own returns cannot change task a's choice.
     table[1]["a"] = [-100.0]
     assert select_settings(_rows(table), grid, ["a", "b", "c"])["a"]["index"] == 0
-    rows = _add_zol_arms(_rows(table), selection, ["zol_published", "zol_selected"])
+    rows = add_zol_arms(_rows(table), selection, ["zol_published", "zol_selected"])
     selected = [r for r in rows if r["method"] == "zol_selected"]
     assert {r["task"] for r in selected} == {"a", "b", "c"}
     assert all(r["returns"] == table[0][r["task"]] for r in selected)

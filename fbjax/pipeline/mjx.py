@@ -47,7 +47,14 @@ from fbjax.eval.zero_shot import (
 )
 from fbjax.fb.inference import goal_inference, reward_inference_all
 from fbjax.fb.learner import FBAgent
-from fbjax.pipeline.config import EvalConfig, ExperimentConfig
+from fbjax.pipeline.arms import (
+    CONTROL_STREAM,
+    add_control,
+    add_zol_arms,
+    select_settings,
+    zol_arms,
+)
+from fbjax.pipeline.config import ExperimentConfig
 from fbjax.pipeline.rollouts import Rollouts
 from fbjax.pipeline.workdir import (
     dataset_description,
@@ -60,7 +67,6 @@ from fbjax.train.cores import run_on_cores
 from fbjax.train.loop import local_step, print_progress
 from fbjax.train.run import is_sharded, load_fb, train_run
 from fbjax.train.seeds import train_seeds
-from fbjax.zol.search import ZOLConfig
 
 
 @one_writer
@@ -187,7 +193,7 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, 
                          f"--config.train.num_steps={trained}")
     data = inference_data(arrays, rewards, ev.inference_samples, ev.num_starts, seed)
     rollouts.count_rewarded(seed, rewards, data.rewards)
-    grid = ev.grid() if _zol_arms(ev) else []
+    grid = ev.grid() if zol_arms(ev) else []
     began = time.perf_counter()
     z_r = (reward_inference_all(agent.networks, state.params["backward"], arrays["next_obs"],
                                 rewards) if ev.reward_prompt == "all" else None)
@@ -218,35 +224,13 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, 
             extra["setting"] = np.full(len(task_ids), g)
         rollouts.add(seed, name, out, i * len(task_ids), extra)
     if len(control):
-        _add_control(rollouts, seed, out, len(prompts) * len(task_ids), control, zs["fb"])
+        add_control(rollouts, seed, out, len(prompts) * len(task_ids), control, zs["fb"])
     for t, task in enumerate(rollouts.tasks if grid else ()):
         d = {k: float(v[t]) for k, v in _flat_zol_info(zs["grid_info"], 0).items()}
         print(f"[evaluate] seed {seed} {task} zol_published: cos(z, z_r) {d['zol_cos_z0']:.3f}"
               f"  ESS {d['zol_ess']:.3f}  chi2 {d['zol_chi2']:.2f}  max w {d['zol_max_w']:.1f}"
               f"  l<0 {d['zol_frac_negative']:.2f}  c_z {d['zol_c_z']:.2f}  "
               f"O {d['zol_objective_z0']:.3g} -> {d['zol_objective']:.3g}", flush=True)
-
-
-# The control arm's turns draw from their own stream of the seed's key, so adding the arm changes
-# no other method's episodes.
-CONTROL_STREAM = 7_919
-
-
-def _add_control(rollouts: Rollouts, seed, out, offset: int, control: np.ndarray, z_r) -> None:
-    """zol_control's rows: each episode's return (and discounted return) averaged over the
-    `control` draws (K, T, d) rolled out from `offset`, still paired by episode with every
-    method; the row keeps cos(z, z_r) of the turns (zol_published's)."""
-    draws, tasks = control.shape[:2]
-
-    def averaged(field):
-        block = out[field][offset:offset + draws * tasks]
-        return block.reshape(draws, tasks, -1).mean(axis=0)
-
-    cos = np.sum(control[0] * z_r, -1) / (np.linalg.norm(control[0], axis=-1)
-                                          * np.linalg.norm(z_r, axis=-1))
-    rollouts.add(seed, "zol_control", {"return": averaged("return"),
-                                       "discounted": averaged("discounted")}, 0,
-                 {"control_cos_z0": cos, "control_draws": np.full(tasks, draws)})
 
 
 def goal_prompts(agent: FBAgent, params, rollouts: Rollouts) -> jax.Array:
@@ -257,56 +241,6 @@ def goal_prompts(agent: FBAgent, params, rollouts: Rollouts) -> jax.Array:
     if nets.goal_dim != goals.shape[-1]:
         goals = jnp.pad(goals, ((0, 0), (0, nets.obs_dim - goals.shape[-1])))
     return goal_inference(nets, params["backward"], goals)
-
-
-def select_settings(rows: list[dict], grid: list[ZOLConfig], tasks: list[str],
-                    dev_seeds: tuple[int, ...] = ()) -> dict:
-    """For each task, the grid setting with the best mean score on the *other* tasks: a setting's
-    score on a task is its mean true return (all seeds and episodes) rescaled to [0, 1] between
-    the worst and best setting there, so every task weighs the same. Ties go to the earlier
-    setting (the pre-registered one first). Never reads the task's own returns.
-    With `dev_seeds`: the setting with the best mean return on the task itself over those seeds'
-    rows only (development seeds, never reported), ties to the earlier setting."""
-    if dev_seeds:
-        rows = [r for r in rows if r["seed"] in dev_seeds]
-    means = np.zeros((len(grid), len(tasks)))
-    for g in range(len(grid)):
-        for t, task in enumerate(tasks):
-            returns = [r["returns"] for r in rows
-                       if r["method"] == f"zol_grid_{g}" and r["task"] == task]
-            means[g, t] = np.mean(returns)
-    if dev_seeds:
-        return {task: {"index": (g := int(np.argmax(means[:, t]))),
-                       "dev_seed_return": float(means[g, t]), "dev_seeds": list(dev_seeds),
-                       "setting": {k: getattr(grid[g], k) for k in ("lr", "chi2_coef")}}
-                for t, task in enumerate(tasks)}
-    span = means.max(axis=0) - means.min(axis=0)
-    scores = np.where(span > 0, (means - means.min(axis=0)) / np.where(span > 0, span, 1), 0.5)
-    out = {}
-    for t, task in enumerate(tasks):
-        others = [u for u in range(len(tasks)) if u != t]
-        held_out = scores[:, others].mean(axis=1) if others else np.zeros(len(grid))
-        g = int(np.argmax(held_out))
-        out[task] = {"index": g, "held_out_score": float(held_out[g]),
-                     "setting": {k: getattr(grid[g], k) for k in ("lr", "chi2_coef")}}
-    return out
-
-
-def _zol_arms(ev: EvalConfig) -> list[str]:
-    """The methods that need ZOL's grid (zol_control turns z_r by zol_published's angle)."""
-    return [m for m in ("zol_published", "zol_selected", "zol_control") if m in ev.chosen]
-
-
-def _add_zol_arms(rows: list[dict], selection: dict, arms_chosen: list[str]) -> list[dict]:
-    """zol_published = grid setting 0; zol_selected = each task's selected setting."""
-    arms = []
-    for row in rows:
-        if row["method"] == "zol_grid_0" and "zol_published" in arms_chosen:
-            arms.append({**row, "method": "zol_published"})
-        if "zol_selected" in arms_chosen and \
-                row["method"] == f"zol_grid_{selection[row['task']]['index']}":
-            arms.append({**row, "method": "zol_selected"})
-    return rows + arms
 
 
 def train_oracle(config: ExperimentConfig, arrays, rewards, manifest, seed: int):
@@ -413,9 +347,9 @@ def _write_results(config: ExperimentConfig, rollouts: Rollouts, manifest: dict,
     rows, selection = rollouts.rows, None
     complete = len(done) == len(config.seeds)
     dev = ev.selection_seeds
-    if _zol_arms(ev) and (not dev or set(dev) <= set(done)):
+    if zol_arms(ev) and (not dev or set(dev) <= set(done)):
         selection = select_settings(rows, ev.grid(), rollouts.tasks, dev)
-        rows = _add_zol_arms(rows, selection, _zol_arms(ev))
+        rows = add_zol_arms(rows, selection, zol_arms(ev))
         for task, chosen in selection.items() if complete else ():
             print(f"[evaluate] {task}: zol_selected uses grid setting {chosen['index']} "
                   f"{chosen['setting']} " + (
