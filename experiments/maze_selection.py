@@ -33,7 +33,7 @@ from absl import app, flags
 
 import fbjax.envs as envs
 from experiments.common import read_config
-from experiments.dev_tasks import DEV_GOALS, dev_domain, rewarded
+from experiments.dev_tasks import DEV_GOALS, dev_domain, goal_states, rewarded
 from experiments.provenance import provenance, write_results
 from fbjax.data.relabel import relabel
 from fbjax.eval.evaluator import make_evaluator, navigator_policy
@@ -107,10 +107,8 @@ def _evaluate(domain, agent, states, seeds, goals, dev_rewards, arrays, episodes
     return {p: returns[i] for i, p in enumerate(zs)}
 
 
-def main(argv):
-    del argv
-    config = read_config()
-    made_by = provenance(" ".join(["python -m experiments.maze_selection", *sys.argv[1:]]))
+def _flags() -> tuple[list[int], list[int]]:
+    """The checked --variants, --checkpoints and --seeds: (checkpoints, seeds)."""
     unknown = [v for v in _VARIANTS.value if v not in VARIANTS]
     if unknown:
         raise ValueError(f"--variants: unknown {unknown}; known: {list(VARIANTS)}")
@@ -121,6 +119,12 @@ def main(argv):
     seeds = [int(s) for s in _SEEDS.value]
     if set(seeds) & {0, 1, 2, 3}:
         raise ValueError(f"--seeds {seeds}: 0-3 are the reported seeds; use development seeds")
+    return checkpoints, seeds
+
+
+def _development_domain(config):
+    """(config, the domain with the development tasks), both on DOMAIN_xN with
+    --action_repeat=N > 1 (registered, so collection and the dataset name it)."""
     domain = dev_domain(envs.make(config.domain))
     if _REPEAT.value > 1:
         name = f"{config.domain}_x{_REPEAT.value}"
@@ -128,6 +132,48 @@ def main(argv):
         envs.register(name, lambda: envs.with_action_repeat(base, _REPEAT.value, name))
         config = dataclasses.replace(config, domain=name)
         domain = envs.with_action_repeat(domain, _REPEAT.value, name)
+    return config, domain
+
+
+def _variant_rows(name, config, data, seeds, checkpoints, goals, reference, key) -> list[dict]:
+    """Train variant `name` for every seed in one program, evaluating at each checkpoint: one
+    row per (checkpoint, prompt). data = (domain, arrays, manifest, transitions, dev_rewards)."""
+    domain, arrays, manifest, transitions, dev_rewards = data
+    fb = dataclasses.replace(config.fb, **VARIANTS[name])
+    description = {"fb": dataclasses.asdict(fb), **dataset_description(config, arrays, manifest)}
+    agent = FBAgent(fb, description["obs_dim"], description["action_dim"])
+    run_dirs = {s: os.path.join(_WORK.value, name, f"seed_{s}") for s in seeds}
+    every = math.gcd(*checkpoints)  # the same on every resume, as resuming requires
+    goal_input = goals if agent.networks.goal_dim == 2 else goal_states(goals)
+    rows, train_s = [], 0.0
+    for steps in checkpoints:
+        train = dataclasses.replace(config.train, num_steps=steps, save_every=every,
+                                    steps_per_call=math.gcd(config.train.steps_per_call, every))
+        t0 = time.perf_counter()
+        states = jax.block_until_ready(train_seeds(agent, transitions, run_dirs, description,
+                                                   train, progress_fn=None))
+        train_s += time.perf_counter() - t0
+        out = _evaluate(domain, agent, states, seeds, goal_input, dev_rewards, arrays,
+                        _EPISODES.value, key)
+        for prompt, returns in out.items():
+            pct = 100 * returns / np.asarray(reference)[None]
+            rows.append({"variant": name, "updates": steps, "prompt": prompt,
+                         "train_wall_s": round(train_s, 1),
+                         "returns": np.round(returns, 1).tolist(),
+                         "pct_of_navigator": round(float(pct.mean()), 1),
+                         "pct_per_seed": [round(float(p), 1) for p in pct.mean(axis=1)]})
+            print(f"[select] {name} {steps} updates ({train_s:.0f}s training) {prompt}: "
+                  f"{rows[-1]['pct_of_navigator']}% of the navigator, per seed "
+                  f"{rows[-1]['pct_per_seed']}", flush=True)
+    return rows
+
+
+def main(argv):
+    del argv
+    config = read_config()
+    made_by = provenance(" ".join(["python -m experiments.maze_selection", *sys.argv[1:]]))
+    checkpoints, seeds = _flags()
+    config, domain = _development_domain(config)
     collect_data(config)
     arrays, manifest = load_checked(config)
     dev_rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
@@ -135,57 +181,28 @@ def main(argv):
     print(f"[select] dev goals' rewarded share of the dataset {coverage['dataset_share']}",
           flush=True)
     goals = jnp.asarray(list(DEV_GOALS.values()), jnp.float32)
-    goal_obs = jnp.concatenate([goals, jnp.zeros_like(goals)], axis=-1)  # at rest
     key = jax.random.PRNGKey(12_345)
     navigator = make_evaluator(domain, navigator_policy(), _EPISODES.value,
                                discount=config.fb.discount)
     reference = np.asarray(navigator(None, goals, jnp.arange(len(goals)), key)["return"]).mean(1)
     reference = [round(float(r), 1) for r in reference]
     print(f"[select] navigator {reference}", flush=True)
-    transitions = to_transitions(arrays)
+    data = (domain, arrays, manifest, to_transitions(arrays), dev_rewards)
     stem = _OUT.value or os.path.join("experiments", "results", config.domain, "selection")
     rows = []
     for name in _VARIANTS.value:
-        fb = dataclasses.replace(config.fb, **VARIANTS[name])
-        description = {"fb": dataclasses.asdict(fb),
-                       **dataset_description(config, arrays, manifest)}
-        agent = FBAgent(fb, description["obs_dim"], description["action_dim"])
-        run_dirs = {s: os.path.join(_WORK.value, name, f"seed_{s}") for s in seeds}
-        began, train_s = time.perf_counter(), 0.0
-        every = math.gcd(*checkpoints)  # the same on every resume, as resuming requires
-        for steps in checkpoints:
-            train = dataclasses.replace(config.train, num_steps=steps, save_every=every,
-                                        steps_per_call=math.gcd(config.train.steps_per_call,
-                                                                every))
-            t0 = time.perf_counter()
-            states = train_seeds(agent, transitions, run_dirs, description, train,
-                                 progress_fn=None)
-            jax.block_until_ready(states)
-            train_s += time.perf_counter() - t0
-            goal_input = goals if agent.networks.goal_dim == 2 else goal_obs
-            out = _evaluate(domain, agent, states, seeds, goal_input, dev_rewards, arrays,
-                            _EPISODES.value, key)
-            for prompt, returns in out.items():
-                pct = 100 * returns / np.asarray(reference)[None]
-                row = {"variant": name, "updates": steps, "prompt": prompt,
-                       "train_wall_s": round(train_s, 1),
-                       "returns": np.round(returns, 1).tolist(),
-                       "pct_of_navigator": round(float(pct.mean()), 1),
-                       "pct_per_seed": [round(float(p), 1) for p in pct.mean(axis=1)]}
-                rows.append(row)
-                print(f"[select] {name} {steps} updates ({train_s:.0f}s training) {prompt}: "
-                      f"{row['pct_of_navigator']}% of the navigator, per seed "
-                      f"{row['pct_per_seed']}", flush=True)
+        began = time.perf_counter()
+        rows += _variant_rows(name, config, data, seeds, checkpoints, goals, reference, key)
         print(f"[select] {name} done in {time.perf_counter() - began:.0f}s", flush=True)
         # After every variant, so a run cut short keeps the variants it finished.
         done = list(dict.fromkeys(r["variant"] for r in rows))
         result = {"domain": config.domain, "action_repeat": _REPEAT.value, "seeds": seeds,
-                  "goals": DEV_GOALS,
-                  "episodes": _EPISODES.value, "base_fb": dataclasses.asdict(config.fb),
+                  "goals": DEV_GOALS, "episodes": _EPISODES.value,
+                  "base_fb": dataclasses.asdict(config.fb),
                   "collect": dataclasses.asdict(config.collect),
                   "variants": {v: VARIANTS[v] for v in done}, "coverage": coverage,
-                  "navigator": reference,
-                  "budget_updates": _BUDGET.value, "complete": done == _VARIANTS.value,
+                  "navigator": reference, "budget_updates": _BUDGET.value,
+                  "complete": done == _VARIANTS.value,
                   "chosen": choose(rows, done, _BUDGET.value), "rows": rows,
                   "provenance": made_by}
         write_results(stem, result, markdown(result))
