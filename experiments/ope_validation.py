@@ -228,6 +228,26 @@ def _summary(results: list[dict]) -> dict:
     return out
 
 
+def _ceiling_lines(report: dict) -> list[str]:
+    """The noise ceiling per reward, with two estimators' Spearman beside it."""
+    s = report["summary"]
+    lines = ["", "**Noise ceiling per reward** (mean over seeds): the Spearman between the even "
+             "and odd episodes' mean returns over the pool, its Spearman-Brown reliability for "
+             "all episodes, and the ceiling sqrt(reliability), the most any estimator can "
+             "expect; next to it two estimators' Spearman on that reward.", "",
+             "| reward | split-half | reliability | ceiling | linear_clip20 | fb_value |",
+             "|---|---|---|---|---|---|"]
+    for t, task in enumerate(report["tasks"]):
+        split = np.nanmean([r["noise_ceiling"]["split_half"][t] for r in report["per_seed"]])
+        per = {n: np.nanmean([r["metrics"][n]["per_task"][t]["spearman"]
+                              for r in report["per_seed"]]) for n in ("linear_clip20",
+                                                                      "fb_value")}
+        lines.append(f"| {task} | {split:.2f} | {s['reliability_per_reward'][t]:.2f} | "
+                     f"{s['noise_ceiling_per_reward'][t]:.2f} | {per['linear_clip20']:.2f} | "
+                     f"{per['fb_value']:.2f} |")
+    return lines
+
+
 def _markdown(report: dict) -> str:
     s = report["summary"]
     lines = [f"# OPE validation: {report['domain']}", "",
@@ -247,20 +267,7 @@ def _markdown(report: dict) -> str:
                      f"{s['regret_frac_reliable_mean'][n]:.3f} | {s['spearman_mean'][n]:.3f} | "
                      f"{s['regret_frac_mean'][n]:.3f} | {s['calibration_slope_mean'][n]:.3f} | "
                      f"{s['spearman_pooled_mean'][n]:.3f} |")
-    lines += ["", "**Noise ceiling per reward** (mean over seeds): the Spearman between the "
-              "even and odd episodes' mean returns over the pool, its Spearman-Brown reliability "
-              "for all episodes, and the ceiling sqrt(reliability), the most any estimator can "
-              "expect; next to it two estimators' Spearman on that reward.", "",
-              "| reward | split-half | reliability | ceiling | linear_clip20 | fb_value |",
-              "|---|---|---|---|---|---|"]
-    for t, task in enumerate(report["tasks"]):
-        split = np.nanmean([r["noise_ceiling"]["split_half"][t] for r in report["per_seed"]])
-        per = {n: np.nanmean([r["metrics"][n]["per_task"][t]["spearman"]
-                              for r in report["per_seed"]]) for n in ("linear_clip20",
-                                                                      "fb_value")}
-        lines.append(f"| {task} | {split:.2f} | {s['reliability_per_reward'][t]:.2f} | "
-                     f"{s['noise_ceiling_per_reward'][t]:.2f} | {per['linear_clip20']:.2f} | "
-                     f"{per['fb_value']:.2f} |")
+    lines += _ceiling_lines(report)
     lines += ["", f"FB's own value and the raw (untransformed, unclipped) ratio estimate "
               f"coincide, as SPEC section 5 says: largest difference "
               f"{max(r['fb_value_equals_raw_ratio_max_abs'] for r in report['per_seed']):.2e}.",
