@@ -10,7 +10,7 @@ from fbjax.data.store import (
     DatasetError,
     append_dataset,
     import_exorl_episode,
-    load_dataset,
+    read_dataset,
     save_dataset,
 )
 
@@ -33,7 +33,7 @@ def _save(path, rows=20):
 def test_round_trip_and_append(tmp_path):
     _save(tmp_path)
     append_dataset(str(tmp_path), _arrays(7, seed=1))
-    arrays, manifest = load_dataset(str(tmp_path))
+    arrays, manifest = read_dataset(str(tmp_path))
     expected = {k: np.concatenate([_arrays(20)[k], _arrays(7, seed=1)[k]]) for k in arrays}
     for k in expected:
         np.testing.assert_array_equal(arrays[k], expected[k])
@@ -48,7 +48,7 @@ def test_truncated_shard_names_the_file(tmp_path):
     shard = tmp_path / "shard_00000.npz"
     shard.write_bytes(shard.read_bytes()[:100])
     with pytest.raises(DatasetError, match="shard_00000.npz: unreadable, truncated"):
-        load_dataset(str(tmp_path))
+        read_dataset(str(tmp_path))
 
 
 def test_wrong_shape_or_dtype_names_the_field(tmp_path):
@@ -61,7 +61,7 @@ def test_wrong_shape_or_dtype_names_the_field(tmp_path):
     bad["obs"] = bad["obs"].astype(np.float64)
     with pytest.raises(DatasetError, match="field 'obs' is float64"):
         append_dataset(str(tmp_path), bad)
-    assert len(load_dataset(str(tmp_path))[1]["shards"]) == 1  # nothing half-written
+    assert len(read_dataset(str(tmp_path))[1]["shards"]) == 1  # nothing half-written
 
 
 def test_nan_is_refused_before_anything_is_written(tmp_path):
@@ -78,18 +78,18 @@ def test_manifest_that_does_not_fit(tmp_path):
     manifest["shards"][0]["rows"] = 21
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(DatasetError, match="20 rows, the manifest says 21"):
-        load_dataset(str(tmp_path))
+        read_dataset(str(tmp_path))
     manifest["shards"][0]["rows"] = 20
     manifest["fields"]["obs"]["shape"] = [5]
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(DatasetError, match="field 'obs' is float32\\[4\\] per row, the manifest "
                                            "says float32\\[5\\]"):
-        load_dataset(str(tmp_path))
+        read_dataset(str(tmp_path))
     (tmp_path / "manifest.json").write_text("{")
     with pytest.raises(DatasetError, match="manifest.json: not valid JSON"):
-        load_dataset(str(tmp_path))
+        read_dataset(str(tmp_path))
     with pytest.raises(DatasetError, match="no manifest"):
-        load_dataset(str(tmp_path / "nowhere"))
+        read_dataset(str(tmp_path / "nowhere"))
 
 
 def test_exorl_episode_import(tmp_path):
@@ -107,7 +107,7 @@ def test_exorl_episode_import(tmp_path):
     assert arrays["start"].tolist() == [1, 0, 0, 0, 0, 0] and not arrays["terminal"].any()
     save_dataset(str(tmp_path / "ds"), arrays, env="walker", tasks=["walk"],
                  collection={"source": "exorl"}, seed=0)
-    assert len(load_dataset(str(tmp_path / "ds"))[0]["obs"]) == t
+    assert len(read_dataset(str(tmp_path / "ds"))[0]["obs"]) == t
     del episode["physics"]
     np.savez(tmp_path / "bad.npz", **episode)
     with pytest.raises(DatasetError, match="bad.npz: missing field\\(s\\) \\['physics'\\]"):

@@ -33,8 +33,7 @@ def test_validator_accepts_a_matching_dataset_and_names_other_problems(tmp_path,
     save_dataset(good, _arrays(4, 2, 4), env="point_mass", tasks=["loop"], collection={}, seed=0)
     assert main([good]) == 0
     assert capsys.readouterr().out.startswith(f"OK: {good} holds 6 transitions of point_mass")
-    from fbjax.data.store import load_dataset
-    from fbjax.data.validate import check_domain
+    from fbjax.data.store import check_domain, load_dataset
 
     arrays, manifest = load_dataset(good)
     with pytest.raises(DatasetError, match="the config's domain is 'walker'"):
@@ -44,3 +43,26 @@ def test_validator_accepts_a_matching_dataset_and_names_other_problems(tmp_path,
                  seed=0)
     assert main([bad_task]) == 1 and "tasks ['run'] are not tasks" in capsys.readouterr().out
     assert main([str(tmp_path)]) == 1 and "not a dataset" in capsys.readouterr().out
+
+
+def test_public_load_dataset_refuses_a_dataset_labelled_as_another_domain(tmp_path):
+    """Cheetah and walker share physics (18) and action (6) sizes, so relabelling cheetah physics
+    with walker's tasks would run; the public loader refuses the edited manifest on the
+    observation size, as the pipeline does, and names the domain a config asks for."""
+    import fbjax
+
+    path = str(tmp_path / "cheetah_as_walker")
+    save_dataset(path, _arrays(17, 6, 18), env="walker", tasks=["run"], collection={}, seed=0)
+    with pytest.raises(DatasetError, match="field 'obs' has per-row shape \\(17,\\), but "
+                                           "domain 'walker' has obs size 24"):
+        fbjax.load_dataset(path)
+    arrays, _ = fbjax.data.read_dataset(path)  # the files alone are fine
+    assert arrays["obs"].shape == (6, 17)
+    good = str(tmp_path / "point_mass")
+    save_dataset(good, _arrays(4, 2, 4), env="point_mass", tasks=["loop"], collection={}, seed=0)
+    with pytest.raises(DatasetError, match="the config's domain is 'walker'"):
+        fbjax.load_dataset(good, "walker")
+    with pytest.raises(DatasetError, match="fbjax.envs.register"):
+        save_dataset(str(tmp_path / "mine"), _arrays(4, 2, 4), env="my_robot", tasks=[],
+                     collection={}, seed=0)
+        fbjax.load_dataset(str(tmp_path / "mine"))

@@ -3,8 +3,10 @@
 from fbjax.data.store import (
     DatasetError,
     append_dataset,
+    check_domain,
     import_exorl_episode,
     load_dataset,
+    read_dataset,
     read_manifest,
     save_dataset,
 )
@@ -13,7 +15,9 @@ __all__ = [
     "DatasetError",
     "append_dataset",
     "import_exorl_episode",
+    "check_domain",
     "load_dataset",
+    "read_dataset",
     "read_manifest",
     "save_dataset",
 ]

@@ -136,8 +136,54 @@ def read_manifest(directory: str) -> dict[str, Any]:
     return manifest
 
 
-def load_dataset(directory: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """All shards concatenated, validated against the manifest; returns (arrays, manifest)."""
+def load_dataset(directory: str, domain: str | None = None
+                 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The dataset in `directory` as (arrays, manifest), checked against its domain: the
+    manifest's `env` must be a domain fbjax knows (built in or `fbjax.envs.register`ed), equal
+    to `domain` when one is given, and every field must have that domain's per-row size; so a
+    dataset of one domain labelled as another is refused here, before its physics is relabelled
+    with the wrong domain's rewards. `read_dataset` reads the files without the domain check."""
+    arrays, manifest = read_dataset(directory)
+    check_domain(arrays, manifest, directory, domain)
+    return arrays, manifest
+
+
+def check_domain(arrays: dict[str, np.ndarray], manifest: dict[str, Any], where: str,
+                 domain_name: str | None = None) -> None:
+    """The dataset's per-row shapes and task list against its domain (the manifest's `env`, which
+    must equal `domain_name` when one is given): a dataset of one domain labelled as another with
+    the same physics size is refused here, not at a parameter-shape error later."""
+    import fbjax.envs as envs
+
+    env = manifest["env"]
+    if domain_name is not None and env != domain_name:
+        raise DatasetError(f"{where}: the manifest says env {env!r}, but the config's domain is "
+                           f"{domain_name!r}")
+    try:
+        domain = envs.make(env)
+    except (KeyError, ValueError) as e:
+        raise DatasetError(f"{where}: manifest env {env!r} is not a domain fbjax knows ({e}); "
+                           "register your own with fbjax.envs.register, or read the files "
+                           "without the domain check with fbjax.data.read_dataset") from e
+    expected = {"obs": domain.obs_dim, "next_obs": domain.obs_dim,
+                "action": domain.action_dim, "next_physics": domain.physics_dim}
+    for field, size in expected.items():
+        got = arrays[field].shape[1:]
+        if got != (size,):
+            raise DatasetError(
+                f"{where}: field {field!r} has per-row shape {tuple(got)}, but domain {env!r} "
+                f"has {field} size {size}; is the dataset from another domain than its manifest "
+                "says?")
+    tasks = list(manifest.get("tasks", []))
+    unknown = [t for t in tasks if t not in domain.task_names]
+    if unknown:
+        raise DatasetError(f"{where}: manifest tasks {unknown} are not tasks of {env!r} "
+                           f"({list(domain.task_names)})")
+
+
+def read_dataset(directory: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """All shards concatenated, validated against the manifest (fields, dtypes, row counts, no
+    NaN), without the domain check of `load_dataset`; returns (arrays, manifest)."""
     manifest = read_manifest(directory)
     parts = []
     for shard in manifest["shards"]:

@@ -302,10 +302,10 @@ def enospc_cases(folder, monkeypatch_factory) -> list[dict]:
     shutil.rmtree(data_dir, ignore_errors=True)
     store.save_dataset(data_dir, _small_dataset(), env="point_mass",
                        tasks=["reach_top_left"], collection={}, seed=0)
-    before = store.load_dataset(data_dir)[0]
+    before = store.read_dataset(data_dir)[0]
 
     def unchanged(message, what):
-        after = store.load_dataset(data_dir)[0]
+        after = store.read_dataset(data_dir)[0]
         leftovers = [n for n in os.listdir(data_dir) if n.endswith(".tmp")]
         ok = (all(np.array_equal(before[k], after[k]) for k in before) and not leftovers
               and what in message and "No space left" in message)
@@ -430,7 +430,7 @@ def bad_inputs(folder) -> list[dict]:
     from fbjax.baselines.td3 import TD3Config
     from fbjax.configs import from_dict
     from fbjax.data import store
-    from fbjax.data.validate import check_domain
+    from fbjax.data.store import check_domain
     from fbjax.fb.config import FBConfig
     from fbjax.pipeline.config import EvalConfig, ExperimentConfig
     from fbjax.train.checkpoint import read_config
@@ -501,21 +501,21 @@ def bad_inputs(folder) -> list[dict]:
         return lambda: from_dict(ExperimentConfig, values, "config")
 
     cases = [
-        BadInput("truncated shard", lambda: store.load_dataset(truncated),
+        BadInput("truncated shard", lambda: store.read_dataset(truncated),
                  ("shard_00000.npz", "truncated"), truncated),
-        BadInput("NaN in a shard", lambda: store.load_dataset(nan), ("'obs'", "NaN", "row 3"),
+        BadInput("NaN in a shard", lambda: store.read_dataset(nan), ("'obs'", "NaN", "row 3"),
                  nan),
-        BadInput("manifest row count edited", lambda: store.load_dataset(rows),
+        BadInput("manifest row count edited", lambda: store.read_dataset(rows),
                  ("6 rows", "says 7"), rows),
-        BadInput("shard deleted", lambda: store.load_dataset(deleted), ("missing",), deleted),
-        BadInput("manifest dtype edited", lambda: store.load_dataset(dtype),
+        BadInput("shard deleted", lambda: store.read_dataset(deleted), ("missing",), deleted),
+        BadInput("manifest dtype edited", lambda: store.read_dataset(dtype),
                  ("'obs'", "float16"), dtype),
-        BadInput("no manifest", lambda: store.load_dataset(no_manifest), ("no manifest",)),
+        BadInput("no manifest", lambda: store.read_dataset(no_manifest), ("no manifest",)),
         BadInput("point-mass data labelled walker",
-                 lambda: check_domain(*store.load_dataset(other_env), other_env),
+                 lambda: check_domain(*store.read_dataset(other_env), other_env),
                  ("'obs'", "walker"), other_env),
         BadInput("dataset of another domain than the config",
-                 lambda: check_domain(*store.load_dataset(other_env), other_env, "point_mass"),
+                 lambda: check_domain(*store.read_dataset(other_env), other_env, "point_mass"),
                  ("walker", "point_mass"), other_env),
         BadInput("cheetah dataset labelled walker (same physics size)", cheetah_as_walker,
                  ("'obs'", "(17,)", "walker")),
