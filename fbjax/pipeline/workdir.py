@@ -14,7 +14,6 @@ import os
 import numpy as np
 
 from fbjax.data.store import load_dataset
-from fbjax.data.validate import check_domain
 from fbjax.pipeline.config import ExperimentConfig
 from fbjax.train.lock import folder_lock
 from fbjax.types import Transition
@@ -40,9 +39,11 @@ def load_checked(config: ExperimentConfig) -> tuple[dict[str, np.ndarray], dict]
     """WORKDIR/dataset, refused unless it is a dataset of the config's domain with that domain's
     observation, action and physics sizes."""
     path = paths(config)["dataset"]
-    arrays, manifest = load_dataset(path)
-    check_domain(arrays, manifest, path, config.domain)
-    return arrays, manifest
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no dataset at {path}; run python -m experiments.collect with "
+                                "this --config first (python -m experiments.pipeline runs every "
+                                "stage)")
+    return load_dataset(path, config.domain)
 
 
 def to_transitions(arrays: dict[str, np.ndarray]) -> Transition:
