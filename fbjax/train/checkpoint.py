@@ -8,6 +8,7 @@ DIR/corrupt/<step> (kept for inspection, out of the way of the step that will be
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -24,6 +25,36 @@ CORRUPT_DIR = "corrupt"
 
 class CheckpointError(RuntimeError):
     """A checkpoint could not be written, or no intact one could be read."""
+
+
+def _is_closed_loop_echo(unraisable) -> bool:
+    value = unraisable.exc_value
+    return isinstance(value, RuntimeError) and str(value) == "Event loop is closed"
+
+
+def _not_unretrieved_task(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("Task exception was never retrieved")
+
+
+def _quiet_failed_reads() -> None:
+    """After orbax fails to read a damaged checkpoint, tensorstore's pending callbacks find
+    orbax's event loop closed and print hundreds of 'Event loop is closed' tracebacks (as
+    unraisable exceptions) and asyncio logs 'Task exception was never retrieved'. Both are the
+    echo of a failure this module has already reported in one line; drop them, and only them,
+    for the rest of the process (they arrive after the restore returns)."""
+    asyncio_log = logging.getLogger("asyncio")
+    if _not_unretrieved_task not in asyncio_log.filters:
+        asyncio_log.addFilter(_not_unretrieved_task)
+    if getattr(sys.unraisablehook, "_fbjax_quiet", False):
+        return
+    previous = sys.unraisablehook
+
+    def hook(unraisable):
+        if not _is_closed_loop_echo(unraisable):
+            previous(unraisable)
+
+    hook._fbjax_quiet = True
+    sys.unraisablehook = hook
 
 
 def state_digest(state: Any) -> str | None:
@@ -141,6 +172,7 @@ class Checkpointer:
         try:
             restored = self._manager.restore(step, args=args)
         except Exception as e:  # noqa: BLE001 - decided below: damage or caller's mistake
+            _quiet_failed_reads()
             damage = self.check(step)
             if damage is None:
                 raise CheckpointError(f"checkpoint step {step} under {self.directory} is intact "
@@ -168,6 +200,7 @@ class Checkpointer:
                                       meta=ocp.args.JsonRestore())
             restored = self._manager.restore(step, args=args)
         except Exception as e:  # noqa: BLE001 - any failure to read is damage here
+            _quiet_failed_reads()
             return f"unreadable ({type(e).__name__}: {str(e)[:300]})"
         saved = dict(restored.meta or {}).get("digest")
         if saved is not None and state_digest(restored.state) != saved:
