@@ -10,9 +10,8 @@ finished; a complete dataset made with the same settings is kept and not collect
 """
 
 
-from absl import app
 
-from experiments.common import read_config
+from experiments.common import read_config, run
 from fbjax.pipeline.mjx import collect_data
 
 
@@ -22,4 +21,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main)

@@ -5,19 +5,64 @@ the one conversion of the ml_collections config into the typed config tree.
 Run them as modules from the repository root: `python -m experiments.pipeline`.
 """
 
+import importlib.util
 import os
 import sys
 import traceback
 
 import jax
-from absl import flags, logging
+from absl import app, flags, logging
 from ml_collections import config_flags
 
+import fbjax
 from fbjax.pipeline.config import ExperimentConfig, TabularConfig, experiment_config
+from fbjax.train.checkpoint import CheckpointError
+from fbjax.train.lock import FolderLocked
 
-CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs")
-CONFIG = config_flags.DEFINE_config_file(
-    "config", os.path.join(CONFIGS, "point_mass_maze.py"), "Experiment config file.")
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONFIGS = os.path.join(HERE, "configs")
+DEFAULT_CONFIG = os.path.join(CONFIGS, "point_mass_maze.py")
+# Errors our code raises on purpose when it refuses an input; printed as one line.
+REFUSALS = (ValueError, KeyError, FileNotFoundError, FolderLocked, CheckpointError)
+_OURS = (os.path.dirname(os.path.abspath(fbjax.__file__)) + os.sep, HERE + os.sep)
+TRACEBACK_ENV = "FBJAX_TRACEBACK"
+
+
+def _unknown_override(argv: list[str]) -> str | None:
+    """The first --config.a.b=... of `argv` that names no field of the config file, with the
+    fields that level has; None when every override names a field."""
+    path = next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), DEFAULT_CONFIG)
+    spec = importlib.util.spec_from_file_location("_fbjax_config", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = module.get_config()
+    for arg in argv:
+        if arg.startswith("--config.") and "=" in arg:
+            node, keys = config, arg[len("--config."):].split("=", 1)[0].split(".")
+            for depth, key in enumerate(keys):
+                if not hasattr(node, "keys") or key not in node:
+                    where = ".".join(["config", *keys[:depth]])
+                    fields = sorted(node.keys()) if hasattr(node, "keys") else []
+                    return (f"{arg.split('=', 1)[0]}: {where} has no field {key!r}"
+                            + (f"; its fields are {fields}" if fields else ""))
+                node = node[key]
+    return None
+
+
+def _refuse_unknown_override() -> None:
+    """Called while an AttributeError/KeyError from parsing the flags is being handled: one line
+    and exit 2 when an override names no field, else the error goes on."""
+    message = _unknown_override(sys.argv)
+    if message is None:
+        raise  # noqa: PLE0704 - re-raises the error being handled by the caller
+    print(f"fbjax: refused: {message}", file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
+try:  # ml_collections applies the overrides of the default config while defining the flag...
+    CONFIG = config_flags.DEFINE_config_file("config", DEFAULT_CONFIG, "Experiment config file.")
+except (AttributeError, KeyError):
+    _refuse_unknown_override()
 _COORDINATOR = flags.DEFINE_string(
     "coordinator_address", None, "host:port of process 0, for multi-process training.")
 _NUM_PROCESSES = flags.DEFINE_integer("num_processes", 1, "Number of processes.")
@@ -42,6 +87,42 @@ def read_config(mjx_only: bool = True) -> ExperimentConfig | TabularConfig:
                          "binary runs MJX configs such as experiments/configs/point_mass.py "
                          "(python -m experiments.train runs tabular ones)")
     return config
+
+
+def run(main) -> None:
+    """`app.run(main)`, except that a refusal (an error our code raised on purpose: a bad config
+    value, a missing dataset, a locked workdir, an unusable checkpoint) prints one line
+    `fbjax: refused: ...` and exits 1 instead of a traceback. Errors raised inside JAX or
+    another library are bugs to report and keep their traceback; FBJAX_TRACEBACK=1 shows it for
+    refusals too."""
+    started = False
+
+    def refusing(argv):
+        nonlocal started
+        started = True
+        try:
+            return main(argv)
+        except REFUSALS as error:
+            if os.environ.get(TRACEBACK_ENV) or not _raised_by_us(error):
+                raise
+            message = str(error.args[0]) if isinstance(error, KeyError) and error.args else \
+                str(error)
+            print(f"fbjax: refused: {message} ({TRACEBACK_ENV}=1 shows the traceback)",
+                  file=sys.stderr, flush=True)
+            if _NUM_PROCESSES.value > 1:
+                os._exit(1)  # do not wait at JAX's shutdown barrier for the other processes
+            sys.exit(1)
+    try:  # ...and those of a --config=FILE while parsing the flags
+        app.run(refusing)
+    except (AttributeError, KeyError):
+        if started:
+            raise
+        _refuse_unknown_override()
+
+
+def _raised_by_us(error: BaseException) -> bool:
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and frames[-1].filename.startswith(_OURS)
 
 
 def _stop_this_process(kind, error, tb) -> None:

@@ -14,9 +14,7 @@ WORKDIR/eval/results.json (rows, the ZOL grid and the selection).
 
 import os
 
-from absl import app
-
-from experiments.common import read_config
+from experiments.common import read_config, run
 from fbjax.pipeline.mjx import evaluate_all, paths
 
 
@@ -29,4 +27,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main)

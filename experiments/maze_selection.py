@@ -29,10 +29,10 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import fbjax.envs as envs
-from experiments.common import read_config
+from experiments.common import read_config, run
 from experiments.dev_tasks import DEV_GOALS, dev_domain, goal_states, rewarded
 from experiments.provenance import provenance, write_results
 from fbjax.data.relabel import relabel
@@ -246,4 +246,4 @@ def markdown(result: dict) -> str:
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main)

@@ -26,10 +26,10 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import fbjax.envs as envs
-from experiments.common import read_config
+from experiments.common import read_config, run
 from experiments.provenance import provenance
 from fbjax.agent import Vmapped, train_steps
 from fbjax.baselines.fqe import FQE, FQEConfig
@@ -381,4 +381,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main)

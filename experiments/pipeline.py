@@ -10,9 +10,7 @@ one runs. Ends by printing the results table.
 
 import time
 
-from absl import app
-
-from experiments.common import read_config
+from experiments.common import read_config, run
 from fbjax.pipeline.mjx import collect_data, evaluate_all, paths, train_all
 from fbjax.pipeline.mjx_report import report
 from fbjax.train.lock import folder_lock
@@ -35,4 +33,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main)

@@ -6,9 +6,8 @@ Reads WORKDIR/eval/results.json; writes WORKDIR/report/{results.md, bars.png, sc
 """
 
 
-from absl import app
 
-from experiments.common import read_config
+from experiments.common import read_config, run
 from fbjax.pipeline.mjx_report import report
 from fbjax.pipeline.workdir import paths
 
@@ -21,4 +20,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main)

@@ -18,10 +18,10 @@ import os
 import sys
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import fbjax.envs as envs
-from experiments.common import read_config
+from experiments.common import read_config, run
 from experiments.dev_tasks import DOMAINS as DEV_DOMAINS
 from experiments.dev_tasks import coverage_table, dev_domain
 from experiments.provenance import provenance, write_results
@@ -67,4 +67,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main)

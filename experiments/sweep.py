@@ -25,10 +25,10 @@ import os
 import jax
 import jax.numpy as jnp
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import fbjax.envs as envs
-from experiments.common import CONFIG, read_config
+from experiments.common import CONFIG, read_config, run
 from fbjax.data.relabel import relabel
 from fbjax.eval.evaluator import fb_policy, make_evaluator
 from fbjax.eval.stats import hierarchical_bootstrap
@@ -170,4 +170,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main)

@@ -19,7 +19,7 @@ import os
 import jax
 from absl import app, flags
 
-from experiments.common import read_config
+from experiments.common import read_config, run
 from fbjax.pipeline.config import ExperimentConfig, TabularConfig
 from fbjax.pipeline.mjx import train_all, train_oracles_all
 from fbjax.pipeline.tabular import PHASES, params_digest, phase_steps, run_phase
@@ -86,4 +86,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main)

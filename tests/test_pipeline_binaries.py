@@ -150,8 +150,11 @@ def test_refusals_name_the_problem(tmp_path, workdir):
     assert other.returncode != 0 and "other settings" in other.stderr
     missing = _run("train", tmp_path / "empty", check=False)
     assert missing.returncode != 0 and "no dataset" in missing.stderr
+    assert "run python -m experiments.collect" in missing.stderr
+    assert "Traceback" not in missing.stderr and "fbjax: refused:" in missing.stderr
     bad = _run("evaluate", workdir, "--config.eval.methods=fb,sac", check=False)
     assert bad.returncode != 0 and "unknown ['sac']" in bad.stderr
+    assert "Traceback" not in bad.stderr
     # Runs with fewer updates than the config asks for (e.g. stopped by train.max_seconds).
     short = _run("evaluate", workdir, "--config.train.num_steps=100000",
                  "--config.eval.methods=fb,random", check=False)

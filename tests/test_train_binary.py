@@ -75,7 +75,11 @@ def test_resume_refuses_another_config(tmp_path):
 @pytest.mark.parametrize("override,message", [
     ("--config.env.name=maze", "unknown finite MDP 'maze'"),
     ("--config.fb.discount=1.0", "discount=1.0"),
+    ("--config.fb.lr_f=1e-4", "config.fb has no field 'lr_f'; its fields are ["),
 ])
 def test_bad_config_gives_one_clear_error(tmp_path, override, message):
     proc = _run(tmp_path / "bad", override, check=False)
     assert proc.returncode != 0 and message in proc.stderr
+    # One line, not a traceback: the refusal is the user's to fix, not a bug to report.
+    assert "fbjax: refused:" in proc.stderr and "Traceback" not in proc.stderr
+    assert not os.path.exists(tmp_path / "bad" / "control")
