@@ -11,6 +11,7 @@ import pytest
 
 from fbjax.train.checkpoint import Checkpointer
 from fbjax.train.run import TrainConfig, train_run
+from tests.faults import disk, inputs
 from tests.faults import injection as inj
 from tests.helpers import continuous_agent, random_batch
 
@@ -20,7 +21,7 @@ def _failures(cases):
 
 
 def test_damaged_checkpoints_are_never_used_silently(tmp_path):
-    cases = inj.corrupt_cases(tmp_path, roles=("meta JSON", "state manifest", "state array data",
+    cases = disk.corrupt_cases(tmp_path, roles=("meta JSON", "state manifest", "state array data",
                                                "state tree metadata"), attacks=("truncate", "flip"))
     assert len(cases) == 8 and not _failures(cases), _failures(cases)
     # Damage to the array data or the manifest is found and the step before is restored.
@@ -48,7 +49,7 @@ def test_training_resumes_from_the_checkpoint_before_a_damaged_one(tmp_path):
 
 
 def test_a_full_disk_leaves_earlier_files_intact_and_names_the_file(tmp_path):
-    cases = inj.enospc_cases(tmp_path, pytest.MonkeyPatch.context)
+    cases = disk.enospc_cases(tmp_path, pytest.MonkeyPatch.context)
     assert [c["case"] for c in cases] == ["dataset shard write", "dataset manifest write",
                                           "checkpoint write", "run config write"]
     assert not _failures(cases), _failures(cases)
@@ -60,7 +61,7 @@ def test_a_second_writer_is_refused_and_a_killed_holder_frees_the_folder(tmp_pat
 
 
 def test_bad_inputs_are_refused_with_one_clear_message(tmp_path):
-    cases = inj.bad_inputs(tmp_path)
+    cases = inputs.bad_inputs(tmp_path)
     assert len(cases) >= 25 and not _failures(cases), _failures(cases)
     by_name = {c["input"]: c["message"] for c in cases}
     # The two cases that used to get through (issue 13).
