@@ -178,13 +178,50 @@ def _op_counts(hlo_text: str) -> dict[str, int]:
             "all_instructions": sum(kinds.values())}
 
 
+def _costs(agent, dataset, state, batch):
+    """(FLOPs of the program's math, the compiled program's own FLOP count, its bytes accessed,
+    its op counts) for one update.
+
+    XLA's cost analysis counts a loop body once, so they come from one update compiled on its
+    own (the same HLO the scan repeats). The FLOPs come from the lowered (not yet compiled) HLO:
+    the same on every device. The compiled program's own count misses matmuls that the backend
+    hands to a library (cuBLAS custom calls on a GPU: it saw 12.7 of 72.9 GFLOP on an H100)."""
+    import jax
+
+    from fbjax.agent import sample_batch
+
+    def one_update(s, k):
+        batch_key, update_key = jax.random.split(k)
+        return agent.update(s, sample_batch(dataset, batch_key, batch), update_key)
+
+    lowered = jax.jit(one_update).lower(state, jax.random.PRNGKey(1))
+    single = lowered.compile()
+    return (cost_of(lowered), cost_of(single), cost_of(single, "bytes accessed"),
+            _op_counts(single.as_text()))
+
+
+def _timed_calls(compiled, state, repeats):
+    """A warm-up call, then `repeats` timed ones: (the last state, seconds per call)."""
+    import jax
+
+    state, _ = compiled(state, jax.random.PRNGKey(2))  # warm-up
+    jax.block_until_ready(state)
+    times = []
+    for r in range(repeats):
+        began = time.perf_counter()
+        state, _ = compiled(state, jax.random.PRNGKey(3 + r))
+        jax.block_until_ready(state)
+        times.append(time.perf_counter() - began)
+    return state, times
+
+
 def measure(name: str, batch: int, steps: int, repeats: int, trace: str | None,
             peak_tflops: float | None, check_out: str | None = None,
             compute_dtype: str = "float32") -> dict:
     import jax
     import numpy as np
 
-    from fbjax.agent import sample_batch, train_steps
+    from fbjax.agent import train_steps
     from fbjax.fb import FBAgent
 
     obs_dim, action_dim = CONFIGS[name]
@@ -198,30 +235,9 @@ def measure(name: str, batch: int, steps: int, repeats: int, trace: str | None,
     began = time.perf_counter()
     compiled = run.lower(state, jax.random.PRNGKey(1)).compile()
     compile_s = time.perf_counter() - began
-    # XLA's cost analysis counts a loop body once, so FLOPs and ops come from one update
-    # compiled on its own (the same HLO the scan repeats).
-    def one_update(s, k):
-        batch_key, update_key = jax.random.split(k)
-        return agent.update(s, sample_batch(dataset, batch_key, batch), update_key)
+    flops, device_flops, bytes_accessed, ops = _costs(agent, dataset, state, batch)
 
-    # FLOPs of the program's math from the lowered (not yet compiled) HLO: the same on every
-    # device. The compiled program's own count misses matmuls that the backend hands to a
-    # library (cuBLAS custom calls on a GPU: it saw 12.7 of 72.9 GFLOP on an H100).
-    lowered = jax.jit(one_update).lower(state, jax.random.PRNGKey(1))
-    flops = cost_of(lowered)
-    single = lowered.compile()
-    device_flops = cost_of(single)
-    bytes_accessed = cost_of(single, "bytes accessed")
-    ops = _op_counts(single.as_text())
-
-    state, _ = compiled(state, jax.random.PRNGKey(2))  # warm-up
-    jax.block_until_ready(state)
-    times = []
-    for r in range(repeats):
-        began = time.perf_counter()
-        state, _ = compiled(state, jax.random.PRNGKey(3 + r))
-        jax.block_until_ready(state)
-        times.append(time.perf_counter() - began)
+    state, times = _timed_calls(compiled, state, repeats)
     best = min(times)
     if check_out:  # the parameters after `steps` updates from a fixed start, for comparison
         fresh = compiled(agent.init(jax.random.PRNGKey(0)), jax.random.PRNGKey(7))[0]
@@ -258,6 +274,44 @@ def measure(name: str, batch: int, steps: int, repeats: int, trace: str | None,
             "jax": jax.__version__, "xla_flags": os.environ.get("XLA_FLAGS", "")}
 
 
+def _variants(args, batches) -> None:
+    """Each XLA-flag variant of VARIANTS[args.xla_variants] in its own process, for each batch:
+    one JSON line each, with its speed and parameter difference against the default's."""
+    import tempfile
+
+    import numpy as np
+
+    folder = tempfile.mkdtemp(prefix="fbjax_variants_")
+    reference = {}
+    for variant, flags in VARIANTS[args.xla_variants].items():
+        for batch in batches:
+            check = os.path.join(folder, f"{variant}_{batch}.npz")
+            cmd = [sys.executable, os.path.abspath(__file__), f"--config={args.config}",
+                   f"--steps={args.steps}", f"--repeats={args.repeats}",
+                   f"--variant={variant}", f"--check_out={check}",
+                   f"--compute_dtype={args.compute_dtype}"]
+            cmd += [f"--batch={batch}"] if batch else []
+            cmd += [f"--trace={args.trace}"] if args.trace and variant == "default" else []
+            env = {**os.environ, "XLA_FLAGS": (os.environ.get("XLA_FLAGS", "") + " "
+                                               + flags).strip()}
+            out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            if out.returncode != 0:
+                print(json.dumps({"variant": variant, "batch": batch,
+                                  "error": out.stderr[-800:]}), flush=True)
+                continue
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            with np.load(check) as npz:
+                params = [npz[k] for k in sorted(npz.files, key=lambda k: int(k[4:]))]
+            if variant == "default":
+                reference[batch] = params, result["updates_per_s"]
+            if batch in reference:
+                base, rate = reference[batch]
+                result["max_abs_diff_vs_default"] = float(max(
+                    np.max(np.abs(a - b)) for a, b in zip(params, base, strict=True)))
+                result["speedup_vs_default"] = round(result["updates_per_s"] / rate, 3)
+            print(json.dumps(result), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="point_mass", choices=sorted(CONFIGS))
@@ -280,39 +334,7 @@ def main():
         return
     batches = [int(b) for b in args.batch.split(",")] if args.batch else [None]
     if args.xla_variants:
-        import tempfile
-
-        import numpy as np
-
-        folder = tempfile.mkdtemp(prefix="fbjax_variants_")
-        reference = {}
-        for variant, flags in VARIANTS[args.xla_variants].items():
-            for batch in batches:
-                check = os.path.join(folder, f"{variant}_{batch}.npz")
-                cmd = [sys.executable, os.path.abspath(__file__), f"--config={args.config}",
-                       f"--steps={args.steps}", f"--repeats={args.repeats}",
-                       f"--variant={variant}", f"--check_out={check}",
-                       f"--compute_dtype={args.compute_dtype}"]
-                cmd += [f"--batch={batch}"] if batch else []
-                cmd += [f"--trace={args.trace}"] if args.trace and variant == "default" else []
-                env = {**os.environ, "XLA_FLAGS": (os.environ.get("XLA_FLAGS", "") + " "
-                                                   + flags).strip()}
-                out = subprocess.run(cmd, env=env, capture_output=True, text=True)
-                if out.returncode != 0:
-                    print(json.dumps({"variant": variant, "batch": batch,
-                                      "error": out.stderr[-800:]}), flush=True)
-                    continue
-                result = json.loads(out.stdout.strip().splitlines()[-1])
-                with np.load(check) as npz:
-                    params = [npz[k] for k in sorted(npz.files, key=lambda k: int(k[4:]))]
-                if variant == "default":
-                    reference[batch] = params, result["updates_per_s"]
-                if batch in reference:
-                    base, rate = reference[batch]
-                    result["max_abs_diff_vs_default"] = float(max(
-                        np.max(np.abs(a - b)) for a, b in zip(params, base, strict=True)))
-                    result["speedup_vs_default"] = round(result["updates_per_s"] / rate, 3)
-                print(json.dumps(result), flush=True)
+        _variants(args, batches)
         return
     for batch in batches:
         result = measure(args.config, batch, args.steps, args.repeats, args.trace,

@@ -85,6 +85,36 @@ def _achieved(row: dict, flops: float) -> dict:
             "mfu": None if not peak else round(achieved / peak, 4)}
 
 
+def _stepwise_seconds(nets, params, starts, next_obs, rewards, z0, gamma, config, looped):
+    """The naive baseline: one Adam step per Python dispatch, best iterate tracked on the host,
+    for the first `looped` prompts."""
+    b = nets.backward(params["backward"], next_obs)
+    opt = optax.adam(config.lr)
+
+    @jax.jit
+    def adam_step(z, opt_state, r, z_init):
+        (obj, _), grad = jax.value_and_grad(zol_objective, has_aux=True)(
+            z, nets, params, starts, b, r, z_init, gamma, config)
+        updates, opt_state = opt.update(-grad, opt_state, z)
+        return project_z(optax.apply_updates(z, updates)), opt_state, obj
+
+    jax.block_until_ready(adam_step(z0[0], opt.init(z0[0]), rewards[0], z0[0]))
+
+    def stepwise():
+        out = []
+        for p in range(looped):
+            z, opt_state, best, best_obj = z0[p], opt.init(z0[p]), z0[p], -np.inf
+            for _ in range(config.steps):
+                new_z, opt_state, obj = adam_step(z, opt_state, rewards[p], z0[p])
+                if float(obj) > best_obj:  # host sync each step, as a Python loop does
+                    best, best_obj = z, float(obj)
+                z = new_z
+            out.append(best)
+        return out
+
+    return _time(stepwise)
+
+
 def run(size, num_prompts, steps, num_samples, num_starts, trace=None, loop_prompts=None):
     """One result line; the two loops run the first `loop_prompts` prompts (all by default: a
     loop's time per prompt does not depend on how many prompts it runs)."""
@@ -112,32 +142,8 @@ def run(size, num_prompts, steps, num_samples, num_starts, trace=None, loop_prom
     jax.block_until_ready(single(rewards[0], z0[0]))
     t_loop = _time(lambda: [single(rewards[p], z0[p]) for p in range(looped)])
 
-    # One Adam step per Python dispatch, best iterate tracked on the host.
-    b = nets.backward(params["backward"], next_obs)
-    opt = optax.adam(config.lr)
-
-    @jax.jit
-    def adam_step(z, opt_state, r, z_init):
-        (obj, _), grad = jax.value_and_grad(zol_objective, has_aux=True)(
-            z, nets, params, starts, b, r, z_init, gamma, config)
-        updates, opt_state = opt.update(-grad, opt_state, z)
-        return project_z(optax.apply_updates(z, updates)), opt_state, obj
-
-    jax.block_until_ready(adam_step(z0[0], opt.init(z0[0]), rewards[0], z0[0]))
-
-    def stepwise():
-        out = []
-        for p in range(looped):
-            z, opt_state, best, best_obj = z0[p], opt.init(z0[p]), z0[p], -np.inf
-            for _ in range(steps):
-                new_z, opt_state, obj = adam_step(z, opt_state, rewards[p], z0[p])
-                if float(obj) > best_obj:  # host sync each step, as a Python loop does
-                    best, best_obj = z, float(obj)
-                z = new_z
-            out.append(best)
-        return out
-
-    t_step = _time(stepwise)
+    t_step = _stepwise_seconds(nets, params, starts, next_obs, rewards, z0, gamma, config,
+                               looped)
     row = {
         "benchmark": "zol_search", "device": jax.devices()[0].device_kind, "size": size,
         "network": SIZES[size], "prompts": num_prompts, "loop_prompts": looped,

@@ -17,14 +17,12 @@ from fbjax.train import seeds, sharding
 from tests.helpers import NUM_ACTIONS, OBS_DIM, TINY, continuous_agent, discrete_agent, random_batch
 
 
-def main():
-    assert jax.device_count() == 4, jax.devices()
-    mesh = sharding.make_mesh()
+def _one_sharded_update(mesh) -> float:
+    """One update with the batch split over the 4 devices equals it on one device."""
     agent = discrete_agent()
     state = agent.init(jax.random.PRNGKey(0))
     batch = random_batch(16, True, seed=3)
     key = jax.random.PRNGKey(4)
-
     single_state, single_metrics = jax.jit(agent.update)(state, batch, key)
     rep, data = sharding.replicated(mesh), sharding.data_sharding(mesh)
     sharded_update = jax.jit(agent.update, in_shardings=(rep, data, rep),
@@ -43,14 +41,16 @@ def main():
     # One Adam step moves each parameter by at most lr; the two partitions of the same sums differ
     # in float32 rounding only, far below that.
     assert max(worst.values()) <= 1e-6, sorted(worst.items(), key=lambda kv: -kv[1])[:3]
-
     # The shards cover the dataset's rows disjointly.
     dataset = sharding.shard_dataset(random_batch(40, True, seed=5), mesh)
     rows = sorted((s.index[0].start or 0, s.index[0].stop) for s in dataset.obs.addressable_shards)
     assert rows == [(0, 10), (10, 20), (20, 30), (30, 40)], rows
+    return max(worst.values())
 
-    # A scan of sharded steps equals the single-device scan: the same rows are drawn (global
-    # indices from the same keys) and each update is the same global-batch update.
+
+def _sharded_scan(mesh) -> float:
+    """A scan of sharded steps equals the single-device scan: the same rows are drawn (global
+    indices from the same keys) and each update is the same global-batch update."""
     agent = FBAgent(dataclasses.replace(TINY, batch_size=8), OBS_DIM, num_actions=NUM_ACTIONS)
     state = agent.init(jax.random.PRNGKey(1))
     data = random_batch(40, True, seed=6)
@@ -66,8 +66,12 @@ def main():
     assert scan_worst <= 1e-6, scan_worst
     np.testing.assert_allclose(multi_scan_metrics["fb_loss"], single_scan_metrics["fb_loss"],
                                rtol=1e-5, atol=1e-6)
-    # Many seeds in one program with the seed axis split over the 4 devices (one seed each)
-    # equals the same program on one device.
+    return scan_worst
+
+
+def _seeds_split() -> float:
+    """Many seeds in one program with the seed axis split over the 4 devices (one seed each)
+    equals the same program on one device."""
     agent = continuous_agent()
     states = seeds.stack([agent.init(jax.random.PRNGKey(s)) for s in range(4)])
     keys = jax.random.split(jax.random.PRNGKey(9), 4)
@@ -82,8 +86,15 @@ def main():
     seeds_worst = max(float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
                       for a, b in zip(jax.tree.leaves(alone), jax.tree.leaves(spread), strict=True))
     assert seeds_worst <= 1e-6, seeds_worst
-    print(json.dumps({"max_param_diff": max(worst.values()), "max_scan_param_diff": scan_worst,
-                      "max_seed_split_diff": seeds_worst}))
+    return seeds_worst
+
+
+def main():
+    assert jax.device_count() == 4, jax.devices()
+    mesh = sharding.make_mesh()
+    print(json.dumps({"max_param_diff": _one_sharded_update(mesh),
+                      "max_scan_param_diff": _sharded_scan(mesh),
+                      "max_seed_split_diff": _seeds_split()}))
 
 
 if __name__ == "__main__":
