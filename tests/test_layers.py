@@ -96,3 +96,44 @@ def test_root_exports_resolve_and_train_is_the_package():
     assert fbjax.train.Checkpointer is fbjax.Checkpointer
     for name in fbjax.__all__:
         assert getattr(fbjax, name) is not None, name
+
+
+MAX_FILE_LINES, MAX_FUNCTION_LINES = 400, 60
+
+
+def _sources():
+    """Every Python file of the repository (outside hidden folders and run outputs)."""
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in (
+            "runs", "__pycache__", "build", "dist") and not d.endswith(".egg-info"))
+        for name in sorted(files):
+            if name.endswith(".py"):
+                yield os.path.join(folder, name)
+
+
+def _too_long(path: str) -> list[str]:
+    source = open(path).read()
+    where = os.path.relpath(path, ROOT)
+    found = []
+    if source.count("\n") > MAX_FILE_LINES:
+        found.append(f"{where}: {source.count(chr(10))} lines")
+    for node in ast.walk(ast.parse(source, path)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            length = node.end_lineno - node.lineno + 1
+            if length > MAX_FUNCTION_LINES:
+                found.append(f"{where}:{node.lineno} {node.name}: {length} lines")
+    return found
+
+
+def test_no_file_over_400_lines_and_no_function_over_60_anywhere():
+    sources = list(_sources())
+    assert any(p.endswith(os.path.join("tests", "test_layers.py")) for p in sources)
+    assert any(os.sep + "experiments" + os.sep in p for p in sources)
+    too_long = [line for path in sources for line in _too_long(path)]
+    assert not too_long, "\n".join(too_long)
+
+
+def test_the_size_check_sees_a_long_function(tmp_path):
+    long = tmp_path / "long.py"
+    long.write_text("def f():\n" + "    x = 1\n" * 60 + "\n\ndef g():\n    return 1\n")
+    assert _too_long(str(long)) == [f"{os.path.relpath(long, ROOT)}:1 f: 61 lines"]
