@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -16,6 +18,7 @@ def _lines(*args) -> list[dict]:
     return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
 
 
+@pytest.mark.slow  # a benchmark in a process of its own
 def test_fb_seeds_measures_the_plain_baseline_first():
     rows = _lines("benchmarks/fb_seeds.py", "--batch=8", "--seeds=1,2", "--steps=2",
                   "--repeats=1")
@@ -29,6 +32,7 @@ def test_fb_seeds_measures_the_plain_baseline_first():
                                             rows[0]["seed_updates_per_s"], 3)
 
 
+@pytest.mark.slow  # a benchmark in a process of its own
 def test_profile_flops_are_the_programs_math_and_recount_reproduces_them(tmp_path):
     (row,) = _lines("benchmarks/profile_update.py", "--batch=8", "--steps=2", "--repeats=1",
                     "--peak_tflops=1", f"--trace={tmp_path / 'trace'}")
@@ -103,6 +107,7 @@ def test_trace_summary_kinds_and_busy_time(tmp_path):
     assert summary["kinds_from_hlo"] == 1.0  # on the CPU every event names its HLO op
 
 
+@pytest.mark.slow  # a benchmark in a process of its own
 def test_fb_update_prints_both_dtypes_their_mfu_and_their_agreement():
     rows = _lines("benchmarks/fb_update.py", "--config=point_mass", "--batch=8", "--steps=2",
                   "--repeats=1", "--per_call_steps=2", "--agree_steps=2")

@@ -46,6 +46,7 @@ def test_wrapped_rollout_matches_the_domain_and_cuts_episodes():
         assert np.all(np.asarray(state.done) == (t == length - 1))
 
 
+@pytest.mark.slow  # trains brax PPO
 def test_brax_ppo_trains_on_a_task():
     from brax.training.agents.ppo import train as ppo
 

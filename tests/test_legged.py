@@ -7,9 +7,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@pytest.mark.slow  # a full pipeline on the quadruped
 def test_tiny_quadruped_pipeline_runs_every_stage(tmp_path):
     config = os.path.join(ROOT, "experiments", "configs", "tiny_quadruped.py")
     proc = subprocess.run([sys.executable, "-m", "experiments.pipeline", f"--config={config}",

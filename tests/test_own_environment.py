@@ -6,10 +6,13 @@ import os
 
 import jax.numpy as jnp
 import mujoco
+import pytest
 from mujoco import mjx
 
 import fbjax.envs as envs
 from fbjax.envs.base import Domain
+
+pytestmark = pytest.mark.slow  # the whole pipeline on a registered domain
 
 # A bead on a 1-D rail: one slide joint, one motor. Written here, not shipped by fbjax.
 BEAD_XML = """

@@ -6,6 +6,9 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow  # the binaries in processes of their own
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

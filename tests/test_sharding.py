@@ -9,8 +9,11 @@ import sys
 
 import jax
 import numpy as np
+import pytest
 
 from fbjax.train import load_fb
+
+pytestmark = pytest.mark.slow  # four-device runs, each in a process of its own
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY_POINT_MASS = os.path.join(ROOT, "experiments", "configs", "tiny_point_mass.py")

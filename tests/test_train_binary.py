@@ -53,6 +53,7 @@ def test_smoke_both_phases(tmp_path):
     assert saved["fb"]["z_dim"] == tiny.get_config().fb.z_dim
 
 
+@pytest.mark.slow  # three training processes
 def test_resume_in_a_fresh_process_matches_an_uninterrupted_run(tmp_path):
     only_control = "--config.policy_eval_steps=0"
     _run(tmp_path / "straight", only_control, "--config.train.num_steps=40")
@@ -65,6 +66,7 @@ def test_resume_in_a_fresh_process_matches_an_uninterrupted_run(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow  # two training processes
 def test_resume_refuses_another_config(tmp_path):
     only_control = "--config.policy_eval_steps=0"
     _run(tmp_path / "run", only_control)
