@@ -67,6 +67,10 @@ _COORDINATOR = flags.DEFINE_string(
     "coordinator_address", None, "host:port of process 0, for multi-process training.")
 _NUM_PROCESSES = flags.DEFINE_integer("num_processes", 1, "Number of processes.")
 _PROCESS_ID = flags.DEFINE_integer("process_id", 0, "This process's index.")
+_IMPORTS = flags.DEFINE_multi_string(
+    "import_module", [], "A Python module to import before the config is read, e.g. one that "
+    "calls fbjax.envs.register for --config.domain to name (repeatable; importable from the "
+    "working directory or PYTHONPATH).")
 _HEARTBEAT = flags.DEFINE_integer(
     "heartbeat_timeout", 30, "Multi-process: seconds without a heartbeat after which the other "
     "processes treat a process as dead and stop.")
@@ -81,12 +85,24 @@ def read_config(mjx_only: bool = True) -> ExperimentConfig | TabularConfig:
         jax.distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value,
                                    heartbeat_timeout_seconds=_HEARTBEAT.value)
         sys.excepthook = _stop_this_process
+    for module in _IMPORTS.value:
+        _import(module)
     config = experiment_config(CONFIG.value.to_dict())
     if mjx_only and not isinstance(config, ExperimentConfig):
         raise ValueError("--config is a finite-MDP config (it has `env`, no `domain`); this "
                          "binary runs MJX configs such as experiments/configs/point_mass.py "
                          "(python -m experiments.train runs tabular ones)")
     return config
+
+
+def _import(module: str) -> None:
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        importlib.import_module(module)
+    except ImportError as e:
+        raise ValueError(f"--import_module={module}: cannot import it ({e}); it must be "
+                         "importable from the working directory or PYTHONPATH") from e
 
 
 def run(main) -> None:

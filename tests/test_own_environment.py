@@ -3,6 +3,8 @@
 
 import json
 import os
+import subprocess
+import sys
 
 import jax.numpy as jnp
 import mujoco
@@ -13,6 +15,9 @@ import fbjax.envs as envs
 from fbjax.envs.base import Domain
 
 pytestmark = pytest.mark.slow  # the whole pipeline on a registered domain
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = os.path.join(ROOT, "experiments", "configs", "tiny_point_mass.py")
 
 # A bead on a 1-D rail: one slide joint, one motor. Written here, not shipped by fbjax.
 BEAD_XML = """
@@ -62,3 +67,25 @@ def test_a_registered_domain_runs_the_whole_pipeline(tmp_path, monkeypatch):
     with open(os.path.join(tmp_path, "dataset", "manifest.json")) as f:
         assert json.load(f)["env"] == "bead_test"
     assert "# bead_test: zero-shot FB" in report(config)
+
+
+def test_the_binaries_import_a_users_module_that_registers_a_domain(tmp_path):
+    """`--import_module` makes a domain registered outside fbjax nameable from the command line;
+    without it the domain is refused in one line."""
+    (tmp_path / "bead_plugin.py").write_text(
+        "import fbjax.envs as envs\nfrom tests.test_own_environment import make_bead\n"
+        "envs.register('bead_test', make_bead)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), ROOT]))
+    cmd = [sys.executable, "-m", "experiments.collect", f"--config={TINY}",
+           "--config.domain=bead_test", f"--config.workdir={tmp_path / 'run'}",
+           "--config.collect.policy=noise", "--config.collect.num_envs=4",
+           "--config.collect.num_episodes=1", "--config.eval.tasks=right"]
+    unknown = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert unknown.returncode == 1 and "bead_test" in unknown.stderr, unknown.stderr[-2000:]
+    assert "Traceback" not in unknown.stderr
+    done = subprocess.run(cmd + ["--import_module=bead_plugin"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(tmp_path / "run" / "dataset" / "manifest.json") as f:
+        manifest = json.load(f)
+    assert manifest["env"] == "bead_test" and manifest["tasks"] == ["right", "left"]
