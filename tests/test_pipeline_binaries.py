@@ -99,6 +99,24 @@ def test_same_command_twice_gives_identical_checkpoints_and_tables(workdir, tmp_
         assert first == second, part
 
 
+def test_a_moved_workdir_resumes_and_keeps_its_stages(workdir, tmp_path):
+    """Run configs record the dataset relative to the workdir, so a copied workdir is the same
+    run: the dataset is kept, every run resumes at its last step (no retraining, no refusal)
+    and the table is unchanged."""
+    import shutil
+
+    moved = tmp_path / "moved"
+    shutil.copytree(workdir, moved, ignore=shutil.ignore_patterns(".lock"))
+    again = _run("pipeline", moved)
+    assert "other settings" not in again.stderr  # before: "dataset: '/old/dataset' -> ..."
+    assert "already holds this collection" in again.stdout
+    # Each finished run is resumed at its last step: nothing is retrained.
+    assert again.stdout.count("resumed from step 20 in") == 4, again.stdout[-3000:]
+    first = (workdir / "report" / "results.md").read_text().replace(str(workdir), "WORKDIR")
+    second = (moved / "report" / "results.md").read_text().replace(str(moved), "WORKDIR")
+    assert first == second
+
+
 def test_ope_validation_binary_on_the_tiny_run(workdir, tmp_path):
     out = tmp_path / "ope"
     proc = _run("ope_validation", workdir, "--episodes=2", "--fqe_policies=20",

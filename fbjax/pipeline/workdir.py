@@ -53,6 +53,9 @@ def to_transitions(arrays: dict[str, np.ndarray]) -> Transition:
 
 
 def dataset_description(config: ExperimentConfig, arrays, manifest) -> dict:
-    return {"dataset": paths(config)["dataset"], "domain": manifest["env"],
+    """What a run's config.json records of its data. The dataset's path is relative to the
+    workdir (always "dataset"), so a moved or copied workdir resumes and loads as before."""
+    return {"dataset": os.path.relpath(paths(config)["dataset"], paths(config)["root"]),
+            "domain": manifest["env"],
             "tasks": manifest["tasks"], "obs_dim": int(arrays["obs"].shape[1]),
             "action_dim": int(arrays["action"].shape[1])}
