@@ -137,7 +137,11 @@ def run(main) -> None:
 
 
 def _raised_by_us(error: BaseException) -> bool:
+    """Raised in fbjax/ or experiments/, and, for a KeyError, with a sentence for its message
+    (a bare missing key is a bug, not a refusal)."""
     frames = traceback.extract_tb(error.__traceback__)
+    if isinstance(error, KeyError) and not (error.args and " " in str(error.args[0])):
+        return False
     return bool(frames) and frames[-1].filename.startswith(_OURS)
 
 
