@@ -7,6 +7,7 @@ Run them as modules from the repository root: `python -m experiments.pipeline`.
 
 import importlib.util
 import os
+import re
 import sys
 import traceback
 
@@ -137,11 +138,16 @@ def run(main) -> None:
 
 
 def _raised_by_us(error: BaseException) -> bool:
-    """Raised in fbjax/ or experiments/, and, for a KeyError, with a sentence for its message
+    """Raised in fbjax/ or experiments/ (in this process, or in a worker process whose traceback
+    multiprocessing attached as the cause), and, for a KeyError, with a sentence for its message
     (a bare missing key is a bug, not a refusal)."""
-    frames = traceback.extract_tb(error.__traceback__)
     if isinstance(error, KeyError) and not (error.args and " " in str(error.args[0])):
         return False
+    remote = getattr(error.__cause__, "tb", None)  # raised in a worker process (cores)
+    if isinstance(remote, str):
+        files = re.findall(r'File "([^"]+)"', remote)
+        return bool(files) and files[-1].startswith(_OURS)
+    frames = traceback.extract_tb(error.__traceback__)
     return bool(frames) and frames[-1].filename.startswith(_OURS)
 
 

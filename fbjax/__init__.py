@@ -26,6 +26,8 @@ _EXPORTS = {
     "load_fb": ("fbjax.train", "load_fb"),
     "read_config": ("fbjax.train", "read_config"),
     "load_dataset": ("fbjax.data.store", "load_dataset"),
+    "from_arrays": ("fbjax.data.arrays", "from_arrays"),
+    "observation_rewards": ("fbjax.data.arrays", "observation_rewards"),
     "relabel": ("fbjax.data.relabel", "relabel"),
     "agent": ("fbjax.agent", None),
     "baselines": ("fbjax.baselines", None),

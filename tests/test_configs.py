@@ -80,3 +80,22 @@ def test_every_experiment_config_builds_and_the_default_is_the_maze():
     typed = experiment_config(importlib.import_module("experiments.configs.point_mass_maze")
                               .get_config().to_dict())
     assert typed.domain == "point_mass_maze" and "navigator" in typed.eval.chosen
+
+
+def test_a_refusal_raised_in_a_worker_process_counts_as_ours():
+    """train.parallel="cores" trains in worker processes; multiprocessing re-raises their errors
+    with the worker's traceback as text: the refusal line is judged on that traceback's last
+    frame (our code: one line; a library's: the traceback stays)."""
+    from multiprocessing.pool import RemoteTraceback
+
+    from experiments import common
+
+    def raised_in(filename: str) -> ValueError:
+        error = ValueError("a refusal")
+        error.__cause__ = RemoteTraceback(
+            f'Traceback (most recent call last):\n  File "{common.HERE}/train.py", line 1, in '
+            f'main\n  File "{filename}", line 9, in f\nValueError: a refusal\n')
+        return error
+
+    assert common._raised_by_us(raised_in(common._OURS[0] + "data/store.py"))
+    assert not common._raised_by_us(raised_in("/usr/lib/python3/site-packages/jax/core.py"))

@@ -1,5 +1,13 @@
-"""Datasets of transitions: the on-disk format, reward-free collection and relabelling."""
+"""Datasets of transitions: the on-disk format, reward-free collection and relabelling, and data
+from outside fbjax's simulators (arrays, HDF5 in `fbjax.data.hdf5`) with rewards of observations."""
 
+from fbjax.data.arrays import (
+    episode_starts,
+    from_arrays,
+    load_transitions,
+    observation_rewards,
+    save_transitions,
+)
 from fbjax.data.store import (
     DatasetError,
     append_dataset,
@@ -16,6 +24,11 @@ __all__ = [
     "append_dataset",
     "import_exorl_episode",
     "check_domain",
+    "episode_starts",
+    "from_arrays",
+    "load_transitions",
+    "observation_rewards",
+    "save_transitions",
     "load_dataset",
     "read_dataset",
     "read_manifest",

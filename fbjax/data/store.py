@@ -7,9 +7,14 @@
     DIR/shard_00000.npz    one array per field, `rows` rows each
 
 Fields: obs, action, next_obs, terminal, start (see `fbjax.types.Transition`) and next_physics,
-the simulator state of s' that relabelling needs. Every write goes to a temporary file that is
-renamed into place, so an interrupted save leaves the previous dataset intact. Loading validates
-everything against the manifest and reports the first problem with the file and field it is in.
+the simulator state of s' that relabelling needs. A dataset from outside fbjax's simulators
+(`fbjax.data.from_arrays`, `fbjax.data.hdf5`) has no next_physics and `"env": null`: FB trains on
+it and its rewards are functions of observations (`fbjax.data.observation_rewards`), but the MJX
+pipeline, which relabels and evaluates in a domain's simulator, refuses it.
+
+Every write goes to a temporary file that is renamed into place, so an interrupted save leaves the
+previous dataset intact. Loading validates everything against the manifest and reports the first
+problem with the file and field it is in.
 """
 
 import json
@@ -25,6 +30,7 @@ from fbjax.version import __version__
 FORMAT, VERSION = "fbjax-dataset", 1
 MANIFEST = "manifest.json"
 FIELDS = ("obs", "action", "next_obs", "terminal", "start", "next_physics")
+REQUIRED = FIELDS[:5]  # a dataset without simulator state lacks next_physics
 
 
 class DatasetError(ValueError):
@@ -35,15 +41,21 @@ def _field_specs(arrays: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
     return {k: {"dtype": str(v.dtype), "shape": list(v.shape[1:])} for k, v in arrays.items()}
 
 
+def _stored(arrays) -> tuple[str, ...]:
+    """The fields a dataset stores: all of FIELDS, or REQUIRED when it has no simulator state."""
+    return FIELDS if "next_physics" in arrays else REQUIRED
+
+
 def _check_arrays(arrays: dict[str, np.ndarray], where: str,
                   specs: dict[str, dict[str, Any]] | None = None) -> int:
-    missing = [f for f in FIELDS if f not in arrays]
+    names = _stored(specs if specs is not None else arrays)
+    missing = [f for f in names if f not in arrays]
     if missing:
-        raise DatasetError(f"{where}: missing field(s) {missing}; expected {list(FIELDS)}")
-    rows = {k: arrays[k].shape[0] if arrays[k].ndim else -1 for k in FIELDS}
+        raise DatasetError(f"{where}: missing field(s) {missing}; expected {list(names)}")
+    rows = {k: arrays[k].shape[0] if arrays[k].ndim else -1 for k in names}
     if len(set(rows.values())) != 1:
         raise DatasetError(f"{where}: fields have different row counts {rows}")
-    for name in FIELDS:
+    for name in names:
         value = arrays[name]
         if specs is not None:
             want = specs[name]
@@ -77,7 +89,7 @@ def _write_shard(directory: str, index: int, arrays: dict[str, np.ndarray]) -> d
 
     def write(tmp):
         with open(tmp, "wb") as f:
-            np.savez_compressed(f, **{k: arrays[k] for k in FIELDS})
+            np.savez_compressed(f, **{k: arrays[k] for k in _stored(arrays)})
 
     _atomic_write(os.path.join(directory, name), write)
     return {"file": name, "rows": int(arrays["obs"].shape[0])}
@@ -91,17 +103,26 @@ def _write_manifest(directory: str, manifest: dict[str, Any]) -> None:
     _atomic_write(os.path.join(directory, MANIFEST), write)
 
 
-def save_dataset(directory: str, arrays: dict[str, np.ndarray], *, env: str,
+def save_dataset(directory: str, arrays: dict[str, np.ndarray], *, env: str | None,
                  tasks: list[str], collection: dict[str, Any], seed: int) -> None:
-    """Writes a new dataset (one shard) to `directory`, which must not hold one already."""
+    """Writes a new dataset (one shard) to `directory`, which must not hold one already.
+    `env` None: data from outside fbjax's simulators, without next_physics or tasks."""
     arrays = {k: np.asarray(arrays[k]) for k in arrays}
     _check_arrays(arrays, f"save_dataset({directory})")
+    if env is None and ("next_physics" in arrays or tasks):
+        raise DatasetError(f"save_dataset({directory}): env=None is data without a simulator, "
+                           "so it has neither next_physics nor tasks; name the domain the "
+                           "physics is from, or leave both out")
+    if env is not None and "next_physics" not in arrays:
+        raise DatasetError(f"save_dataset({directory}): a dataset of domain {env!r} needs "
+                           "next_physics (relabelling reads it); data without simulator state "
+                           "is saved with env=None")
     os.makedirs(directory, exist_ok=True)
     if os.path.exists(os.path.join(directory, MANIFEST)):
         raise FileExistsError(f"{directory} already holds a dataset; use append_dataset")
     manifest = {"format": FORMAT, "version": VERSION, "fbjax_version": __version__,
                 "env": env, "tasks": list(tasks), "collection": collection, "seed": seed,
-                "fields": _field_specs({k: arrays[k] for k in FIELDS}), "shards": []}
+                "fields": _field_specs({k: arrays[k] for k in _stored(arrays)}), "shards": []}
     manifest["shards"].append(_write_shard(directory, 0, arrays))
     _write_manifest(directory, manifest)
 
@@ -130,9 +151,10 @@ def read_manifest(directory: str) -> dict[str, Any]:
     for key in ("env", "tasks", "fields", "shards"):
         if key not in manifest:
             raise DatasetError(f"{path}: missing field {key!r}")
-    if sorted(manifest["fields"]) != sorted(FIELDS):
+    want = sorted(FIELDS if manifest["env"] is not None else REQUIRED)
+    if sorted(manifest["fields"]) != want:
         raise DatasetError(f"{path}: field 'fields' lists {sorted(manifest['fields'])}, "
-                           f"expected {sorted(FIELDS)}")
+                           f"expected {want} for env {manifest['env']!r}")
     return manifest
 
 
@@ -155,10 +177,10 @@ def check_domain(arrays: dict[str, np.ndarray], manifest: dict[str, Any], where:
     the same physics size is refused here, not at a parameter-shape error later."""
     import fbjax.envs as envs
 
+    check_env(manifest, where, domain_name)
     env = manifest["env"]
-    if domain_name is not None and env != domain_name:
-        raise DatasetError(f"{where}: the manifest says env {env!r}, but the config's domain is "
-                           f"{domain_name!r}")
+    if env is None:
+        return
     try:
         domain = envs.make(env)
     except (KeyError, ValueError) as e:
@@ -181,6 +203,23 @@ def check_domain(arrays: dict[str, np.ndarray], manifest: dict[str, Any], where:
                            f"({list(domain.task_names)})")
 
 
+def check_env(manifest: dict[str, Any], where: str, domain_name: str | None = None) -> None:
+    """The manifest's `env` against the config's domain (when one is given): a dataset of
+    another domain, or one without a simulator, is refused with what to do instead."""
+    env = manifest["env"]
+    if env is None:
+        if domain_name is not None:
+            raise DatasetError(
+                f"{where}: the dataset has no environment ({_source(manifest)}, no simulator "
+                f"state), but the config's domain is {domain_name!r}: the MJX pipeline relabels "
+                "and evaluates in a domain's simulator. Train on it with "
+                "fbjax.data.load_transitions and fbjax.train.train_run (docs/own_data.md)")
+        return
+    if domain_name is not None and env != domain_name:
+        raise DatasetError(f"{where}: the manifest says env {env!r}, but the config's domain is "
+                           f"{domain_name!r}")
+
+
 def read_dataset(directory: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """All shards concatenated, validated against the manifest (fields, dtypes, row counts, no
     NaN), without the domain check of `load_dataset`; returns (arrays, manifest)."""
@@ -201,7 +240,13 @@ def read_dataset(directory: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]
         parts.append(arrays)
     if not parts:
         raise DatasetError(f"{directory}: the manifest lists no shards")
-    return {k: np.concatenate([p[k] for p in parts]) for k in FIELDS}, manifest
+    return {k: np.concatenate([p[k] for p in parts]) for k in manifest["fields"]}, manifest
+
+
+def _source(manifest: dict[str, Any]) -> str:
+    collection = manifest.get("collection") or {}
+    where = collection.get("path")
+    return f"from {collection.get('source', 'outside fbjax')}" + (f" {where}" if where else "")
 
 
 def import_exorl_episode(path: str) -> dict[str, np.ndarray]:

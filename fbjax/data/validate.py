@@ -14,7 +14,8 @@ from fbjax.data.store import MANIFEST, load_dataset
 
 def validate_dataset(path: str) -> str:
     arrays, manifest = load_dataset(path)
-    return (f"OK: {path} holds {len(arrays['obs']):,} transitions of {manifest['env']} "
+    what = manifest["env"] or "no simulator (next_physics not stored; the MJX pipeline refuses it)"
+    return (f"OK: {path} holds {len(arrays['obs']):,} transitions of {what} "
             f"({len(manifest['shards'])} shard(s))")
 
 

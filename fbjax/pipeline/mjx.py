@@ -30,7 +30,7 @@ from fbjax.configs import to_dict
 from fbjax.data.collect import collect
 from fbjax.data.exorl import SOURCE as EXORL
 from fbjax.data.relabel import relabel
-from fbjax.data.store import append_dataset, read_manifest, save_dataset
+from fbjax.data.store import append_dataset, check_env, read_manifest, save_dataset
 from fbjax.eval.evaluator import (
     actor_policy,
     fb_policy,
@@ -144,6 +144,7 @@ def train_all(config: ExperimentConfig) -> dict[int, object]:
     if not os.path.exists(p["dataset"]):
         raise FileNotFoundError(f"train: no dataset at {p['dataset']}; run python -m "
                                 "experiments.collect with the same --config.workdir first")
+    check_env(read_manifest(p["dataset"]), p["dataset"], config.domain)  # before any worker
     if config.train.parallel == "cores" and len(config.seeds) > 1:
         if jax.process_count() == 1 and jax.default_backend() == "cpu":
             single = dataclasses.replace(config, train=dataclasses.replace(config.train,
