@@ -93,3 +93,58 @@ def test_occupancy_is_a_distribution_over_cells():
     out = evaluate(None, jnp.zeros(3), jnp.array([0, 0, 1]), jax.random.PRNGKey(0))
     np.testing.assert_allclose(np.asarray(out["occupancy"]).sum(axis=1), 1.0, rtol=1e-5)
     np.testing.assert_array_equal(out["occupancy"][0], out["occupancy"][1])
+
+
+def loop_of_observations(next_obs, action):
+    """point_mass's `loop` task restated on observations (qpos, qvel) instead of physics data:
+    the mass's xy is its qpos (slide joints from the origin) and its velocity its qvel."""
+    from fbjax.envs.common import at_least
+    from fbjax.envs.point_mass import LOOP_RADIUS, LOOP_SPEED, LOOP_WIDTH
+    from fbjax.envs.rewards import tolerance
+
+    del action
+    xy, vel = next_obs[:2], next_obs[2:4]
+    radius = jnp.linalg.norm(xy)
+    on_ring = tolerance(radius - LOOP_RADIUS, bounds=(-LOOP_WIDTH, LOOP_WIDTH), margin=LOOP_WIDTH)
+    tangential = (xy[0] * vel[1] - xy[1] * vel[0]) / jnp.maximum(radius, 1e-6)
+    return on_ring * at_least(tangential, LOOP_SPEED, LOOP_SPEED, 0.0)
+
+
+def circler(shared, per_prompt, obs, key):
+    """Pushes the mass anticlockwise around the centre and toward the loop's ring."""
+    del shared, per_prompt, key
+    xy = obs[:, :2]
+    radius = jnp.linalg.norm(xy, axis=1, keepdims=True) + 1e-6
+    around = jnp.stack([-xy[:, 1], xy[:, 0]], axis=1) / radius
+    return jnp.clip(around + 20.0 * (0.15 - radius) * xy / radius - 0.5 * obs[:, 2:4], -1, 1)
+
+
+def test_a_users_reward_is_scored_as_the_library_task_it_restates():
+    """`envs.with_tasks` adds a reward of observations as a task: relabelling and the evaluator
+    give it the library `loop` task's values (the same quantity, read from the observation
+    instead of the physics data; float32 rounding apart)."""
+    from fbjax.data.relabel import relabel
+
+    base = envs.make("point_mass")
+    domain = envs.with_tasks(base, {"my_loop": loop_of_observations})
+    assert domain.task_names == base.task_names + ("my_loop",)
+    assert domain.data_of == "point_mass" and domain.name == "point_mass"
+    angle = jnp.linspace(0, 2 * jnp.pi, 64)
+    ring = jnp.stack([0.15 * jnp.cos(angle), 0.15 * jnp.sin(angle)], 1)
+    physics = jnp.concatenate([ring * (1 + 0.1 * jnp.sin(5 * angle))[:, None],
+                               0.1 * jnp.stack([-ring[:, 1], ring[:, 0]], 1) / 0.15], 1)
+    rewards = np.asarray(relabel(domain, physics, jnp.zeros((64, 2)), ["loop", "my_loop"]))
+    assert rewards[:, 0].min() > 0.05  # near the ring at the loop's speed: rewarded
+    np.testing.assert_allclose(rewards[:, 1], rewards[:, 0], rtol=1e-5, atol=1e-6)
+
+    evaluate = make_evaluator(domain, circler, EPISODES, 200, DISCOUNT)
+    out = evaluate(None, jnp.zeros(1), jnp.array([domain.task_names.index("my_loop")]),
+                   jax.random.PRNGKey(3))
+    returns = np.asarray(out["task_returns"][0])  # (episodes, tasks), the same rollouts
+    assert returns[:, 4].min() > 10.0, returns[:, 4]  # the circler earns the loop's reward
+    np.testing.assert_allclose(returns[:, -1], returns[:, 4], rtol=1e-4)
+    np.testing.assert_array_equal(np.asarray(out["return"][0]), returns[:, -1])
+    with pytest.raises(ValueError, match="already in 'point_mass'"):
+        envs.with_tasks(base, {"loop": loop_of_observations})
+    with pytest.raises(ValueError, match="'batch' returns shape \\(4,\\)"):
+        envs.with_tasks(base, {"batch": lambda next_obs, action: next_obs})

@@ -44,8 +44,9 @@ def plane_walks(episodes: int, length: int, seed: int = 0):
 
 def near(x: float):
     """A reward of the next observation: a bump at (x, 0)."""
-    def reward(t):
-        return jnp.exp(-jnp.sum((t.next_obs - jnp.array([x, 0.0])) ** 2) / 0.05)
+    def reward(next_obs, action):
+        del action
+        return jnp.exp(-jnp.sum((next_obs - jnp.array([x, 0.0])) ** 2) / 0.05)
     return reward
 
 
@@ -83,12 +84,12 @@ def test_from_arrays_names_the_field_that_is_wrong(change, message):
 def test_observation_rewards_equal_a_row_by_row_loop():
     t = from_arrays(*plane_walks(4, 25))
     rewards = observation_rewards({"right": near(0.6), "left": near(-0.6)}, t, chunk_size=7)
-    loop = [[float(near(x)(jax.tree.map(lambda v, i=i: v[i], t))) for x in (0.6, -0.6)]
+    loop = [[float(near(x)(t.next_obs[i], t.action[i])) for x in (0.6, -0.6)]
             for i in range(len(t))]
     np.testing.assert_allclose(rewards, np.array(loop), rtol=1e-6, atol=1e-7)
     assert observation_rewards(near(0.6), t).shape == (len(t), 1)
     with pytest.raises(ValueError, match="'batch' returns shape \\(2,\\)"):
-        observation_rewards({"batch": lambda t: t.next_obs}, t)
+        observation_rewards({"batch": lambda next_obs, action: next_obs}, t)
 
 
 def test_hdf5_flat_without_next_observations_drops_the_rows_whose_s_prime_is_missing(tmp_path):

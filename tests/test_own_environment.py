@@ -1,6 +1,7 @@
 """Bring your own environment: a domain written inside this test, registered with
 `fbjax.envs.register`, goes through collect -> train -> evaluate -> report by name."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -67,6 +68,18 @@ def test_a_registered_domain_runs_the_whole_pipeline(tmp_path, monkeypatch):
     with open(os.path.join(tmp_path, "dataset", "manifest.json")) as f:
         assert json.load(f)["env"] == "bead_test"
     assert "# bead_test: zero-shot FB" in report(config)
+
+    # A reward of the user's own, of observations, on the same data and the same FB model: a
+    # with_tasks copy reads bead_test's dataset, and FB is prompted and scored on the new task.
+    envs.register("bead_plus", lambda: envs.with_tasks(
+        envs.make("bead_test"), {"centre": lambda obs, a: jnp.exp(-(obs[0] / 0.1) ** 2)},
+        name="bead_plus"))
+    plus = dataclasses.replace(config, domain="bead_plus",
+                               eval=dataclasses.replace(config.eval, tasks="centre"))
+    train_all(plus)  # the same run: resumed at its last step, nothing trained
+    rows = evaluate_all(plus)
+    assert {(r["task"], r["method"]) for r in rows} == {("centre", "fb"), ("centre", "random")}
+    assert "centre" in report(plus)
 
 
 def test_the_binaries_import_a_users_module_that_registers_a_domain(tmp_path):

@@ -199,6 +199,7 @@ def test_quickstart_notebook_runs_on_the_tiny_run(workdir, monkeypatch):
     printed = "".join(out.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
                       for out in cell.get("outputs", []))
     assert "J_hat" in printed and "reach_top_left return" in printed
+    assert "near (0.1,-0.2) return" in printed  # the reward prompt scored on its own reward
 
 
 def test_development_seeds_are_named_and_left_out_of_the_tables(workdir, tmp_path):

@@ -7,10 +7,10 @@ observations, and the on-disk dataset without simulator state.
     transitions = load_transitions("my_data")
 
 FB needs no simulator to train: s, a, s', the terminal flag and which rows start an episode are
-enough (`fbjax.train.train_run` on the `Transition`). A reward is then any function of one
-transition, `reward(t) -> scalar` with t a `Transition` of one row (t.obs, t.action, t.next_obs),
-written in jax.numpy; FB's reward inference reads r(s') with B(s'), so a reward of t.next_obs
-(and t.action) is the one the prompt sees exactly.
+enough (`fbjax.train.train_run` on the `Transition`). A reward is then any function
+`reward(next_obs, action) -> scalar` of one row, written in jax.numpy: the reward of the state a
+step reaches and the action that reached it, which is what FB's reward inference reads (r(s')
+with B(s')) and what `fbjax.envs.with_tasks` adds to a simulated domain as a task.
 """
 
 from collections.abc import Callable, Mapping
@@ -22,7 +22,7 @@ import numpy as np
 from fbjax.data.store import DatasetError, load_dataset, save_dataset
 from fbjax.types import Transition
 
-RewardFn = Callable[[Transition], jax.Array]
+RewardFn = Callable[[jax.Array, jax.Array], jax.Array]  # (next_obs, action) -> scalar
 
 
 def _rows(name: str, value, ndim: tuple[int, ...]) -> np.ndarray:
@@ -98,25 +98,27 @@ def _named(rewards: RewardFn | Mapping[str, RewardFn]) -> dict[str, RewardFn]:
 
 def observation_rewards(rewards: RewardFn | Mapping[str, RewardFn], transitions: Transition,
                         chunk_size: int = 65_536) -> np.ndarray:
-    """Rewards of every row, shape (N, P), for P functions of one transition (a function, or a
-    dict name -> function, in its order), in one compiled call processed `chunk_size` rows at a
-    time. Each function must return a scalar for a row; the error names the one that does not."""
+    """Rewards of every row, shape (N, P), for P functions `reward(next_obs, action) -> scalar`
+    (a function, or a dict name -> function, in its order), in one compiled call processed
+    `chunk_size` rows at a time. Each function must return a scalar for one row; the error names
+    the one that does not."""
     named = _named(rewards)
-    row = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape[1:], x.dtype), transitions)
+    next_obs, action = jnp.asarray(transitions.next_obs), jnp.asarray(transitions.action)
+    row = [jax.ShapeDtypeStruct(x.shape[1:], x.dtype) for x in (next_obs, action)]
     for name, fn in named.items():
-        shape = jax.eval_shape(fn, row).shape
+        shape = jax.eval_shape(fn, *row).shape
         if shape != ():
             raise ValueError(f"observation_rewards: reward {name!r} returns shape {shape} for one "
                              "transition; it must return a scalar (write it for one row, not a "
                              "batch)")
     fns = tuple(named.values())
 
-    def one(t):
-        return jnp.stack([jnp.asarray(f(t), jnp.float32) for f in fns])
+    def one(pair):
+        return jnp.stack([jnp.asarray(f(*pair), jnp.float32) for f in fns])
 
-    data = jax.tree.map(jnp.asarray, transitions)
-    batch = max(1, min(int(chunk_size), len(transitions)))
-    return np.asarray(jax.jit(lambda d: jax.lax.map(one, d, batch_size=batch))(data))
+    batch = max(1, min(int(chunk_size), len(next_obs)))
+    run = jax.jit(lambda o, a: jax.lax.map(one, (o, a), batch_size=batch))
+    return np.asarray(run(next_obs, action))
 
 
 def save_transitions(directory: str, transitions: Transition,

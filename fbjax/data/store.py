@@ -215,9 +215,19 @@ def check_env(manifest: dict[str, Any], where: str, domain_name: str | None = No
                 "and evaluates in a domain's simulator. Train on it with "
                 "fbjax.data.load_transitions and fbjax.train.train_run (docs/own_data.md)")
         return
-    if domain_name is not None and env != domain_name:
+    if domain_name is not None and env != domain_name and not _reads(domain_name, env):
         raise DatasetError(f"{where}: the manifest says env {env!r}, but the config's domain is "
                            f"{domain_name!r}")
+
+
+def _reads(domain_name: str, env: str) -> bool:
+    """Whether domain `domain_name` reads datasets of `env` (`fbjax.envs.with_tasks`)."""
+    import fbjax.envs as envs
+
+    try:
+        return envs.make(domain_name).data_of == env
+    except ValueError:
+        return False
 
 
 def read_dataset(directory: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

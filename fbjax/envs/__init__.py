@@ -1,5 +1,6 @@
 """MJX environments with task libraries: `domains()`, `make(name)`, `tasks(name)`; `register`
-adds a domain of one's own and `with_action_repeat` a coarser-controlled copy of one.
+adds a domain of one's own, `with_tasks` rewards of one's own to a domain, and
+`with_action_repeat` a coarser-controlled copy of one.
 
 Every domain steps on MJX's JAX implementation (CPU, GPU, TPU) and every task reward is a pure
 function of the stored physics state and action (see `fbjax.envs.base.Domain`).
@@ -9,7 +10,10 @@ import contextlib
 import dataclasses
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+
+import jax
+import jax.numpy as jnp
 
 # Where warp is not installed (e.g. the GPU image), importing mujoco.mjx prints "Failed to import
 # warp" to stdout, which corrupts the JSON lines the benchmarks print there: send it to stderr.
@@ -61,6 +65,40 @@ def with_action_repeat(domain: Domain, repeat: int, name: str | None = None) -> 
                                episode_length=domain.episode_length // repeat)
 
 
+ObservationReward = Callable[[jax.Array, jax.Array], jax.Array]
+
+
+def with_tasks(domain: Domain, rewards: Mapping[str, ObservationReward],
+               name: str | None = None) -> Domain:
+    """`domain` with more tasks: each reward is a function `reward(next_obs, action) -> scalar`
+    of the observation a step reaches and the action that reached it, written in jax.numpy (the
+    convention of `fbjax.data.observation_rewards`). The new tasks come after the domain's own,
+    so the evaluator scores a policy on them, `relabel` computes them from stored physics, and the
+    pipeline prompts and evaluates them like any library task. The copy reads the original's
+    datasets (`Domain.data_of`); `register` it under `name` for the binaries to use it."""
+    clash = sorted(set(rewards) & set(domain.tasks))
+    if clash or not rewards:
+        raise ValueError(f"with_tasks: {'task(s) ' + str(clash) + ' already in ' if clash else ''}"
+                         f"{domain.name!r} (tasks {list(domain.tasks)}); give new, "
+                         "non-empty reward names")
+    row = jax.eval_shape(domain.observe, mjx.make_data(domain.model))
+    action = jax.ShapeDtypeStruct((domain.action_dim,), jnp.float32)
+    tasks = dict(domain.tasks)
+    for task, reward in rewards.items():
+        shape = jax.eval_shape(reward, row, action).shape
+        if shape != ():
+            raise ValueError(f"with_tasks: reward {task!r} returns shape {shape} for one "
+                             f"observation ({row.shape}) and action ({action.shape}); it must "
+                             "return a scalar")
+        tasks[task] = functools.partial(_of_observation, domain.observe, reward)
+    return dataclasses.replace(domain, name=name or domain.name, tasks=tasks,
+                               data_of=domain.data_of or domain.name)
+
+
+def _of_observation(observe, reward, data, action):
+    return jnp.asarray(reward(observe(data), action), jnp.float32)
+
+
 @functools.cache
 def make(name: str) -> Domain:
     """The domain called `name` (cached: a model is parsed and put on device once)."""
@@ -99,4 +137,5 @@ def brax_env(name: str, task: str):
     return BraxTask(make(name), task)
 
 
-__all__ = ["Domain", "EnvState", "brax_env", "domains", "make", "navigator_goals", "tasks"]
+__all__ = ["Domain", "EnvState", "brax_env", "domains", "make", "navigator_goals", "register",
+           "tasks", "with_action_repeat", "with_tasks"]

@@ -115,6 +115,9 @@ class Domain:
     anywhere_qpos: Callable[[jnp.ndarray], jnp.ndarray] | None = None
     # Goal spaces for B (FBConfig.goal_indices): name -> the observation coordinates it keeps
     goal_spaces: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+    # The domain whose datasets this one reads as its own (same model, observation and
+    # dynamics; more tasks): set by `fbjax.envs.with_tasks`; None: its own name only
+    data_of: str | None = None
 
     # -- sizes ---------------------------------------------------------------------------------
     @property

@@ -74,7 +74,8 @@ def collect_data(config: ExperimentConfig) -> str:
     """Collects WORKDIR/dataset unless an identical one exists; returns its path."""
     domain = envs.make(config.domain)
     settings = config.collect
-    description = {"domain": domain.name, **to_dict(settings)}
+    env = _base(domain)  # a with_tasks copy collects its original's data
+    description = {"domain": env, **to_dict(settings)}
     path = paths(config)["dataset"]
     if os.path.exists(path):
         manifest = read_manifest(path)
@@ -102,13 +103,18 @@ def collect_data(config: ExperimentConfig) -> str:
         if os.path.exists(os.path.join(partial, "manifest.json")):
             append_dataset(partial, arrays)
         else:
-            save_dataset(partial, arrays, env=domain.name, tasks=list(domain.task_names),
+            save_dataset(partial, arrays, env=env, tasks=list(envs.make(env).task_names),
                          collection=description, seed=config.seed)
 
     collect(domain, settings, config.seed, sink)
     os.replace(partial, path)
     print(f"dataset written to {path}", flush=True)
     return path
+
+
+def _base(domain) -> str:
+    """The domain whose goals and data a `with_tasks` copy shares (the domain itself otherwise)."""
+    return domain.data_of or domain.name
 
 
 def _fb_agent(config: ExperimentConfig, arrays, manifest) -> tuple[FBAgent, dict]:
@@ -237,7 +243,7 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, 
 def goal_prompts(agent: FBAgent, params, rollouts: Rollouts) -> jax.Array:
     """z = B(goal) for each evaluated task's goal (x, y): a point of B's goal space when B is on
     (x, y), else the observation at the goal at rest (x, y, 0, ...)."""
-    goals = jnp.asarray(envs.navigator_goals(rollouts.domain.name, rollouts.tasks), jnp.float32)
+    goals = jnp.asarray(envs.navigator_goals(_base(rollouts.domain), rollouts.tasks), jnp.float32)
     nets = agent.networks
     if nets.goal_dim != goals.shape[-1]:
         goals = jnp.pad(goals, ((0, 0), (0, nets.obs_dim - goals.shape[-1])))
@@ -313,7 +319,7 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
                          config.fb.discount)
     num_tasks = len(task_ids)
     fb_family = any(m in FB_METHODS for m in ev.chosen)
-    goals = (jnp.asarray(envs.navigator_goals(domain.name, rollouts.tasks))
+    goals = (jnp.asarray(envs.navigator_goals(_base(domain), rollouts.tasks))
              if "navigator" in ev.chosen else None)
     if "td3" in ev.chosen:
         train_oracle_seeds(config, arrays, rewards, manifest)
