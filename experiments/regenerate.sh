@@ -39,7 +39,8 @@ publish() {  # publish NAME WORKDIR DEST: a pipeline run's log, provenance, tabl
   mkdir -p "$3"
   cp "$SCRATCH/$1.log" "$3/pipeline.log"
   cp "$SCRATCH/$1.provenance.json" "$3/provenance.json"
-  cp "$2"/report/{results.md,summary.json,bars.png,differences.png,scatter.png} "$3/"
+  cp "$2"/report/{results.md,summary.json} "$2"/report/*.png "$2"/report/*.pdf "$3/"
+  rm -f "$3/bars.png"  # the figure before oracle-normalised scores replaced it
   cp "$2/eval/results.json" "$3/results.json"
   rm -f "$3/report_provenance.json"  # a later re-render's record; this run's tables are its own
 }

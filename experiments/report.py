@@ -1,8 +1,10 @@
-"""Write the results table (markdown), a bar chart per task and the estimated-vs-true scatter.
+"""Write the results table (markdown) and the figures (`fbjax.eval.figures`, PNG and PDF).
 
   python -m experiments.report --config=experiments/configs/point_mass.py
 
-Reads WORKDIR/eval/results.json; writes WORKDIR/report/{results.md, bars.png, scatter.png}.
+Reads WORKDIR/eval/results.json; writes WORKDIR/report/: results.md, summary.json, and scores
+(% of the oracle), differences (to fb), scatter (OPE against truth), intervals and improvement
+(rliable) as .png and .pdf.
 """
 
 

@@ -35,8 +35,11 @@ def workdir(tmp_path_factory):
 def test_pipeline_writes_every_stage(workdir):
     for part in ("dataset/manifest.json", "fb/seed_0/config.json", "oracle/seed_0/config.json",
                  "fb/seed_0/metrics/metrics.jsonl", "eval/results.json",
-                 "report/results.md", "report/bars.png", "report/scatter.png"):
+                 "report/results.md", "report/scatter.png", "report/scatter.pdf"):
         assert os.path.exists(workdir / part), part
+    # Oracle-normalised scores where a task has an oracle, raw returns where one has none.
+    assert any(os.path.exists(workdir / "report" / f"{name}.png") for name in ("scores",
+                                                                             "returns"))
     with open(workdir / "eval" / "results.json") as f:
         rows = json.load(f)["rows"]
     methods = {r["method"] for r in rows}
@@ -72,6 +75,7 @@ def test_pipeline_writes_every_stage(workdir):
                  "Rewarded transitions (reward >= 0.1 x the task's largest"):
         assert part in table, part
     assert os.path.exists(workdir / "report" / "differences.png")
+    assert os.path.exists(workdir / "report" / "differences.pdf")
 
 
 def _digests(workdir):

@@ -10,7 +10,7 @@ every task (the report is `fbjax.pipeline.mjx_report`, the workdir's layout and 
     WORKDIR/oracle/seed_S      TD3 oracle checkpoints         (experiments.evaluate, or
                                experiments.train --what=oracle)
     WORKDIR/eval/results.json  one row per seed x task x method (experiments.evaluate)
-    WORKDIR/report/            results.md, bars.png, scatter.png (experiments.report)
+    WORKDIR/report/            results.md and the figures (experiments.report)
 """
 
 import dataclasses
