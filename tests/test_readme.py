@@ -29,12 +29,13 @@ def test_readme_starts_with_the_two_set_up_commands_and_ci_runs_the_second():
     first = _blocks(readme, "bash")[0].strip().splitlines()
     assert len(first) == 2, first
     main, tests = first
-    assert main.startswith("pip install -e . && python -m experiments.pipeline"), main
-    assert tests.startswith('pip install -e ".[test]" && python -m pytest'), tests
+    install = "pip install -c constraints.txt -e "
+    assert main.startswith(install + '".[report]" && python -m experiments.pipeline'), main
+    assert tests.startswith(install + '".[test]" && python -m pytest'), tests
     ci = _text(os.path.join(ROOT, ".ci", "run"))
     pytest_args = tests.split("python -m pytest", 1)[1].strip()
     assert f"python3 -m pytest {pytest_args}\n" in ci, (pytest_args, ci)
-    assert '-e ".[test]"' in ci
+    assert '-c constraints.txt -e ".[test]"' in ci
 
 
 def _module_exists(module: str) -> bool:

@@ -2,7 +2,7 @@
 
   python -m fbjax.data.hdf5 SRC.hdf5 DEST [--observations observations --actions actions ...]
 
-Two layouts are read (needs h5py: pip install -e ".[hdf5]"):
+Two layouts are read (needs h5py: pip install -c constraints.txt -e ".[hdf5]"):
 
 * flat, as D4RL writes it: datasets `observations` (N, d), `actions` (N, a), `terminals` (N,),
   and optionally `next_observations` (N, d) and `timeouts` (N,). Without `next_observations`,
@@ -37,7 +37,8 @@ def _h5py():
     try:
         import h5py
     except ImportError as e:
-        raise ImportError("reading HDF5 needs h5py: pip install -e \".[hdf5]\"") from e
+        raise ImportError("reading HDF5 needs h5py: pip install -c constraints.txt -e "
+                          "\".[hdf5]\"") from e
     return h5py
 
 

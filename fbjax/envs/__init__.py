@@ -131,8 +131,15 @@ def navigator_goals(name: str, tasks) -> list[tuple[float, float]]:
 
 
 def brax_env(name: str, task: str):
-    """Task `task` of domain `name` as a brax `Env` (imports brax on first use)."""
-    from fbjax.envs.brax_adapter import BraxTask
+    """Task `task` of domain `name` as a brax `Env` (imports brax on first use: the [brax]
+    extra)."""
+    try:
+        from fbjax.envs.brax_adapter import BraxTask
+    except ModuleNotFoundError as error:
+        if error.name is None or not error.name.startswith("brax"):
+            raise
+        raise ModuleNotFoundError('brax_env needs brax: pip install -c constraints.txt -e '
+                                  '".[brax]"', name=error.name) from error
 
     return BraxTask(make(name), task)
 

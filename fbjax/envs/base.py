@@ -31,8 +31,10 @@ def playground_xml(name: str) -> str:
     Found without importing `mujoco_playground` (whose import pulls in warp and brax)."""
     spec = importlib.util.find_spec("mujoco_playground")
     if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("fbjax.envs needs the `playground` package (pip install "
-                                  "playground==0.2.0) for the DM Control Suite models")
+        raise ModuleNotFoundError(f"domain model {name!r} is MuJoCo Playground's copy of the DM "
+                                  "Control Suite model, inside the `playground` package: pip "
+                                  "install -c constraints.txt -e \".[dmc]\" (the maze, fbjax's "
+                                  "own model, needs none)")
     root = spec.submodule_search_locations[0]
     return os.path.join(root, "_src", "dm_control_suite", "xmls", f"{name}.xml")
 

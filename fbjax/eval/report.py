@@ -242,7 +242,8 @@ def _difference_table(summary: dict) -> list[str]:
 def _aggregate_lines(summary: dict) -> list[str]:
     agg, lines = summary["aggregates"], []
     if "unavailable" in agg:
-        lines += [f"Aggregates skipped: {agg['unavailable']} (pip install rliable).", ""]
+        lines += [f"Aggregates skipped: {agg['unavailable']} (pip install -c constraints.txt "
+                  "-e \".[report]\").", ""]
     elif agg:
         rows = [[m, f"{a['mean']:.2f} [{a['mean_lo']:.2f}, {a['mean_hi']:.2f}]",
                  f"{a['iqm']:.2f} [{a['iqm_lo']:.2f}, {a['iqm_hi']:.2f}]",

@@ -141,7 +141,11 @@ def report(config: ExperimentConfig) -> str:
     with open(os.path.join(p["report"], "summary.json"), "w") as f:
         json.dump({**_json_summary(summary, spearman), "ope_spearman_within_tasks": within}, f,
                   indent=1)
-    figures(summary, p["report"])
+    try:
+        figures(summary, p["report"])
+    except ImportError as error:  # an install without the [report] extra
+        print(f"report: no figures ({error}); pip install -c constraints.txt -e "
+              "\".[report]\" draws them", flush=True)
     return table
 
 
