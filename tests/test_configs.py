@@ -99,3 +99,21 @@ def test_a_refusal_raised_in_a_worker_process_counts_as_ours():
 
     assert common._raised_by_us(raised_in(common._OURS[0] + "data/store.py"))
     assert not common._raised_by_us(raised_in("/usr/lib/python3/site-packages/jax/core.py"))
+
+
+def test_the_console_scripts_run_the_binaries_from_any_directory(tmp_path):
+    """`fbjax-report` (pyproject's [project.scripts]) is `python -m experiments.report`, started
+    from a folder outside the clone: its refusal of an empty workdir is the binary's one line."""
+    import os
+    import shutil
+    import subprocess
+
+    from fbjax import cli
+
+    assert cli._checkout() == os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script = shutil.which("fbjax-report")
+    assert script, "fbjax-report is not installed: pip install -c constraints.txt -e '.[test]'"
+    proc = subprocess.run([script, f"--config.workdir={tmp_path / 'empty'}"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "fbjax: refused: report: no " in proc.stderr and "Traceback" not in proc.stderr

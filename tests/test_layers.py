@@ -20,6 +20,7 @@ LAYERS = (
     {"train"},
     {"eval"},
     {"pipeline"},
+    {"cli"},  # the console scripts: they start the repository's experiments/ binaries
 )
 RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
 
