@@ -67,6 +67,21 @@ def test_reward_inference_rejects_mismatched_shapes(setup):
     with pytest.raises(ValueError, match="weights"):
         reward_inference(agent.networks, params["backward"], jnp.asarray(obs),
                          jnp.asarray(rewards), jnp.ones((5, 3)))
+    wide = jnp.zeros((30, OBS_DIM + 1))  # flax would fail deep inside B on it
+    with pytest.raises(ValueError, match=f"next_obs has shape \\(30, {OBS_DIM + 1}\\); the "
+                                         f"model expects a last axis of {OBS_DIM}"):
+        reward_inference(agent.networks, params["backward"], wide, jnp.asarray(rewards[0]))
+
+
+def test_act_names_the_argument_of_the_wrong_shape(setup):
+    agent, params, obs, _, _ = setup
+    z = jnp.zeros((30, TINY.z_dim))
+    with pytest.raises(ValueError, match="act: obs has shape"):
+        act(agent.networks, params, jnp.zeros((30, OBS_DIM + 1)), z)
+    with pytest.raises(ValueError, match="act: z has shape"):
+        act(agent.networks, params, jnp.asarray(obs), z[:, 1:])
+    with pytest.raises(ValueError, match="one z per observation"):
+        act(agent.networks, params, jnp.asarray(obs), z[0])
 
 
 def test_goal_inference_is_projected_backward_embedding(setup):

@@ -2,7 +2,6 @@
 
 import functools
 
-import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -26,6 +25,7 @@ def reward_inference(
     rewards: (P, n) (or (n,) for a single prompt, which returns (d,)).
     weights: optional per-sample weights, same shape as rewards.
     """
+    _check_width("reward_inference", "next_obs", next_obs, networks.obs_dim)
     single = rewards.ndim == 1
     rewards = jnp.atleast_2d(rewards)
     weights = jnp.ones_like(rewards) if weights is None else jnp.atleast_2d(weights)
@@ -63,6 +63,15 @@ def goal_inference(networks: FBNetworks, backward_params: Params, goals: jax.Arr
                      f"{list(networks.config.goal_indices)}) or observations ({networks.obs_dim})")
 
 
+def _check_width(where: str, name: str, value, width: int) -> None:
+    """A one-line error naming the argument whose last axis is not the model's width (instead of
+    flax's parameter-shape error deep inside the network)."""
+    shape = tuple(getattr(value, "shape", ()))
+    if not shape or shape[-1] != width:
+        raise ValueError(f"{where}: {name} has shape {shape}; the model expects a last axis of "
+                         f"{width}")
+
+
 def act(
     networks: FBNetworks,
     params: Params,
@@ -74,7 +83,12 @@ def act(
 ) -> jax.Array:
     """The policy pi_z. Continuous: the actor mean, or a noisy sample (mean=False, key needed).
     Discrete: the greedy action of the pessimistic Q = F(s, a, z) . z (`mean` is ignored)."""
-    chex.assert_equal_shape_prefix([obs, z], obs.ndim - 1)
+    _check_width("act", "obs", obs, networks.obs_dim)
+    _check_width("act", "z", z, networks.config.z_dim)
+    if obs.shape[:-1] != z.shape[:-1]:
+        raise ValueError(f"act: obs {tuple(obs.shape)} and z {tuple(z.shape)} need the same "
+                         "leading shape, one z per observation (for one z and many "
+                         "observations: jnp.broadcast_to(z, obs.shape[:-1] + z.shape[-1:]))")
     if networks.discrete:
         coef = networks.config.actor_pessimism if pessimism is None else pessimism
         f = networks.forward(params["forward"], obs, None, z)
@@ -96,6 +110,7 @@ def reward_inference_all(networks: FBNetworks, backward_params: Params, next_obs
     so a 2M-row dataset needs no N x d buffer. The prompt then sees every rewarded transition of
     a sparse task, where a sample of 10k may see none. Returns (P, d)."""
     next_obs, rewards = np.asarray(next_obs, np.float32), np.asarray(rewards, np.float32)
+    _check_width("reward_inference_all", "next_obs", next_obs, networks.obs_dim)
     if rewards.ndim != 2 or next_obs.ndim != 2 or len(rewards) != len(next_obs):
         raise ValueError(f"reward_inference_all: expected next_obs (N, obs_dim) and rewards "
                          f"(N, P), got {next_obs.shape} and {rewards.shape}")
