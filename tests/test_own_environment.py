@@ -102,3 +102,33 @@ def test_the_binaries_import_a_users_module_that_registers_a_domain(tmp_path):
     with open(tmp_path / "run" / "dataset" / "manifest.json") as f:
         manifest = json.load(f)
     assert manifest["env"] == "bead_test" and manifest["tasks"] == ["right", "left"]
+
+
+def test_a_playground_environment_runs_the_whole_pipeline(tmp_path, monkeypatch):
+    """A MuJoCo Playground env (CartpoleBalance), adapted with `envs.from_mjx_env` and a reward
+    of observations written here, goes through collect -> train -> evaluate -> report by name."""
+    from mujoco_playground import dm_control_suite
+
+    from fbjax.pipeline.config import experiment_config
+    from fbjax.pipeline.mjx import collect_data, evaluate_all, train_all
+    from fbjax.pipeline.mjx_report import report
+
+    monkeypatch.setattr(envs, "_FACTORIES", dict(envs._FACTORIES))
+    env = dm_control_suite.load("CartpoleBalance", config_overrides={"impl": "jax"})
+    envs.register("cartpole_pg", lambda: envs.from_mjx_env(
+        "cartpole_pg", env, {"upright": lambda obs, a: (jnp.cos(obs[1]) + 1.0) / 2.0}))
+    config = experiment_config({
+        "domain": "cartpole_pg", "workdir": str(tmp_path), "seeds": [0],
+        "collect": {"policy": "noise", "num_envs": 4, "num_episodes": 1, "episode_length": 50},
+        "fb": {"z_dim": 8, "backward_hidden": 16, "forward_hidden": 16, "actor_hidden": 16,
+               "batch_size": 32},
+        "train": {"num_steps": 20, "steps_per_call": 10, "save_every": 10},
+        "eval": {"methods": "fb,random", "num_episodes": 2, "episode_length": 50,
+                 "inference_samples": 100, "num_starts": 4, "bootstrap_reps": 50}})
+    collect_data(config)
+    train_all(config)
+    rows = evaluate_all(config)
+    assert {(r["task"], r["method"]) for r in rows} == {("upright", "fb"), ("upright", "random")}
+    # The balance task starts near upright: 50 steps earn most of the 50 available.
+    assert all(sum(r["returns"]) / len(r["returns"]) > 10 for r in rows)
+    assert "# cartpole_pg: zero-shot FB" in report(config)

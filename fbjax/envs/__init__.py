@@ -1,6 +1,7 @@
 """MJX environments with task libraries: `domains()`, `make(name)`, `tasks(name)`; `register`
-adds a domain of one's own, `with_tasks` rewards of one's own to a domain, and
-`with_action_repeat` a coarser-controlled copy of one.
+adds a domain of one's own, `from_mjx_env` makes one of a MuJoCo Playground environment,
+`with_tasks` adds rewards of one's own to a domain, and `with_action_repeat` makes a
+coarser-controlled copy of one.
 
 Every domain steps on MJX's JAX implementation (CPU, GPU, TPU) and every task reward is a pure
 function of the stored physics state and action (see `fbjax.envs.base.Domain`).
@@ -77,22 +78,61 @@ def with_tasks(domain: Domain, rewards: Mapping[str, ObservationReward],
     pipeline prompts and evaluates them like any library task. The copy reads the original's
     datasets (`Domain.data_of`); `register` it under `name` for the binaries to use it."""
     clash = sorted(set(rewards) & set(domain.tasks))
-    if clash or not rewards:
-        raise ValueError(f"with_tasks: {'task(s) ' + str(clash) + ' already in ' if clash else ''}"
-                         f"{domain.name!r} (tasks {list(domain.tasks)}); give new, "
-                         "non-empty reward names")
+    if clash:
+        raise ValueError(f"with_tasks: task(s) {clash} already in {domain.name!r} (tasks "
+                         f"{list(domain.tasks)}); give new reward names")
+    tasks = {**domain.tasks, **_observation_tasks(domain, rewards, "with_tasks")}
+    return dataclasses.replace(domain, name=name or domain.name, tasks=tasks,
+                               data_of=domain.data_of or domain.name)
+
+
+def _observation_tasks(domain: Domain, rewards: Mapping[str, ObservationReward],
+                       where: str) -> dict:
+    """Rewards of observations as tasks of `domain` (functions of its data and the action),
+    each checked to return a scalar."""
+    if not rewards:
+        raise ValueError(f"{where}: give at least one reward, name -> reward(next_obs, action)")
     row = jax.eval_shape(domain.observe, mjx.make_data(domain.model))
     action = jax.ShapeDtypeStruct((domain.action_dim,), jnp.float32)
-    tasks = dict(domain.tasks)
+    tasks = {}
     for task, reward in rewards.items():
         shape = jax.eval_shape(reward, row, action).shape
         if shape != ():
-            raise ValueError(f"with_tasks: reward {task!r} returns shape {shape} for one "
+            raise ValueError(f"{where}: reward {task!r} returns shape {shape} for one "
                              f"observation ({row.shape}) and action ({action.shape}); it must "
                              "return a scalar")
         tasks[task] = functools.partial(_of_observation, domain.observe, reward)
-    return dataclasses.replace(domain, name=name or domain.name, tasks=tasks,
-                               data_of=domain.data_of or domain.name)
+    return tasks
+
+
+def from_mjx_env(name: str, env, rewards: Mapping[str, ObservationReward],
+                 observe: Callable | None = None, episode_length: int | None = None) -> Domain:
+    """A domain from an environment written for MuJoCo Playground (an `MjxEnv`, or anything with
+    its contract: `mj_model`, `n_substeps`, and `reset(key)` returning a state whose `data` is
+    the episode's first mjx.Data), with tasks given as rewards of observations (`with_tasks`'s
+    convention). fbjax steps the env's model itself (MJX's JAX implementation, whatever `impl`
+    the env was loaded with: load Playground envs with config_overrides={"impl": "jax"} so that
+    their reset runs on the CPU too), from the qpos and qvel of the env's reset, with
+    ctrl = clip(action, -1, 1) for `n_substeps` physics steps per control step, as Playground's
+    step does. `observe(data)` gives the observation (default concat(qpos, qvel)); it must read
+    only what qpos and qvel determine through kinematics, so that relabelled rewards equal the
+    rollouts'. `register(name, lambda: from_mjx_env(name, ...))` makes the binaries use it."""
+    missing = [a for a in ("mj_model", "n_substeps", "reset") if not hasattr(env, a)]
+    if missing:
+        raise TypeError(f"from_mjx_env: {type(env).__name__} lacks {missing}; expected an "
+                        "MjxEnv-like environment (mj_model, n_substeps, reset(key).data)")
+    length = episode_length or getattr(getattr(env, "_config", None), "episode_length", None)
+    if not length:
+        raise ValueError("from_mjx_env: give episode_length (the env's config has none)")
+    domain = Domain(name=name, mj_model=env.mj_model,
+                    model=mjx.put_model(env.mj_model, impl="jax"),
+                    n_substeps=int(env.n_substeps),
+                    observe=observe or (lambda d: jnp.concatenate([d.qpos, d.qvel])),
+                    tasks={}, episode_length=int(length),
+                    initial_qpos=lambda key: env.reset(key).data.qpos,
+                    initial_qvel=lambda key: env.reset(key).data.qvel)
+    return dataclasses.replace(domain, tasks=_observation_tasks(domain, rewards,
+                                                                "from_mjx_env"))
 
 
 def _of_observation(observe, reward, data, action):
@@ -144,5 +184,5 @@ def brax_env(name: str, task: str):
     return BraxTask(make(name), task)
 
 
-__all__ = ["Domain", "EnvState", "brax_env", "domains", "make", "navigator_goals", "register",
-           "tasks", "with_action_repeat", "with_tasks"]
+__all__ = ["Domain", "EnvState", "brax_env", "domains", "from_mjx_env", "make", "navigator_goals",
+           "register", "tasks", "with_action_repeat", "with_tasks"]

@@ -111,6 +111,8 @@ class Domain:
     episode_length: int = 1000
     # key -> qpos of a fresh episode; None: DM Control's randomisation of every limited joint
     initial_qpos: Callable[[jnp.ndarray], jnp.ndarray] | None = None
+    # key -> qvel of a fresh episode (the same key as initial_qpos); None: at rest
+    initial_qvel: Callable[[jnp.ndarray], jnp.ndarray] | None = None
     # key -> qpos spread over all the space the body can be in, for reward-free collection that
     # is not bound to the tasks' start distribution (CollectConfig.start="anywhere"); None: the
     # domain offers none (its own reset already spreads, or nothing simple does)
@@ -143,6 +145,8 @@ class Domain:
         qpos = (self.initial_qpos(key) if self.initial_qpos is not None
                 else randomize_joints(self.mj_model, key))
         data = mjx.make_data(self.model).replace(qpos=qpos)
+        if self.initial_qvel is not None:
+            data = data.replace(qvel=self.initial_qvel(key))
         if self.settle_steps:
             data = jax.lax.fori_loop(0, self.settle_steps,
                                      lambda _, d: mjx.step(self.model, d), data)
