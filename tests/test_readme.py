@@ -78,3 +78,55 @@ def test_readme_api_example_runs_as_written():
     exec(compile(example, "README.md", "exec"), namespace)  # noqa: S102 - README's own code
     assert namespace["z"].shape == (2, namespace["config"].z_dim)
     assert namespace["actions"].shape == (2,)
+
+
+def _results(*parts: str):
+    import json
+
+    with open(os.path.join(ROOT, "experiments", "results", *parts)) as f:
+        return json.load(f)
+
+
+def _readme_status_numbers() -> dict[str, str]:
+    """README's figures, each from the committed result it cites (rounded as README rounds)."""
+    maze = _results("point_mass_maze", "summary.json")
+    run = _results("point_mass_maze", "results.json")
+    ratio = _results("ratio_accuracy.json")["results"]
+    medians = sorted(round(100 * ratio[m]["fb"]["init/linear"]["ope_error_median"])
+                     for m in ("four_rooms", "random"))
+    with open(os.path.join(ROOT, "experiments", "results", "point_mass_maze",
+                           "pipeline.log")) as f:
+        wall = int(re.findall(r"^wall time (\d+) s$", f.read(), re.M)[-1])
+    return {
+        "updates per seed": f"At {run['fb_steps'] // 1000}k updates per seed",
+        "share of the navigator": f"earns {round(100 * maze['aggregates']['fb']['mean'])}% of",
+        "OPE error on the ground truth": f"a median {medians[0]}-{medians[1]}% of the true value",
+        "main command's wall time": f"takes {wall // 60} minutes on a 2-core machine",
+    }
+
+
+def test_readme_numbers_match_the_committed_results_they_cite():
+    readme = " ".join(_text(README).split())  # line breaks do not split a figure
+    wrong = {what: phrase for what, phrase in _readme_status_numbers().items()
+             if phrase not in readme}
+    assert not wrong, f"README does not say (or no longer matches) {wrong}"
+
+
+def test_the_main_commands_table_in_docs_matches_its_committed_summary():
+    """docs/results.md's first table (% of the navigator, mean [95% CI]) row by row against
+    experiments/results/point_mass_maze/summary.json."""
+    per_task = {(r["task"], r["method"]): r["return"]
+                for r in _results("point_mass_maze", "summary.json")["per_task"]}
+    text = _text(os.path.join(ROOT, "docs", "results.md"))
+    header, _, *rows = re.search(r"\n(\| task \|.*?)\n\n", text, re.S).group(1).splitlines()
+    methods = [c.strip() for c in header.strip("|").split("|")][1:]
+    assert len(rows) == 4 and "fb" in methods
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        task = cells[0].split(" ")[0]
+        nav = per_task[(task, "navigator")]["mean"]
+        for method, cell in zip(methods, cells[1:], strict=True):
+            s = per_task[(task, method)]
+            want = (f"{round(100 * s['mean'] / nav)}% [{round(100 * s['lo'] / nav)}, "
+                    f"{round(100 * s['hi'] / nav)}]")
+            assert cell == want, (task, method, cell, want)
