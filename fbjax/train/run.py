@@ -80,46 +80,75 @@ def train_run(agent: Agent, dataset, run_dir: str, description: dict[str, Any],
 
     A second process training in the same `run_dir` at the same time is refused (a lock), and a
     dataset with fewer rows than one batch is refused before anything is written."""
-    rows = len(jax.tree.leaves(dataset)[0])
-    if rows < agent.batch_size:
-        raise ValueError(f"{label}{run_dir}: the dataset has {rows} rows, fewer than one batch "
-                         f"(batch_size={agent.batch_size}); collect more data or lower the "
-                         "batch size")
+    check_batch(agent, dataset, run_dir, label)
     with folder_lock(run_dir, "give this run another directory"):
         return _train_locked(agent, dataset, run_dir, description, config, seed, progress_fn,
                              label)
 
 
 def _train_locked(agent, dataset, run_dir, description, config, seed, progress_fn, label):
-    description = {**description, "train": to_dict(config), "seed": seed}
-    checkpointer = Checkpointer(run_dir, max_to_keep=config.keep_checkpoints, cleanup=True)
-    init_key, train_key = jax.random.split(jax.random.PRNGKey(seed))  # one stream per purpose
-    state, make_steps = agent.init(init_key), None
+    place, make_steps = (lambda state: state), None
     if is_sharded(config):
         mesh = make_mesh()
         local = process_rows(len(jax.tree.leaves(dataset)[0]))
         dataset = shard_dataset(jax.tree.map(lambda x: np.asarray(x)[local], dataset), mesh)
-        state = replicate(state, mesh)
+
+        def place(state):
+            return replicate(state, mesh)
 
         def make_steps(n):
             return sharded_steps(agent, mesh, n)
     else:
         dataset = jax.device_put(dataset)  # once, not at every compiled call
-    if checkpointer.latest_step() is not None:
-        state = resume_state(checkpointer, state, description, label)
-    checkpointer.write_config(description)
+    checkpointer, state, train_key = open_run(agent, run_dir, description, config, seed, label,
+                                              place)
     writer = MetricsWriter(os.path.join(checkpointer.directory, "metrics"))
+    return fit_and_save(agent, state, dataset, config, train_key, checkpointer, writer,
+                        make_steps, progress_fn, closing=[checkpointer])
+
+
+# The steps every training driver shares (train_run here, train_seeds for many seeds in one
+# program): the batch check, opening a run, and fitting with its final save.
+
+def check_batch(agent: Agent, dataset, run_dir: str, label: str) -> None:
+    """A dataset with fewer rows than one batch is refused before anything is written."""
+    rows = len(jax.tree.leaves(dataset)[0])
+    if rows < agent.batch_size:
+        raise ValueError(f"{label}{run_dir}: the dataset has {rows} rows, fewer than one batch "
+                         f"(batch_size={agent.batch_size}); collect more data or lower the "
+                         "batch size")
+
+
+def open_run(agent: Agent, run_dir: str, description: dict[str, Any], config: TrainConfig,
+             seed: int, label: str, place=lambda state: state):
+    """The run's checkpointer, its state (fresh, placed by `place`, or resumed from its last
+    checkpoint) and its training key; config.json is (re)written with `train` and `seed`."""
+    described = {**description, "train": to_dict(config), "seed": seed}
+    checkpointer = Checkpointer(run_dir, max_to_keep=config.keep_checkpoints, cleanup=True)
+    init_key, train_key = jax.random.split(jax.random.PRNGKey(seed))  # one stream per purpose
+    state = place(agent.init(init_key))
+    if checkpointer.latest_step() is not None:
+        state = resume_state(checkpointer, state, described, label)
+    checkpointer.write_config(described)
+    return checkpointer, state, train_key
+
+
+def fit_and_save(agent: Agent, state, dataset, config: TrainConfig, key, checkpoints, writer,
+                 make_steps, progress_fn, closing: list):
+    """`fit` to config.num_steps, then a save of the final step unless it was just saved; the
+    writer and every checkpointer in `closing` are closed whatever happens."""
     try:
-        state = fit(agent, state, dataset, num_steps=config.num_steps, key=train_key,
+        state = fit(agent, state, dataset, num_steps=config.num_steps, key=key,
                     steps_per_call=config.steps_per_call, progress_fn=progress_fn,
-                    checkpointer=checkpointer, save_every=config.save_every,
+                    checkpointer=checkpoints, save_every=config.save_every,
                     make_steps=make_steps, writer=writer, max_seconds=config.max_seconds)
         step = local_step(state.step)
-        if checkpointer.latest_step() != step:
-            checkpointer.save(step, state, {"step": step})
+        if checkpoints.latest_step() != step:
+            checkpoints.save(step, state, {"step": step})
     finally:
         writer.close()
-        checkpointer.close()
+        for checkpointer in closing:
+            checkpointer.close()
     return state
 
 

@@ -23,12 +23,11 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from fbjax.agent import Agent, scan_updates, uniform_sampler
-from fbjax.configs import to_dict
 from fbjax.train.checkpoint import Checkpointer
 from fbjax.train.lock import folder_lock
-from fbjax.train.loop import ProgressFn, fit, local_step, print_progress
+from fbjax.train.loop import ProgressFn, local_step, print_progress
 from fbjax.train.metrics import MetricsWriter
-from fbjax.train.run import TrainConfig, resume_state
+from fbjax.train.run import TrainConfig, check_batch, fit_and_save, open_run
 from fbjax.train.sharding import DATA_AXIS, make_mesh
 
 
@@ -127,11 +126,7 @@ def train_seeds(agent: Agent, dataset, run_dirs: dict[int, str], description: di
                          f"{jax.process_count()} processes use parallel='sharded' (one seed at "
                          "a time, data-parallel)")
     seeds = list(run_dirs)
-    rows = len(jax.tree.leaves(dataset)[0])
-    if rows < agent.batch_size:
-        raise ValueError(f"{label}{run_dirs[seeds[0]]}: the dataset has {rows} rows, fewer "
-                         f"than one batch (batch_size={agent.batch_size}); collect more data or "
-                         "lower the batch size")
+    check_batch(agent, dataset, run_dirs[seeds[0]], label)
     with contextlib.ExitStack() as locks:
         for seed in seeds:
             locks.enter_context(folder_lock(run_dirs[seed], "give this run another directory"))
@@ -140,18 +135,10 @@ def train_seeds(agent: Agent, dataset, run_dirs: dict[int, str], description: di
 
 def _train_locked(agent, dataset, run_dirs, description, config, progress_fn, label):
     seeds = list(run_dirs)
-    checkpointers = [Checkpointer(run_dirs[s], max_to_keep=config.keep_checkpoints,
-                                  cleanup=True) for s in seeds]
-    states, train_keys = [], []
-    for seed, checkpointer in zip(seeds, checkpointers, strict=True):
-        described = {**description, "train": to_dict(config), "seed": seed}
-        init_key, train_key = jax.random.split(jax.random.PRNGKey(seed))  # as train_run
-        state = agent.init(init_key)
-        if checkpointer.latest_step() is not None:
-            state = resume_state(checkpointer, state, described, label)
-        checkpointer.write_config(described)
-        states.append(state)
-        train_keys.append(train_key)
+    opened = [open_run(agent, run_dirs[seed], description, config, seed, label)
+              for seed in seeds]  # each seed as train_run would open it alone
+    checkpointers = [c for c, _, _ in opened]
+    states, train_keys = [s for _, s, _ in opened], [k for _, _, k in opened]
     at = {seed: local_step(s.step) for seed, s in zip(seeds, states, strict=True)}
     if len(set(at.values())) > 1:
         raise ValueError(f"{label}seeds resume from different steps {at}; bring them to the same "
@@ -172,17 +159,7 @@ def _train_locked(agent, dataset, run_dirs, description, config, progress_fn, la
     checkpoints = _PerSeedCheckpoints(checkpointers)
     writers = _PerSeedWriters([MetricsWriter(os.path.join(c.directory, "metrics"))
                                for c in checkpointers])
-    try:
-        states = fit(agent, states, dataset, num_steps=config.num_steps, key=keys,
-                     steps_per_call=config.steps_per_call, progress_fn=progress_fn,
-                     checkpointer=checkpoints, save_every=config.save_every,
-                     make_steps=lambda n: seed_steps(agent, n, mesh), writer=writers,
-                     max_seconds=config.max_seconds)
-        step = local_step(states.step)
-        if checkpoints.latest_step() != step:
-            checkpoints.save(step, states, {"step": step})
-    finally:
-        writers.close()
-        for c in checkpointers:
-            c.close()
+    states = fit_and_save(agent, states, dataset, config, keys, checkpoints, writers,
+                          lambda n: seed_steps(agent, n, mesh), progress_fn,
+                          closing=checkpointers)
     return dict(zip(seeds, unstack(states, len(seeds)), strict=True))
