@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIGS = os.path.join(HERE, "configs")
 DEFAULT_CONFIG = os.path.join(CONFIGS, "point_mass_maze.py")
 # Errors our code raises on purpose when it refuses an input; printed as one line.
-REFUSALS = (ValueError, KeyError, FileNotFoundError, FolderLocked, CheckpointError)
+REFUSALS = (ValueError, KeyError, FileNotFoundError, ImportError, FolderLocked, CheckpointError)
 _OURS = (os.path.dirname(os.path.abspath(fbjax.__file__)) + os.sep, HERE + os.sep)
 TRACEBACK_ENV = "FBJAX_TRACEBACK"
 
@@ -108,8 +108,8 @@ def _import(module: str) -> None:
 
 def run(main) -> None:
     """`app.run(main)`, except that a refusal (an error our code raised on purpose: a bad config
-    value, a missing dataset, a locked workdir, an unusable checkpoint) prints one line
-    `fbjax: refused: ...` and exits 1 instead of a traceback. Errors raised inside JAX or
+    value, a missing dataset, a locked workdir, an unusable checkpoint, a missing extra) prints
+    one line `fbjax: refused: ...` and exits 1 instead of a traceback. Errors raised inside JAX or
     another library are bugs to report and keep their traceback; FBJAX_TRACEBACK=1 shows it for
     refusals too."""
     started = False
