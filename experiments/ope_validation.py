@@ -46,6 +46,7 @@ from fbjax.eval.ope_study import (
 )
 from fbjax.eval.zero_shot import inference_data
 from fbjax.pipeline.mjx import collect_data, load_checked, paths, train_all
+from fbjax.pipeline.workdir import run_dir
 from fbjax.train.run import load_fb
 
 _EPISODES = flags.DEFINE_integer("episodes", 20, "Episodes per policy (shared start states).")
@@ -356,7 +357,7 @@ def main(argv):
         cell_fn, num_cells = _cell_fn(_CELLS.value), _CELLS.value ** 2
     per_seed, evaluator = [], None
     for i, seed in enumerate(config.seeds):
-        agent, state, _ = load_fb(os.path.join(paths(config)["fb"], f"seed_{seed}"))
+        agent, state, _ = load_fb(run_dir(config, "fb", seed))
         if evaluator is None:  # one compiled program for every seed (same networks, new params)
             evaluator = make_evaluator(domain, fb_policy(agent.networks), _EPISODES.value,
                                        config.eval.episode_length or None, config.fb.discount,

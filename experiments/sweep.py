@@ -36,6 +36,7 @@ from fbjax.eval.zero_shot import infer_latents, inference_data
 from fbjax.pipeline.config import experiment_config
 from fbjax.pipeline.mjx import collect_data, evaluate_all, load_checked, paths, train_all
 from fbjax.pipeline.mjx_report import report
+from fbjax.pipeline.workdir import run_dir
 from fbjax.train.run import load_fb
 from fbjax.zol.search import NUMERIC
 
@@ -99,7 +100,7 @@ def _batched(config, combos) -> list[dict]:
     returns = np.zeros((len(grid), num_tasks, len(config.seeds), ev.num_episodes))
     evaluator = None
     for i, seed in enumerate(config.seeds):
-        agent, state, _ = load_fb(os.path.join(paths(config)["fb"], f"seed_{seed}"))
+        agent, state, _ = load_fb(run_dir(config, "fb", seed))
         data = inference_data(arrays, rewards, ev.inference_samples, ev.num_starts, seed)
         zs = infer_latents(agent, state.params, data, grid, rwr_iterations=0)["grid"]
         if evaluator is None:

@@ -63,6 +63,7 @@ from fbjax.pipeline.workdir import (
     paths,
     to_transitions,
 )
+from fbjax.pipeline.workdir import run_dir as seed_run
 from fbjax.train.cores import run_on_cores
 from fbjax.train.loop import local_step, print_progress
 from fbjax.train.run import is_sharded, load_fb, train_run
@@ -129,7 +130,7 @@ def train_fb(config: ExperimentConfig, seed: int, arrays=None, manifest=None,
     if arrays is None:
         arrays, manifest = load_checked(config)
     agent, description = _fb_agent(config, arrays, manifest)
-    run_dir = os.path.join(paths(config)["fb"], f"seed_{seed}")
+    run_dir = seed_run(config, "fb", seed)
     layout = "sharded" if is_sharded(config.train) else "single"
     print(f"[train] FB seed {seed}: {config.train.num_steps} steps -> {run_dir} ({layout}, "
           f"{jax.device_count()} device(s), {jax.process_count()} process(es))", flush=True)
@@ -159,7 +160,7 @@ def train_all(config: ExperimentConfig) -> dict[int, object]:
                   "one worker process per CPU core", flush=True)
             cores = run_on_cores(_train_seed_on_a_core, [(single, s) for s in config.seeds])
             print(f"[train] the workers ran on cores {cores}", flush=True)
-            return {seed: load_fb(os.path.join(p["fb"], f"seed_{seed}"))[1]
+            return {seed: load_fb(seed_run(config, "fb", seed))[1]
                     for seed in config.seeds}
         # The CPU default run elsewhere: an accelerator is kept busier by "seeds".
         print(f"[train] train.parallel='cores' is for one CPU host; on {jax.process_count()} "
@@ -168,7 +169,7 @@ def train_all(config: ExperimentConfig) -> dict[int, object]:
     arrays, manifest = load_checked(config)
     if config.train.parallel == "seeds" and len(config.seeds) > 1:
         agent, description = _fb_agent(config, arrays, manifest)
-        run_dirs = {seed: os.path.join(p["fb"], f"seed_{seed}") for seed in config.seeds}
+        run_dirs = {seed: seed_run(config, "fb", seed) for seed in config.seeds}
         print(f"[train] FB seeds {list(config.seeds)}: {config.train.num_steps} steps each, one "
               f"program -> {p['fb']}", flush=True)
         return train_seeds(agent, to_transitions(arrays), run_dirs, description, config.train,
@@ -189,7 +190,7 @@ def _flat_zol_info(info, g: int) -> dict[str, np.ndarray]:
 def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, seed,
                  key) -> None:
     ev, task_ids = config.eval, rollouts.task_ids
-    run_dir = os.path.join(paths(config)["fb"], f"seed_{seed}")
+    run_dir = seed_run(config, "fb", seed)
     agent, state, _ = load_fb(run_dir)
     trained = rollouts.fb_steps[seed] = local_step(state.step)
     if trained < config.train.num_steps:
@@ -253,7 +254,7 @@ def goal_prompts(agent: FBAgent, params, rollouts: Rollouts) -> jax.Array:
 def train_oracle(config: ExperimentConfig, arrays, rewards, manifest, seed: int):
     """Trains (or resumes) the TD3 oracles of every task for one seed in WORKDIR/oracle/seed_S."""
     td3 = TD3(config.oracle.td3, int(arrays["obs"].shape[1]), int(arrays["action"].shape[1]))
-    run_dir = os.path.join(paths(config)["oracle"], f"seed_{seed}")
+    run_dir = seed_run(config, "oracle", seed)
     print(f"[oracle] TD3 seed {seed}: {config.oracle.train.num_steps} steps for each of "
           f"{rewards.shape[1]} tasks at once -> {run_dir}", flush=True)
     state = train_oracles(td3, arrays, rewards, run_dir, config.oracle.train, seed,
@@ -287,7 +288,7 @@ def train_oracle_seeds(config: ExperimentConfig, arrays, rewards, manifest) -> b
     if config.oracle.train.parallel != "seeds" or len(seeds) < 2:
         return False
     td3 = TD3(config.oracle.td3, int(arrays["obs"].shape[1]), int(arrays["action"].shape[1]))
-    run_dirs = {seed: os.path.join(paths(config)["oracle"], f"seed_{seed}") for seed in seeds}
+    run_dirs = {seed: seed_run(config, "oracle", seed) for seed in seeds}
     print(f"[oracle] TD3 seeds {seeds}: {config.oracle.train.num_steps} steps for each of "
           f"{rewards.shape[1]} tasks, every seed and task in one program", flush=True)
     train_oracles_seeds(td3, arrays, rewards, run_dirs, config.oracle.train,

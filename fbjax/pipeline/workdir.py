@@ -25,6 +25,13 @@ def paths(config: ExperimentConfig) -> dict[str, str]:
             for name in ("root", "dataset", "fb", "oracle", "eval", "report")}
 
 
+def run_dir(config: ExperimentConfig, kind: str, seed: int) -> str:
+    """WORKDIR/KIND/seed_S: the run of seed S of "fb" or "oracle"."""
+    if kind not in ("fb", "oracle"):
+        raise ValueError(f"run_dir: kind must be 'fb' or 'oracle', got {kind!r}")
+    return os.path.join(paths(config)[kind], f"seed_{seed}")
+
+
 def one_writer(stage):
     """A stage holds WORKDIR/.lock while it runs: a second pipeline on the same workdir is
     refused with a message instead of interleaving its writes."""
