@@ -41,7 +41,8 @@ def _quiet_failed_reads() -> None:
     orbax's event loop closed and print hundreds of 'Event loop is closed' tracebacks (as
     unraisable exceptions) and asyncio logs 'Task exception was never retrieved'. Both are the
     echo of a failure this module has already reported in one line; drop them, and only them,
-    for the rest of the process (they arrive after the restore returns)."""
+    for the rest of the process. Installed before every read, not after a failed one: the
+    first echoes can arrive while orbax is still unwinding the failed read."""
     asyncio_log = logging.getLogger("asyncio")
     if _not_unretrieved_task not in asyncio_log.filters:
         asyncio_log.addFilter(_not_unretrieved_task)
@@ -169,10 +170,10 @@ class Checkpointer:
         target = jax.tree.map(ocp.utils.to_shape_dtype_struct, abstract_state)
         args = ocp.args.Composite(state=ocp.args.StandardRestore(target),
                                   meta=ocp.args.JsonRestore())
+        _quiet_failed_reads()
         try:
             restored = self._manager.restore(step, args=args)
         except Exception as e:  # noqa: BLE001 - decided below: damage or caller's mistake
-            _quiet_failed_reads()
             damage = self.check(step)
             if damage is None:
                 raise CheckpointError(f"checkpoint step {step} under {self.directory} is intact "
@@ -188,6 +189,7 @@ class Checkpointer:
     def check(self, step: int) -> str | None:
         """None when checkpoint `step` reads back whole and matches its digest, else what is
         wrong. Needs no target state (what the validator uses)."""
+        _quiet_failed_reads()
         try:
             # The saved shapes and dtypes, read onto this process's first device (a sharded
             # run's checkpoint is read whole, whatever mesh wrote it).
@@ -200,7 +202,6 @@ class Checkpointer:
                                       meta=ocp.args.JsonRestore())
             restored = self._manager.restore(step, args=args)
         except Exception as e:  # noqa: BLE001 - any failure to read is damage here
-            _quiet_failed_reads()
             return f"unreadable ({type(e).__name__}: {str(e)[:300]})"
         saved = dict(restored.meta or {}).get("digest")
         if saved is not None and state_digest(restored.state) != saved:
