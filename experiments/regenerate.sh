@@ -1,35 +1,30 @@
 #!/usr/bin/env bash
 # Regenerates the CPU results that README and docs/ quote, from the current commit, each with a
 # provenance.json (commit, command, device, versions) written before its run starts:
-#   experiments/results/point_mass_maze/  the main command (python -m experiments.pipeline), and
-#                                     FB's learning curves on the maze's development goals
+#   experiments/results/point_mass_maze/  the main command (python -m experiments.pipeline)
 #   experiments/results/point_mass/   the open arena (experiments/configs/point_mass.py)
-#   experiments/results/ope_validation/  the OPE validation study on the open arena's models
 #   experiments/results/tabular_*     the finite-MDP ground truth (experiments.train, tabular.py),
 #                                     float32 and bfloat16 matmuls
-#   experiments/results/ratio_*       the free ratio against exact answers and DualDICE
 #   experiments/results/point_mass_maze_td3/  the maze with z_dim 32 and TD3 beside the navigator
 #   experiments/results/point_mass_maze_3seeds_sequential/  the main command's seeds 0-2, one
 #                                     process
-#   experiments/results/rnd_coverage* how evenly RND variants and noise cover point mass (and
-#                                     the maze)
-#   experiments/results/reward_coverage_*  how many rewarded transitions the maze's tasks have
-#   experiments/results/dynamics_drift.*  MJX trajectories next to DM Control's, every domain
-#   experiments/results/reward_agreement.txt  per-task reward agreement with DM Control
-#   experiments/results/cpu_stall*.json  which legged rollout sizes stall on this CPU
+# and the studies' results (studies/NAME/results/, each study's README says what it measures):
+#   ope_validation, ratio_accuracy, learning_curve (FB on the maze's development goals),
+#   reward_coverage, rnd_coverage, dynamics_drift, reward_agreement, cpu_stall
 # About three hours on 2 CPU cores. Runs go to a scratch folder (default
 # /tmp/fbjax_regenerate).
-# Benchmarks (benchmarks/results/) and GPU runs (walker_h200/, walker_study_h100/) are made by
-# their own scripts.
+# Benchmarks (benchmarks/results/), GPU runs (walker_h200/, walker_study_h100/) and the maze's
+# settings selection (studies/maze_selection/) are made by their own scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCRATCH=${1:-/tmp/fbjax_regenerate}
 OUT=experiments/results
-rm -rf "$SCRATCH" && mkdir -p "$SCRATCH" "$OUT/ope_validation"
+study() { echo "studies/$1/results"; }  # study NAME: where that study's results are committed
+rm -rf "$SCRATCH" && mkdir -p "$SCRATCH"
 
 run() {  # run NAME COMMAND...: provenance, then the command with its log and wall time
   local name=$1; shift
-  python -m experiments.provenance --command "$*" > "$SCRATCH/$name.provenance.json"
+  python -m fbjax.provenance --command "$*" > "$SCRATCH/$name.provenance.json"
   local start=$SECONDS
   "$@" 2>&1 | tee "$SCRATCH/$name.log"
   echo "wall time $((SECONDS - start)) s" | tee -a "$SCRATCH/$name.log"
@@ -55,9 +50,9 @@ run point_mass python -m experiments.pipeline --config=experiments/configs/point
 publish point_mass "$SCRATCH/point_mass" "$OUT/point_mass"
 
 # The study reuses the pipeline's dataset and FB runs; its JSON embeds its own provenance.
-run ope_validation python -m experiments.ope_validation --config=experiments/configs/point_mass.py \
-    --config.workdir="$SCRATCH/point_mass" --out="$OUT/ope_validation"
-cp "$SCRATCH/ope_validation.log" "$OUT/ope_validation/ope_validation.log"
+run ope_validation python -m studies.ope_validation --config=experiments/configs/point_mass.py \
+    --config.workdir="$SCRATCH/point_mass" --out="$(study ope_validation)"
+cp "$SCRATCH/ope_validation.log" "$(study ope_validation)/ope_validation.log"
 
 run tabular python -m experiments.train --config=experiments/configs/tabular.py \
     --config.workdir="$SCRATCH/tabular"
@@ -72,10 +67,10 @@ cp "$SCRATCH/tabular_bf16.log" "$OUT/tabular_bf16.log"
 cp "$SCRATCH/tabular_bf16.provenance.json" "$OUT/tabular_bf16_provenance.json"
 cp "$SCRATCH/tabular_bf16/results.json" "$OUT/tabular_bf16_results.json"
 
-run ratio_accuracy python -m experiments.ratio_accuracy --config.workdir="$SCRATCH/ratio_accuracy"
-cp "$SCRATCH/ratio_accuracy.log" "$OUT/ratio_accuracy.log"
-cp "$SCRATCH/ratio_accuracy.provenance.json" "$OUT/ratio_accuracy_provenance.json"
-cp "$SCRATCH"/ratio_accuracy/ratio_accuracy.{json,md,png} "$OUT/"
+run ratio_accuracy python -m studies.ratio_accuracy --config.workdir="$SCRATCH/ratio_accuracy"
+cp "$SCRATCH/ratio_accuracy.log" "$(study ratio_accuracy)/ratio_accuracy.log"
+cp "$SCRATCH/ratio_accuracy.provenance.json" "$(study ratio_accuracy)/ratio_accuracy_provenance.json"
+cp "$SCRATCH"/ratio_accuracy/ratio_accuracy.{json,md,png} "$(study ratio_accuracy)/"
 # The main command's seeds 0-2 trained one after another in one process: the same runs up to
 # floating-point summation order (experiments/results/point_mass_maze_3seeds_sequential/).
 mkdir -p "$SCRATCH/maze_sequential"
@@ -96,8 +91,8 @@ curve() {  # curve NAME FLAGS...; pinned to one core with CORE=N, on another dat
   local name=$1; shift
   mkdir -p "$SCRATCH/curve_$name"
   ln -s "${DATA:-$SCRATCH/point_mass_maze/dataset}" "$SCRATCH/curve_$name/dataset"
-  run "curve_$name" ${CORE:+taskset -c "$CORE"} python -m experiments.learning_curve \
-      --config.workdir="$SCRATCH/curve_$name" --out="$OUT/point_mass_maze/learning_curve_$name" "$@"
+  run "curve_$name" ${CORE:+taskset -c "$CORE"} python -m studies.learning_curve \
+      --config.workdir="$SCRATCH/curve_$name" --out="$(study learning_curve)/learning_curve_$name" "$@"
 }
 DEV=--checkpoints=10000,20000,30000,40000
 curve dev_z32 $DEV --config.fb.z_dim=32
@@ -129,23 +124,23 @@ DATA="$SCRATCH/maze_anywhere/dataset" CORE=1 curve dev_z100_anywhere_seed101 $AN
     --seed=101 --checkpoints=20000 &
 wait
 # How many rewarded transitions each task has in the data and in reward inference's sample.
-run reward_coverage python -m experiments.reward_coverage --config.workdir="$SCRATCH/point_mass_maze"
-run reward_coverage_anywhere python -m experiments.reward_coverage \
+run reward_coverage python -m studies.reward_coverage --config.workdir="$SCRATCH/point_mass_maze"
+run reward_coverage_anywhere python -m studies.reward_coverage \
     --config.workdir="$SCRATCH/maze_anywhere" --config.collect.start=anywhere \
-    --out="$OUT/reward_coverage_point_mass_maze_anywhere"
+    --out="$(study reward_coverage)/reward_coverage_point_mass_maze_anywhere"
 
 # Its JSON embeds its own provenance.
-run rnd_coverage python -m experiments.rnd_coverage --out="$OUT"
-run rnd_coverage_maze python -m experiments.rnd_coverage --out="$OUT" --domain=point_mass_maze \
+run rnd_coverage python -m studies.rnd_coverage
+run rnd_coverage_maze python -m studies.rnd_coverage --domain=point_mass_maze \
     --variants=noise,rnd_between_episodes,rnd_segments_100_preact_0.1
-run rnd_coverage_maze_64 python -m experiments.rnd_coverage --out="$OUT" \
+run rnd_coverage_maze_64 python -m studies.rnd_coverage \
     --domain=point_mass_maze --episodes=64 --variants=rnd_segments_100_preact_0.1,\
 rnd_segments_100_preact_0.1_noise_0.5,rnd_segments_100_preact_0.1_updates_2000,\
 rnd_segments_25_preact_0.1
 # Each embeds its own provenance.
-run dynamics_drift python -m experiments.dynamics_drift
-run reward_agreement python -m experiments.reward_agreement
-run cpu_stall python -m experiments.cpu_stall
-run cpu_stall_humanoid python -m experiments.cpu_stall --domain=humanoid --sizes=64x100 \
-    --out=experiments/results/cpu_stall_humanoid.json
-echo "regenerated $OUT from $(git rev-parse --short HEAD)"
+run dynamics_drift python -m studies.dynamics_drift
+run reward_agreement python -m studies.reward_agreement
+run cpu_stall python -m studies.cpu_stall
+run cpu_stall_humanoid python -m studies.cpu_stall --domain=humanoid --sizes=64x100 \
+    --out="$(study cpu_stall)/cpu_stall_humanoid.json"
+echo "regenerated $OUT and studies/*/results from $(git rev-parse --short HEAD)"

@@ -15,10 +15,7 @@ These are test returns. Choosing a setting from this table and reporting it on t
 test leakage (SPEC section 7); the pipeline's zol_selected arm chooses on the other tasks.
 """
 
-import ast
-import copy
 import dataclasses
-import itertools
 import json
 import os
 
@@ -36,51 +33,12 @@ from fbjax.eval.zero_shot import infer_latents, inference_data
 from fbjax.pipeline.config import experiment_config
 from fbjax.pipeline.mjx import collect_data, evaluate_all, load_checked, paths, train_all
 from fbjax.pipeline.mjx_report import report
+from fbjax.pipeline.sweep import combinations, parse, with_values
 from fbjax.pipeline.workdir import run_dir
 from fbjax.train.run import load_fb
 from fbjax.zol.search import NUMERIC
 
 _SWEEP = flags.DEFINE_multi_string("sweep", [], "FIELD=V1,V2,... (repeat for more fields).")
-
-
-def parse(specs: list[str]) -> list[tuple[str, list]]:
-    """['eval.zol.lr=1e-4,3e-4'] -> [('eval.zol.lr', [1e-4, 3e-4])], values as Python literals."""
-    fields = []
-    for spec in specs:
-        if "=" not in spec:
-            raise ValueError(f"--sweep {spec!r}: expected FIELD=V1,V2,...")
-        name, values = spec.split("=", 1)
-        parsed = []
-        for v in values.split(","):
-            try:
-                parsed.append(ast.literal_eval(v.strip()))
-            except (ValueError, SyntaxError):
-                parsed.append(v.strip())  # a string setting, e.g. a transform name
-        fields.append((name.strip(), parsed))
-    if not fields:
-        raise ValueError("give at least one --sweep=FIELD=V1,V2,...")
-    return fields
-
-
-def combinations(fields: list[tuple[str, list]]) -> list[dict]:
-    names = [n for n, _ in fields]
-    return [dict(zip(names, values, strict=True))
-            for values in itertools.product(*(v for _, v in fields))]
-
-
-def with_values(base: dict, combo: dict) -> dict:
-    out = copy.deepcopy(base)
-    for path, value in combo.items():
-        node, keys = out, path.split(".")
-        for k in keys[:-1]:
-            if k not in node or not isinstance(node[k], dict):
-                raise ValueError(f"--sweep {path}: the config has no section {k!r}")
-            node = node[k]
-        if keys[-1] not in node:
-            raise ValueError(f"--sweep {path}: the config has no field {keys[-1]!r} "
-                             f"(fields there: {sorted(node)})")
-        node[keys[-1]] = value
-    return out
 
 
 def _batched(config, combos) -> list[dict]:

@@ -60,7 +60,7 @@ def test_differences_name_each_leaf_with_both_values():
 def test_every_experiment_config_builds_and_the_default_is_the_maze():
     """Every pipeline config in experiments/configs builds its typed tree (a config that no
     longer matches the dataclasses fails here, not at the start of a long run; ratio_accuracy*
-    have their own type, read by experiments.ratio_accuracy), and the main command's default is
+    have their own type, read by studies.ratio_accuracy), and the main command's default is
     the point-mass maze, normalised by its navigator."""
     import glob
     import importlib

@@ -11,7 +11,7 @@ PACKAGE = os.path.join(ROOT, "fbjax")
 
 # Bottom to top. A module may import its own unit and units of lower layers only.
 LAYERS = (
-    {"version", "types", "configs"},
+    {"version", "types", "configs", "provenance"},
     {"nets", "agent"},
     {"fb"},
     {"zol", "dice"},
@@ -69,6 +69,54 @@ def test_no_module_imports_a_layer_above_it():
             if other != own and RANK[other] >= RANK[own]:
                 wrong.append(f"{module} imports {imported} ({own} is layer {RANK[own]}, "
                              f"{other} layer {RANK[other]})")
+    assert not wrong, "\n".join(wrong)
+
+
+def _repo_imports(path: str) -> set[str]:
+    """The repository's own top-level modules a file imports (experiments.X, studies.X)."""
+    found = set()
+    for node in ast.walk(ast.parse(open(path).read(), path)):
+        names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                 [node.module] if isinstance(node, ast.ImportFrom) and node.module
+                 and node.level == 0 else [])
+        found |= {n for n in names if n.split(".")[0] in ("experiments", "studies")}
+    return found
+
+
+# What a test may import from outside the library: the configs the binaries read and the
+# binaries' shared driver (its refusal rules are tested in-process).
+TEST_MAY_IMPORT = ("experiments.configs", "experiments.common")
+
+
+def test_tests_import_the_library_not_scripts():
+    tests = os.path.join(ROOT, "tests")
+    wrong = []
+    for folder, _, files in os.walk(tests):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                wrong += [f"{os.path.relpath(path, ROOT)} imports {m}" for m in _repo_imports(path)
+                          if not m.startswith(TEST_MAY_IMPORT) and m != "experiments"]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_studies_and_binaries_stand_on_the_library_alone():
+    """A study may use the library and the binaries' driver, not another study or a binary;
+    a binary may not use a study."""
+    wrong = []
+    for top in ("experiments", "studies"):
+        for folder, dirs, files in os.walk(os.path.join(ROOT, top)):
+            dirs[:] = [d for d in dirs if d != "results"]
+            for name in (f for f in files if f.endswith(".py")):
+                path = os.path.join(folder, name)
+                own = os.path.relpath(path, ROOT)[:-3].replace(os.sep, ".")
+                for m in _repo_imports(path):
+                    same = m == own.removesuffix(".__main__") or own.startswith(m + ".")
+                    if m.startswith("studies") and not same:
+                        wrong.append(f"{own} imports {m}")
+                    elif (m.startswith("experiments") and not same
+                          and not m.startswith(TEST_MAY_IMPORT)):
+                        wrong.append(f"{own} imports {m}")
     assert not wrong, "\n".join(wrong)
 
 

@@ -3,8 +3,13 @@ counts, old files) and the reward-coverage count."""
 
 import numpy as np
 
-from experiments.dev_tasks import DEV_GOALS, coverage_table, goal_states, rewarded
-from experiments.learning_curve import markdown
+from fbjax.eval.dev_tasks import (
+    DEV_GOALS,
+    coverage_table,
+    goal_states,
+    learning_curve_table,
+    rewarded,
+)
 from fbjax.eval.zero_shot import REWARDED_RULE
 
 
@@ -24,14 +29,14 @@ def test_goal_states_are_the_goals_at_rest():
     np.testing.assert_array_equal(states[:, 2:], 0.0)
 
 
-def test_markdown_has_a_row_per_prompt_and_the_rewarded_counts():
+def test_learning_curve_table_has_a_row_per_prompt_and_the_rewarded_counts():
     rows = [{"updates": 20000, "train_wall_s": 160.0, "prompt": prompt,
              "returns": returns, "mean_return": float(np.mean(returns)), "pct_of_navigator": pct}
             for prompt, returns, pct in (("reward", [700.0, 0.0, 20.0, 0.0], 20.2),
                                          ("goal", [900.0, 0.0, 120.0, 0.0], 29.3))]
     coverage = {"rule": REWARDED_RULE, "dataset_share": [0.0158, 0.0001, 0.0163, 0.0006],
                 "rewarded_in_inference_sample": [149, 1, 159, 0], "inference_samples": 10000}
-    text = markdown(_result(rows, coverage))
+    text = learning_curve_table(_result(rows, coverage))
     assert "| 20000 | 160.0 | reward | 700.0 | 0.0 | 20.0 | 0.0 | 180.0 | 20.2 |" in text
     assert "| 20000 | 160.0 | goal | 900.0 | 0.0 | 120.0 | 0.0 | 255.0 | 29.3 |" in text
     assert "Rewarded states (reward >= 0.1 x the task's largest in the data) per goal:" in text
@@ -39,21 +44,19 @@ def test_markdown_has_a_row_per_prompt_and_the_rewarded_counts():
     assert "| navigator | | | 900.0 | 800.0 | 700.0 | 600.0 | 750.0 | |" in text
 
 
-def test_markdown_reads_files_from_before_the_prompt_column():
+def test_learning_curve_table_reads_files_from_before_the_prompt_column():
     rows = [{"updates": 10000, "train_wall_s": 82.2, "returns": [0.8, 0.0, 0.0, 0.0],
              "mean_return": 0.2, "pct_of_navigator": 0.0}]
-    text = markdown(_result(rows))
+    text = learning_curve_table(_result(rows))
     assert "| 10000 | 82.2 | reward | 0.8 | 0.0 | 0.0 | 0.0 | 0.2 | 0.0 |" in text
     assert "Rewarded states" not in text
     # Coverage counted before its threshold was recorded: reward > 0, said so.
-    text = markdown(_result(rows, {"dataset_share": [0.2, 0.03, 0.08, 0.02],
-                                   "rewarded_in_inference_sample": [1997, 282, 814, 152],
-                                   "inference_samples": 10000}))
+    counts = {"dataset_share": [0.2, 0.03, 0.08, 0.02],
+              "rewarded_in_inference_sample": [1997, 282, 814, 152], "inference_samples": 10000}
+    text = learning_curve_table(_result(rows, counts))
     assert "Rewarded states (reward > 0, which counts the Gaussian tail" in text
     # ... and with the absolute threshold the next files recorded.
-    text = markdown(_result(rows, {"reward_at_least": 0.1, "dataset_share": [0.2, 0.03, 0.08, 0.02],
-                                   "rewarded_in_inference_sample": [1997, 282, 814, 152],
-                                   "inference_samples": 10000}))
+    text = learning_curve_table(_result(rows, {"reward_at_least": 0.1, **counts}))
     assert "Rewarded states (reward >= 0.1) per goal:" in text
 
 

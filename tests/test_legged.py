@@ -31,10 +31,3 @@ def test_tiny_quadruped_pipeline_runs_every_stage(tmp_path):
         (task, "fb") for task in ("stand", "walk", "run", "jump")}
     for row in rows:
         assert len(row["returns"]) == 2 and all(math.isfinite(x) for x in row["returns"])
-
-
-def test_cpu_stall_watchdog_reports_a_rollout_that_finishes():
-    from experiments.cpu_stall import trial
-
-    row = trial("point_mass", 4, 10, idle_s=30.0, limit_s=300.0)
-    assert row["outcome"] == "finished" and row["cpu_s"] > 0, row

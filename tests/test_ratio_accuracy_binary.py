@@ -1,4 +1,4 @@
-"""experiments.ratio_accuracy and benchmarks/zol_search.py end to end on tiny settings."""
+"""studies.ratio_accuracy and benchmarks/zol_search.py end to end on tiny settings."""
 
 import json
 import os
@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_ratio_accuracy_smoke(tmp_path):
-    cmd = [sys.executable, "-m", "experiments.ratio_accuracy",
+    cmd = [sys.executable, "-m", "studies.ratio_accuracy",
            f"--config={os.path.join(ROOT, 'experiments', 'configs', 'ratio_accuracy_tiny.py')}",
            f"--config.workdir={tmp_path}"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)

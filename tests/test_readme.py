@@ -2,6 +2,8 @@
 running README's test command, every command and script they show existing, every link
 resolving, and README's API example running as written."""
 
+import glob
+import json
 import os
 import re
 
@@ -10,7 +12,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 README = os.path.join(ROOT, "README.md")
 PAGES = [README] + sorted(os.path.join(ROOT, "docs", n) for n in os.listdir(
-    os.path.join(ROOT, "docs")) if n.endswith(".md"))
+    os.path.join(ROOT, "docs")) if n.endswith(".md")) + sorted(
+    glob.glob(os.path.join(ROOT, "studies", "**", "README.md"), recursive=True))
 MAX_README_CHARS = 10_000
 
 
@@ -81,8 +84,6 @@ def test_readme_api_example_runs_as_written():
 
 
 def _results(*parts: str):
-    import json
-
     with open(os.path.join(ROOT, "experiments", "results", *parts)) as f:
         return json.load(f)
 
@@ -91,7 +92,9 @@ def _readme_status_numbers() -> dict[str, str]:
     """README's figures, each from the committed result it cites (rounded as README rounds)."""
     maze = _results("point_mass_maze", "summary.json")
     run = _results("point_mass_maze", "results.json")
-    ratio = _results("ratio_accuracy.json")["results"]
+    with open(os.path.join(ROOT, "studies", "ratio_accuracy", "results",
+                           "ratio_accuracy.json")) as f:
+        ratio = json.load(f)["results"]
     medians = sorted(round(100 * ratio[m]["fb"]["init/linear"]["ope_error_median"])
                      for m in ("four_rooms", "random"))
     with open(os.path.join(ROOT, "experiments", "results", "point_mass_maze",

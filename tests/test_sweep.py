@@ -2,7 +2,7 @@
 
 import pytest
 
-from experiments.sweep import combinations, parse, with_values
+from fbjax.pipeline.sweep import combinations, parse, with_values
 
 
 def test_parse_and_combinations():

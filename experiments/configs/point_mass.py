@@ -10,8 +10,8 @@ Why noise and not RND here: RND's explorer used to saturate its actor and pin th
 corner (72% of 256k states in one cell of a 6x6 grid). With the pre-tanh penalty and learning
 inside episodes it no longer collapses (largest cell 15%, normalised entropy 0.85), but
 correlated noise still covers the arena more evenly (largest cell 4.5%, entropy 0.99;
-experiments/results/rnd_coverage.md), and the training settings below were developed on noise
-data. RND is one flag away (`--config.collect.policy=rnd`). The FB training settings (discount
+studies/rnd_coverage/results/rnd_coverage.md), and the training settings below were developed on
+noise data. RND is one flag away (`--config.collect.policy=rnd`). The FB training settings (discount
 0.99, batch 256) were chosen by looking at the reach/loop returns of three short development runs
 on this same dataset: training settings, not inference settings, but not held out either. Three
 training seeds of 20k FB updates and 8k TD3 updates per task are what fits the 15-minute budget

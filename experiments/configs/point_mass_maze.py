@@ -10,13 +10,13 @@ learning every 100 steps, each episode starting anywhere in the maze (CollectCon
 "anywhere"). Started in the top-left room as the tasks are, the same collection put 1.1% of its
 states in the bottom-right room on this machine (62 / 17 / 15 / 5% on another), so the far
 reach tasks measured data support rather than FB; from anywhere every target has 0.3-0.4% of the
-states within 3 cm (experiments/results/reward_coverage_point_mass_maze_anywhere.md).
+states within 3 cm (studies/reward_coverage/results/reward_coverage_point_mass_maze_anywhere.md).
 
 FB: B on the maze's (x, y) goal space (fb.goal_indices, as Meta's original FB code trains this
 maze), z_dim 100, F and actor 256 wide, B 128 x 2, batch 256, discount 0.99, tau 0.01, and the
 references' learning rates F / B / actor 1e-4 / 1e-4 / 1e-4: the variant that
-experiments/maze_selection.py's rule picked on development goals and development seeds
-(experiments/results/point_mass_maze/selection_h200/). The rule reads the variants at 5k
+studies/maze_selection/'s rule picked on development goals and development seeds
+(studies/maze_selection/results/selection_h200/). The rule reads the variants at 5k
 updates, where none works yet (all <= 0.2% of the navigator); at 20k, the updates this config
 trains, the rates were also the best that got there (8.1% of the navigator on the development
 goals, 4 seeds; the metamotivo and ZOL-code rates 0.0%). FB is not competent at this budget:

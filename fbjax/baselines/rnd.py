@@ -30,7 +30,7 @@ class RNDConfig:
     buffer_size: int = 200_000
     # The pre-tanh penalty keeps the explorer's actor out of saturation: without it the actor
     # ends at a = (+1, +1) everywhere on point mass and pins the mass in a corner
-    # (experiments/rnd_coverage.py).
+    # (studies/rnd_coverage/).
     td3: TD3Config = TD3Config(discount=0.99, tau=0.01, batch_size=256, preact_penalty=0.1)
     # > 0: the explorer also learns inside episodes, after every `segment_length` steps (the
     # episode's updates split over its segments), so it moves on from what it has just visited;

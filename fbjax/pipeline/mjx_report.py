@@ -134,7 +134,7 @@ def report(config: ExperimentConfig) -> str:
                      "method earned the same, nothing to rank)"
                      if len(within) < len(summary["tasks"]) else "")
                   + ". With this few policies per task these are coarse; "
-                  "experiments/ope_validation.py measures OPE on many.")
+                  "studies/ope_validation/ measures OPE on many.")
     os.makedirs(p["report"], exist_ok=True)
     with open(os.path.join(p["report"], "results.md"), "w") as f:
         f.write(table + "\n")

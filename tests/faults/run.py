@@ -112,7 +112,7 @@ def main(argv=None) -> int:
     print(f"[faults] soak: {args.soak_steps} updates", flush=True)
     record["soak"] = inj.soak_in_subprocess(os.path.join(root, "soak"), args.soak_steps)
     record["seconds"] = round(time.perf_counter() - began, 1)
-    from experiments.provenance import provenance
+    from fbjax.provenance import provenance
     command = "python -m tests.faults.run " + " ".join(argv if argv is not None else sys.argv[1:])
     record = {"provenance": provenance(command.strip()), **record}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

@@ -1,6 +1,6 @@
 """How far fbjax's MJX trajectories drift from DM Control's under the same actions.
 
-  python -m experiments.dynamics_drift [--domains=walker,quadruped] [--episodes=8] [--steps=200]
+  python -m studies.dynamics_drift [--domains=walker,quadruped] [--episodes=8] [--steps=200]
 
 For every domain: episodes start from DM Control's own resets, then the same uniform random
 action sequence drives four simulations, and the qpos of each is compared step by step:
@@ -12,9 +12,9 @@ action sequence drives four simulations, and the qpos of each is compared step b
                     iterations) stepped by MuJoCo C in float64: the model's share of the drift;
   fbjax_mjx         fbjax's domain on MJX in float32: what fbjax users get.
 
-Printed and written (experiments/results/dynamics_drift.{json,md}): per simulation, the median
-over episodes of the RMS qpos difference from dm_control after 1, 10, 50 and `--steps` control
-steps, and the median number of steps until the root position is 1 cm away; and the RMS
+Printed and written (studies/dynamics_drift/results/dynamics_drift.{json,md}): per simulation,
+the median over episodes of the RMS qpos difference from dm_control after 1, 10, 50 and `--steps`
+control steps, and the median number of steps until the root position is 1 cm away; and the RMS
 difference of fbjax_mjx from fbjax_model_c (MJX's own share).
 """
 
@@ -30,7 +30,7 @@ import numpy as np
 from mujoco import mjx
 
 import fbjax.envs as envs
-from experiments import provenance
+from fbjax import provenance
 from fbjax.envs.base import EnvState
 
 CHECKPOINTS = (1, 10, 50)
@@ -185,14 +185,14 @@ def main():
     parser.add_argument("--domains", default="point_mass,walker,cheetah,hopper,quadruped,humanoid")
     parser.add_argument("--episodes", type=int, default=8)
     parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--out", default="experiments/results/dynamics_drift")
+    parser.add_argument("--out", default="studies/dynamics_drift/results/dynamics_drift")
     args = parser.parse_args()
     rows = []
     for name in args.domains.split(","):
         row = measure(name, args.episodes, args.steps)
         print(json.dumps(row), flush=True)
         rows.append(row)
-    meta = provenance.of_args("experiments.dynamics_drift", args)
+    meta = provenance.of_args("studies.dynamics_drift", args)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out + ".json", "w") as f:
         json.dump({"provenance": meta, "rows": rows}, f, indent=1)

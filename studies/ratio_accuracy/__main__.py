@@ -1,6 +1,6 @@
 """How accurate is the density ratio an FB model gives for free?
 
-  python -m experiments.ratio_accuracy --config=experiments/configs/ratio_accuracy.py
+  python -m studies.ratio_accuracy --config=experiments/configs/ratio_accuracy.py
 
 For each finite MDP of the config: train FB (control, or resume it), take 50 policies pi_z from goal
 and reward prompts, and compare with the exact ratio d^pi / rho: the FB ratio for each rho0 source

@@ -1,12 +1,12 @@
 """How sparse each task's reward is in a config's dataset, and in the sample reward inference sees.
 
-  python -m experiments.reward_coverage --config=experiments/configs/point_mass_maze.py
-  # -> experiments/results/reward_coverage_point_mass_maze.{json,md}
+  python -m studies.reward_coverage --config=experiments/configs/point_mass_maze.py
+  # -> studies/reward_coverage/results/reward_coverage_point_mass_maze.{json,md}
 
 Reward inference (z_r = mean r B(s') over eval.inference_samples transitions) only sees a task
 through the transitions it rewards; a task with none in the sample gets a prompt that says
 nothing about it. For every task of the config's domain (and, on the maze, the development goals
-of experiments/learning_curve.py), this prints the share of the dataset's transitions that the
+of studies/learning_curve/), this prints the share of the dataset's transitions that the
 evaluation counts as rewarded (reward >= 0.1 x the task's largest in the data,
 `fbjax.eval.zero_shot.rewarded_in_sample`: for the point-mass reach tasks, the mass within about
 3 cm of the target, the Gaussian tolerance's margin), and how many of them are in the inference
@@ -22,14 +22,14 @@ from absl import flags
 
 import fbjax.envs as envs
 from experiments.common import read_config, run
-from experiments.dev_tasks import DOMAINS as DEV_DOMAINS
-from experiments.dev_tasks import coverage_table, dev_domain
-from experiments.provenance import provenance, write_results
 from fbjax.data.relabel import relabel
+from fbjax.eval.dev_tasks import DOMAINS as DEV_DOMAINS
+from fbjax.eval.dev_tasks import coverage_table, dev_domain
 from fbjax.eval.zero_shot import REWARDED_RULE, inference_data, rewarded_in_sample
 from fbjax.pipeline.mjx import collect_data, load_checked
+from fbjax.provenance import provenance, write_results
 
-_OUT = flags.DEFINE_string("out", None, "Output stem (default experiments/results/"
+_OUT = flags.DEFINE_string("out", None, "Output stem (default studies/reward_coverage/results/"
                            "reward_coverage_DOMAIN).")
 
 
@@ -37,7 +37,7 @@ def main(argv):
     del argv
     config = read_config()
     # Recorded before the run starts: the commit and working tree that the run executes.
-    made_by = provenance(" ".join(["python -m experiments.reward_coverage", *sys.argv[1:]]))
+    made_by = provenance(" ".join(["python -m studies.reward_coverage", *sys.argv[1:]]))
     collect_data(config)
     arrays, _ = load_checked(config)
     domains = {"reported": envs.make(config.domain)}
@@ -57,7 +57,7 @@ def main(argv):
             print(f"{kind:11s} {task:20s} {rows[-1]['dataset_share']:.4%} of the dataset, "
                   f"{counts} of {config.eval.inference_samples} inference samples "
                   f"(seeds {list(config.seeds)})", flush=True)
-    stem = _OUT.value or os.path.join("experiments", "results",
+    stem = _OUT.value or os.path.join("studies", "reward_coverage", "results",
                                       f"reward_coverage_{config.domain}")
     result = {"domain": config.domain, "dataset_rows": int(len(arrays["obs"])),
               "rule": REWARDED_RULE,

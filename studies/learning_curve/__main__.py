@@ -1,8 +1,8 @@
 """FB's learning curve on development tasks: return against updates and wall time on this machine.
 
-  python -m experiments.learning_curve --config=experiments/configs/point_mass_maze.py \\
+  python -m studies.learning_curve --config=experiments/configs/point_mass_maze.py \\
       --checkpoints=5000,10000,20000,40000
-  # -> experiments/results/point_mass_maze/learning_curve.{json,md}
+  # -> studies/learning_curve/results/learning_curve_point_mass_maze.{json,md}
 
 Trains one FB model of --config on the config's dataset (collected first if WORKDIR has none) with
 a *development* seed (--seed, 100 by default; the reports use 0-3) and, at every checkpoint,
@@ -31,13 +31,13 @@ from absl import flags
 
 import fbjax.envs as envs
 from experiments.common import read_config, run
-from experiments.dev_tasks import DEV_GOALS, dev_domain, goal_states, rewarded, rewarded_rule
-from experiments.provenance import provenance, write_results
 from fbjax.data.relabel import relabel
+from fbjax.eval.dev_tasks import DEV_GOALS, dev_domain, goal_states, learning_curve_table, rewarded
 from fbjax.eval.evaluator import fb_policy, make_evaluator, navigator_policy, random_policy
 from fbjax.eval.zero_shot import infer_latents, inference_data
 from fbjax.fb.inference import goal_inference
 from fbjax.pipeline.mjx import collect_data, load_checked, train_fb
+from fbjax.provenance import provenance, write_results
 
 _SEED = flags.DEFINE_integer("seed", 100, "FB training seed (a development seed).")
 _CHECKPOINTS = flags.DEFINE_list("checkpoints", ["5000", "10000", "20000"],
@@ -46,8 +46,8 @@ _EPISODES = flags.DEFINE_integer("episodes", 50, "Paired episodes per prompt.")
 _PROMPTS = flags.DEFINE_list("prompts", ["reward", "goal"],
                              "Prompts evaluated at every checkpoint: reward (reward inference), "
                              "goal (z = B(goal state)).")
-_OUT = flags.DEFINE_string("out", None, "Output stem (default experiments/results/DOMAIN/"
-                           "learning_curve).")
+_OUT = flags.DEFINE_string("out", None, "Output stem (default studies/learning_curve/results/"
+                           "learning_curve_DOMAIN).")
 
 
 def _mean_returns(out) -> list[float]:
@@ -70,10 +70,11 @@ def main(argv):
     del argv
     config = read_config()
     # Recorded before the run starts: the commit and working tree that the run executes.
-    made_by = provenance(" ".join(["python -m experiments.learning_curve", *sys.argv[1:]]))
+    made_by = provenance(" ".join(["python -m studies.learning_curve", *sys.argv[1:]]))
     checkpoints, prompts = _checked_flags()
     domain = dev_domain(envs.make(config.domain))
-    stem = _OUT.value or os.path.join("experiments", "results", config.domain, "learning_curve")
+    stem = _OUT.value or os.path.join("studies", "learning_curve", "results",
+                                      f"learning_curve_{config.domain}")
     collect_data(config)
     arrays, manifest = load_checked(config)
     rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
@@ -122,41 +123,7 @@ def main(argv):
               "batch_size": config.fb.batch_size, "dataset_rows": int(len(arrays["obs"])),
               "reference": reference, "coverage": coverage, "rows": rows,
               "provenance": made_by}
-    write_results(stem, result, markdown(result))
-
-
-def markdown(result: dict) -> str:
-    """The curve as a table; files written before prompts were a column (reward inference only)
-    render the same way."""
-    names = list(result["tasks"])
-    head = ("| updates | training wall s | prompt | " + " | ".join(names)
-            + " | mean | % of navigator |")
-    lines = [
-        f"# FB learning curve on {result['domain']}'s development tasks",
-        "",
-        f"Development seed {result['seed']}, {result['dataset_rows']:,} transitions, batch "
-        f"{result['batch_size']}; {result['episodes']} paired episodes per prompt. Prompts: "
-        "reward = reward inference (the reports' prompt), goal = B(goal at rest). Goals: "
-        + ", ".join(f"{k} {tuple(v)}" for k, v in result["tasks"].items())
-        + ". Command, commit and machine: the provenance in the .json beside this file.",
-    ]
-    if "coverage" in result:
-        cov = result["coverage"]
-        lines += ["", f"Rewarded states ({rewarded_rule(cov)}) per goal: " + ", ".join(
-            f"{name} {share:.3%} of the dataset ({count} of the {cov['inference_samples']} "
-            "inference samples)" for name, share, count in
-            zip(names, cov["dataset_share"], cov["rewarded_in_inference_sample"], strict=True))
-            + "."]
-    lines += ["", head, "|" + "---|" * (len(names) + 5)]
-    for row in result["rows"]:
-        lines.append(f"| {row['updates']} | {row['train_wall_s']} | "
-                     f"{row.get('prompt', 'reward')} | "
-                     + " | ".join(str(r) for r in row["returns"])
-                     + f" | {row['mean_return']} | {row['pct_of_navigator']} |")
-    for name, returns in result["reference"].items():
-        lines.append(f"| {name} | | | " + " | ".join(str(r) for r in returns)
-                     + f" | {round(float(np.mean(returns)), 1)} | |")
-    return "\n".join(lines) + "\n"
+    write_results(stem, result, learning_curve_table(result))
 
 
 if __name__ == "__main__":

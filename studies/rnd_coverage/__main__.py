@@ -1,9 +1,9 @@
 """How evenly reward-free data covers the point-mass arena: RND variants next to correlated noise.
 
-  python -m experiments.rnd_coverage     # writes experiments/results/rnd_coverage.{json,md}
-  python -m experiments.rnd_coverage --domain=point_mass_maze \
+  python -m studies.rnd_coverage     # writes studies/rnd_coverage/results/rnd_coverage.{json,md}
+  python -m studies.rnd_coverage --domain=point_mass_maze \
       --variants=noise,rnd_segments_100_preact_0.1            # ...rnd_coverage_point_mass_maze.*
-  python -m experiments.rnd_coverage --variants=noise,rnd_between_episodes --episodes=2 --envs=4 \
+  python -m studies.rnd_coverage --variants=noise,rnd_between_episodes --episodes=2 --envs=4 \
       --out=/tmp/cov
 
 Each variant collects the same number of steps (the main command's 32 environments x 8 episodes of
@@ -34,9 +34,9 @@ import numpy as np
 from absl import app, flags
 
 import fbjax.envs as envs
-from experiments.provenance import provenance
 from fbjax.baselines import RNDConfig
 from fbjax.data.collect import CollectConfig, collect
+from fbjax.provenance import provenance
 
 VARIANTS = ("noise", "rnd_between_episodes", "rnd_noise_1.0", "rnd_preact_0.1",
             "rnd_segments_100", "rnd_segments_100_preact_0.1")
@@ -48,7 +48,8 @@ _EPISODES = flags.DEFINE_integer("episodes", 8, "sequential episodes per environ
 _SEED = flags.DEFINE_integer("seed", 0, "collection seed (the same for every variant)")
 _DOMAIN = flags.DEFINE_enum("domain", "point_mass", ["point_mass", "point_mass_maze"],
                             "the open arena or the four-room maze (same arena size)")
-_OUT = flags.DEFINE_string("out", "experiments/results", "folder for rnd_coverage.{json,md}")
+_OUT = flags.DEFINE_string("out", "studies/rnd_coverage/results",
+                           "folder for rnd_coverage.{json,md}")
 
 
 def variant_config(name: str, num_envs: int, num_episodes: int) -> CollectConfig:
@@ -106,7 +107,7 @@ def main(argv):
         print(f"{name:18s} all: {results[name]['all']}  last block: "
               f"{results[name]['last_block']}", flush=True)
     os.makedirs(_OUT.value, exist_ok=True)
-    command = "python -m experiments.rnd_coverage " + " ".join(
+    command = "python -m studies.rnd_coverage " + " ".join(
         f"--{f.name}={','.join(f.value) if isinstance(f.value, list) else f.value}"
         for f in (_VARIANTS, _ENVS, _EPISODES, _SEED, _DOMAIN))
     stem = "rnd_coverage" + ("" if _DOMAIN.value == "point_mass" else f"_{_DOMAIN.value}") + (

@@ -1,13 +1,13 @@
 """Choosing the maze default's FB training settings on development goals and development seeds.
 
-  python -m experiments.maze_selection                      # every variant, 4 dev seeds
-  python -m experiments.maze_selection --variants=ref_rates,zol_rates --checkpoints=5000,10000
-  # -> experiments/results/point_mass_maze/selection.{json,md}
+  python -m studies.maze_selection                      # every variant, 4 dev seeds
+  python -m studies.maze_selection --variants=ref_rates,zol_rates --checkpoints=5000,10000
+  # -> studies/maze_selection/results/selection_point_mass_maze.{json,md}
 
 Each variant is the maze config (experiments/configs/point_mass_maze.py) with the FB settings of
 VARIANTS below. Every variant trains --seeds (development seeds, 100-103 by default; the reports
 use 0-3) in one program on the config's dataset, and at each of --checkpoints is prompted for the
-development goals (experiments/dev_tasks.DEV_GOALS, none of them a reported target) two ways:
+development goals (fbjax.eval.dev_tasks.DEV_GOALS, none of them a reported target) two ways:
 reward inference over *every* row of the dataset (`reward_inference_all`) and the goal prompt
 z = B(goal). Every (seed, prompt) is rolled out for --episodes paired episodes, all in one
 compiled program; the scripted navigator is the yardstick.
@@ -33,14 +33,14 @@ from absl import flags
 
 import fbjax.envs as envs
 from experiments.common import read_config, run
-from experiments.dev_tasks import DEV_GOALS, dev_domain, goal_states, rewarded
-from experiments.provenance import provenance, write_results
 from fbjax.data.relabel import relabel
+from fbjax.eval.dev_tasks import DEV_GOALS, dev_domain, goal_states, rewarded
 from fbjax.eval.evaluator import make_evaluator, navigator_policy
 from fbjax.fb.inference import goal_inference, reward_inference_all
 from fbjax.fb.learner import FBAgent
 from fbjax.pipeline.mjx import collect_data
 from fbjax.pipeline.workdir import dataset_description, load_checked, to_transitions
+from fbjax.provenance import provenance, write_results
 from fbjax.train.seeds import stack, train_seeds
 
 XY = (0, 1)
@@ -76,8 +76,8 @@ _WORK = flags.DEFINE_string("work", "/tmp/maze_selection", "Scratch folder for t
 _REPEAT = flags.DEFINE_integer("action_repeat", 1, "Control the maze this many physics steps "
                                "per action (fbjax.envs.with_action_repeat): data, training and "
                                "evaluation all on DOMAIN_xN, episodes of the same 20 s.")
-_OUT = flags.DEFINE_string("out", None, "Output stem (default experiments/results/DOMAIN/"
-                           "selection).")
+_OUT = flags.DEFINE_string("out", None, "Output stem (default studies/maze_selection/results/"
+                           "selection_DOMAIN).")
 
 
 def _evaluate(domain, agent, states, seeds, goals, dev_rewards, arrays, episodes, key):
@@ -171,7 +171,7 @@ def _variant_rows(name, config, data, seeds, checkpoints, goals, reference, key)
 def main(argv):
     del argv
     config = read_config()
-    made_by = provenance(" ".join(["python -m experiments.maze_selection", *sys.argv[1:]]))
+    made_by = provenance(" ".join(["python -m studies.maze_selection", *sys.argv[1:]]))
     checkpoints, seeds = _flags()
     config, domain = _development_domain(config)
     collect_data(config)
@@ -188,7 +188,8 @@ def main(argv):
     reference = [round(float(r), 1) for r in reference]
     print(f"[select] navigator {reference}", flush=True)
     data = (domain, arrays, manifest, to_transitions(arrays), dev_rewards)
-    stem = _OUT.value or os.path.join("experiments", "results", config.domain, "selection")
+    stem = _OUT.value or os.path.join("studies", "maze_selection", "results",
+                                      f"selection_{config.domain}")
     rows = []
     for name in _VARIANTS.value:
         began = time.perf_counter()
@@ -228,7 +229,7 @@ def markdown(result: dict) -> str:
              "(seed, prompt, goal); goals " + ", ".join(
                  f"{k} {tuple(v)}" for k, v in result["goals"].items())
              + f"; navigator {result['navigator']}. Prompts: reward = reward inference over "
-             "every row of the dataset, goal = B(goal). Rule (experiments/maze_selection.py): "
+             "every row of the dataset, goal = B(goal). Rule (studies/maze_selection/): "
              "best mean % of the navigator of the reward prompt at "
              f"{result['budget_updates']} updates or fewer. Chosen: **{result['chosen']}**. "
              "Command, commit and machine: the provenance in the .json beside this file.",

@@ -1,9 +1,9 @@
 #!/bin/bash
 # Issue 25 on a lent GPU: the maze default's FB settings chosen on development goals and seeds
-# (experiments/maze_selection.py, every variant of its VARIANTS) with the default's data
+# (studies/maze_selection/, every variant of its VARIANTS) with the default's data
 # collected on the GPU first. One call, sized to end inside BUDGET seconds: the selection writes
 # its results after every variant, so a call cut short keeps the variants it finished.
-#   COMMIT=$(git rev-parse HEAD) BUDGET=560 bash experiments/device_maze_selection.sh
+#   COMMIT=$(git rev-parse HEAD) BUDGET=560 bash studies/maze_selection/device.sh
 # Wheels in .whl/ (mujoco, mujoco-mjx, playground, ml_collections, tensorboardX, trimesh, glfw,
 # pyopengl, websockets), installed by benchmarks/device_setup.sh. Results to $OUT: selection.log,
 # selection.json, selection.md, runs.tar.gz (every run's config.json and metrics).
@@ -11,7 +11,7 @@
 #   NO_WHEELS=1 OUT=/tmp/dry BUDGET=400 WORK=/tmp/dry_work SELECT="--variants=ref_rates,full_obs \
 #   --checkpoints=20,40 --episodes=2 --seeds=100,101" EXTRA="--config.collect.num_envs=4 \
 #   --config.collect.num_episodes=1 --config.collect.episode_length=300 \
-#   --config.train.steps_per_call=20" bash experiments/device_maze_selection.sh
+#   --config.train.steps_per_call=20" bash studies/maze_selection/device.sh
 set -u
 source benchmarks/device_setup.sh
 BEGIN=$(date +%s)
@@ -29,7 +29,7 @@ LOG="$OUT/selection.log"
 } >> "$LOG" 2>&1
 LEFT=$(( BUDGET - ($(date +%s) - BEGIN) - 15 ))
 # shellcheck disable=SC2086
-timeout -s INT -k 10 "$LEFT" python3 -m experiments.maze_selection \
+timeout -s INT -k 10 "$LEFT" python3 -m studies.maze_selection \
   --config.workdir="$WORK/data" --work="$WORK/runs" --out="$OUT/selection" $SELECT $EXTRA \
   >> "$LOG" 2>&1
 echo "== selection exit $? at $(( $(date +%s) - BEGIN ))s" >> "$LOG"

@@ -1,7 +1,7 @@
 """OPE validation study: does the free ratio rank, pick and calibrate many policies correctly?
 
-  python -m experiments.ope_validation --config=experiments/configs/point_mass.py  # open arena
-  python -m experiments.ope_validation --config=experiments/configs/walker.py   # accelerator
+  python -m studies.ope_validation --config=experiments/configs/point_mass.py  # open arena
+  python -m studies.ope_validation --config=experiments/configs/walker.py   # accelerator
 
 For every training seed of --config it builds a pool of FB policies (task prompts, random rewards
 in the span of B, two-task mixtures, goals, task prompts perturbed by 5/15/30 degrees, ZOL outputs
@@ -30,7 +30,6 @@ from absl import flags
 
 import fbjax.envs as envs
 from experiments.common import read_config, run
-from experiments.provenance import provenance
 from fbjax.agent import Vmapped, train_steps
 from fbjax.baselines.fqe import FQE, FQEConfig
 from fbjax.data.relabel import relabel
@@ -47,6 +46,7 @@ from fbjax.eval.ope_study import (
 from fbjax.eval.zero_shot import inference_data
 from fbjax.pipeline.mjx import collect_data, load_checked, paths, train_all
 from fbjax.pipeline.workdir import run_dir
+from fbjax.provenance import provenance
 from fbjax.train.run import load_fb
 
 _EPISODES = flags.DEFINE_integer("episodes", 20, "Episodes per policy (shared start states).")
@@ -343,7 +343,7 @@ def main(argv):
     if _FQE_STEPS.value % 1000:
         raise ValueError(f"--fqe_steps={_FQE_STEPS.value}: FQE trains in chunks of 1000 updates; "
                          "give a multiple of 1000")
-    command = "python -m experiments.ope_validation " + " ".join(sys.argv[1:])
+    command = "python -m studies.ope_validation " + " ".join(sys.argv[1:])
     record = provenance(command)
     out_dir = _OUT.value or os.path.join(paths(config)["root"], "ope_validation")
     os.makedirs(out_dir, exist_ok=True)

@@ -1,11 +1,11 @@
 """Does a collection rollout on this CPU finish, or stall with every thread idle?
 
-  python -m experiments.cpu_stall [--domain=quadruped] [--sizes=64x100,64x50,16x100] [--trials=2]
+  python -m studies.cpu_stall [--domain=quadruped] [--sizes=64x100,64x50,16x100] [--trials=2]
 
 Each trial runs one compiled uniform-random rollout (`fbjax.data.collect.make_rollout`, ENVS
 environments x STEPS control steps) in a fresh process and watches it: a trial that uses no CPU
 for `--idle_s` seconds while its rollout is still unfinished is recorded as stalled (and killed).
-Prints one JSON line per trial and writes experiments/results/cpu_stall.json with provenance.
+Prints one JSON line per trial and writes studies/cpu_stall/results/cpu_stall.json with provenance.
 docs/limits.md quotes it.
 """
 
@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from experiments import provenance
+from fbjax import provenance
 
 CHILD = """
 import sys, time, jax
@@ -69,7 +69,7 @@ def main():
     parser.add_argument("--trials", type=int, default=2)
     parser.add_argument("--idle_s", type=float, default=30.0)
     parser.add_argument("--limit_s", type=float, default=300.0)
-    parser.add_argument("--out", default="experiments/results/cpu_stall.json")
+    parser.add_argument("--out", default="studies/cpu_stall/results/cpu_stall.json")
     args = parser.parse_args()
     rows = []
     for size in args.sizes.split(","):
@@ -77,7 +77,7 @@ def main():
         for _ in range(args.trials):
             rows.append(trial(args.domain, envs, steps, args.idle_s, args.limit_s))
             print(json.dumps(rows[-1]), flush=True)
-    meta = provenance.of_args("experiments.cpu_stall", args)
+    meta = provenance.of_args("studies.cpu_stall", args)
     with open(args.out, "w") as f:
         json.dump({"provenance": meta, "trials": rows}, f, indent=1)
     print(f"wrote {args.out}")

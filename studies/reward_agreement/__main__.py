@@ -1,6 +1,7 @@
 """Per-task agreement of fbjax's rewards with DM Control's, on the test suite's states.
 
-  python -m experiments.reward_agreement   # writes experiments/results/reward_agreement.txt
+  python -m studies.reward_agreement
+  # writes studies/reward_agreement/results/reward_agreement.txt
 
 The states and references are tests/test_envs.py's (1000 per domain; half of them from DM
 Control's own rollouts for the quadruped and humanoid); the test asserts <= 1e-4 per task, this
@@ -11,9 +12,9 @@ import json
 
 import numpy as np
 
-from experiments.provenance import provenance
+from fbjax.provenance import provenance
 
-OUT = "experiments/results/reward_agreement.txt"
+OUT = "studies/reward_agreement/results/reward_agreement.txt"
 
 
 def main():
@@ -28,7 +29,7 @@ def main():
             lines.append(f"{name}/{task}: max abs diff {error:.2e}, ref mean {ref.mean():.3f} "
                          f"std {ref.std():.3f}")
             print(lines[-1], flush=True)
-    meta = provenance("python -m experiments.reward_agreement")
+    meta = provenance("python -m studies.reward_agreement")
     with open(OUT, "w") as f:
         f.write("\n".join(lines) + "\n\n" + json.dumps(meta) + "\n")
     print(f"wrote {OUT}")

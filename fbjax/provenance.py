@@ -1,6 +1,6 @@
 """Where a results file came from: commit, command, device and package versions, as JSON.
 
-  python -m experiments.provenance --command "python -m experiments.pipeline" > provenance.json
+  python -m fbjax.provenance --command "python -m experiments.pipeline" > provenance.json
 """
 
 import argparse
@@ -11,8 +11,8 @@ import subprocess
 import sys
 from importlib import metadata
 
-CODE = ("fbjax", "experiments", ":!experiments/results", "benchmarks", ":!benchmarks/results",
-        "tests/faults", "pyproject.toml", "setup.cfg")
+CODE = ("fbjax", "experiments", ":!experiments/results", "studies", ":!studies/*/results/*",
+        "benchmarks", ":!benchmarks/results", "tests/faults", "pyproject.toml", "setup.cfg")
 PACKAGES = ("fbjax", "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "mujoco", "mujoco-mjx",
             "numpy", "rliable", "scipy")
 

@@ -1,8 +1,8 @@
 """The development tasks: what settings may be chosen on, apart from the tasks the reports use.
 
-On the point-mass maze, one reach goal per room away from the reported targets (DEV_GOALS), used
-by experiments/learning_curve.py and experiments/reward_coverage.py, and the table of rewarded
-transitions both write. No flags here, so both binaries (and tests) can import it.
+On the point-mass maze, one reach goal per room away from the reported targets (DEV_GOALS), the
+count of rewarded transitions, and the tables the studies that choose settings on them write
+(studies/learning_curve, studies/reward_coverage, studies/maze_selection).
 """
 
 import dataclasses
@@ -68,7 +68,7 @@ def rewarded_rule(record: dict) -> str:
 
 
 def coverage_table(result: dict) -> str:
-    """experiments/reward_coverage.py's result as markdown."""
+    """studies/reward_coverage's result as markdown."""
     seeds = result["seeds"]
     lines = [f"# How often {result['domain']}'s rewards fire in the dataset",
              "",
@@ -84,3 +84,38 @@ def coverage_table(result: dict) -> str:
         counts = ", ".join(str(c) for c in row["in_inference_sample"])
         lines.append(f"| {row['kind']} | {row['task']} | {row['dataset_share']:.3%} | {counts} |")
     return "\n".join(lines) + "\n"
+
+
+def learning_curve_table(result: dict) -> str:
+    """studies/learning_curve's result as a table; files written before prompts were a column
+    (reward inference only) render the same way."""
+    names = list(result["tasks"])
+    head = ("| updates | training wall s | prompt | " + " | ".join(names)
+            + " | mean | % of navigator |")
+    lines = [
+        f"# FB learning curve on {result['domain']}'s development tasks",
+        "",
+        f"Development seed {result['seed']}, {result['dataset_rows']:,} transitions, batch "
+        f"{result['batch_size']}; {result['episodes']} paired episodes per prompt. Prompts: "
+        "reward = reward inference (the reports' prompt), goal = B(goal at rest). Goals: "
+        + ", ".join(f"{k} {tuple(v)}" for k, v in result["tasks"].items())
+        + ". Command, commit and machine: the provenance in the .json beside this file.",
+    ]
+    if "coverage" in result:
+        cov = result["coverage"]
+        lines += ["", f"Rewarded states ({rewarded_rule(cov)}) per goal: " + ", ".join(
+            f"{name} {share:.3%} of the dataset ({count} of the {cov['inference_samples']} "
+            "inference samples)" for name, share, count in
+            zip(names, cov["dataset_share"], cov["rewarded_in_inference_sample"], strict=True))
+            + "."]
+    lines += ["", head, "|" + "---|" * (len(names) + 5)]
+    for row in result["rows"]:
+        lines.append(f"| {row['updates']} | {row['train_wall_s']} | "
+                     f"{row.get('prompt', 'reward')} | "
+                     + " | ".join(str(r) for r in row["returns"])
+                     + f" | {row['mean_return']} | {row['pct_of_navigator']} |")
+    for name, returns in result["reference"].items():
+        lines.append(f"| {name} | | | " + " | ".join(str(r) for r in returns)
+                     + f" | {round(float(np.mean(returns)), 1)} | |")
+    return "\n".join(lines) + "\n"
+
