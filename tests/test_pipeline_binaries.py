@@ -16,7 +16,9 @@ TINY = os.path.join(ROOT, "experiments", "configs", "tiny_point_mass.py")
 
 
 def _run(binary, workdir, *overrides, check=True):
-    cmd = [sys.executable, "-m", f"experiments.{binary}", f"--config={TINY}",
+    """Runs experiments.BINARY, or the module BINARY names when it is dotted (a study)."""
+    module = binary if "." in binary else f"experiments.{binary}"
+    cmd = [sys.executable, "-m", module, f"--config={TINY}",
            f"--config.workdir={workdir}", *overrides]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
     if check and proc.returncode != 0:
@@ -123,7 +125,7 @@ def test_a_moved_workdir_resumes_and_keeps_its_stages(workdir, tmp_path):
 
 def test_ope_validation_binary_on_the_tiny_run(workdir, tmp_path):
     out = tmp_path / "ope"
-    proc = _run("ope_validation", workdir, "--episodes=2", "--fqe_policies=20",
+    proc = _run("studies.ope_validation", workdir, "--episodes=2", "--fqe_policies=20",
                 "--fqe_steps=1000", f"--out={out}")
     assert "written to" in proc.stdout
     with open(out / "ope_validation.json") as f:
