@@ -12,10 +12,10 @@ states. Needs WORKDIR/dataset (collect.py) and WORKDIR/fb/seed_S (train.py); wri
 WORKDIR/eval/results.json (rows, the ZOL grid and the selection).
 """
 
-import os
 
 from experiments.common import read_config, run
-from fbjax.pipeline.mjx import evaluate_all, paths
+from fbjax.pipeline.mjx import evaluate_all
+from fbjax.pipeline.workdir import Workdir
 
 
 def main(argv):
@@ -23,7 +23,7 @@ def main(argv):
     config = read_config()
     rows = evaluate_all(config)
     print(f"[evaluate] {len(rows)} rows written to "
-          f"{os.path.join(paths(config)['eval'], 'results.json')}", flush=True)
+          f"{Workdir.of(config).results}", flush=True)
 
 
 if __name__ == "__main__":

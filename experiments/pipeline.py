@@ -11,8 +11,9 @@ one runs. Ends by printing the results table.
 import time
 
 from experiments.common import read_config, run
-from fbjax.pipeline.mjx import collect_data, evaluate_all, paths, train_all
+from fbjax.pipeline.mjx import collect_data, evaluate_all, train_all
 from fbjax.pipeline.mjx_report import report
+from fbjax.pipeline.workdir import Workdir
 from fbjax.train.lock import folder_lock
 
 
@@ -20,7 +21,7 @@ def main(argv):
     del argv
     config = read_config()
     start, stages = time.perf_counter(), []
-    with folder_lock(paths(config)["root"], "give this run another --config.workdir"):
+    with folder_lock(Workdir.of(config).root, "give this run another --config.workdir"):
         for name, stage in (("collect", collect_data), ("train", train_all),
                             ("evaluate", evaluate_all), ("report", report)):
             began = time.perf_counter()
@@ -29,7 +30,7 @@ def main(argv):
             stages.append(f"{name} {time.perf_counter() - began:.0f}s")
     print("\n" + out, flush=True)
     print(f"\npipeline finished in {time.perf_counter() - start:.0f}s ({', '.join(stages)}); "
-          f"report in {paths(config)['report']}", flush=True)
+          f"report in {Workdir.of(config).report}", flush=True)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,14 @@ Reads WORKDIR/eval/results.json; writes WORKDIR/report/: results.md, summary.jso
 
 from experiments.common import read_config, run
 from fbjax.pipeline.mjx_report import report
-from fbjax.pipeline.workdir import paths
+from fbjax.pipeline.workdir import Workdir
 
 
 def main(argv):
     del argv
     config = read_config()
     print(report(config), flush=True)
-    print(f"\nreport written to {paths(config)['report']}", flush=True)
+    print(f"\nreport written to {Workdir.of(config).report}", flush=True)
 
 
 if __name__ == "__main__":

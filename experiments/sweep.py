@@ -31,10 +31,10 @@ from fbjax.eval.evaluator import fb_policy, make_evaluator
 from fbjax.eval.stats import hierarchical_bootstrap
 from fbjax.eval.zero_shot import infer_latents, inference_data
 from fbjax.pipeline.config import experiment_config
-from fbjax.pipeline.mjx import collect_data, evaluate_all, load_checked, paths, train_all
+from fbjax.pipeline.mjx import collect_data, evaluate_all, load_checked, train_all
 from fbjax.pipeline.mjx_report import report
 from fbjax.pipeline.sweep import combinations, parse, with_values
-from fbjax.pipeline.workdir import run_dir
+from fbjax.pipeline.workdir import Workdir
 from fbjax.train.run import load_fb
 from fbjax.zol.search import NUMERIC
 
@@ -58,7 +58,7 @@ def _batched(config, combos) -> list[dict]:
     returns = np.zeros((len(grid), num_tasks, len(config.seeds), ev.num_episodes))
     evaluator = None
     for i, seed in enumerate(config.seeds):
-        agent, state, _ = load_fb(run_dir(config, "fb", seed))
+        agent, state, _ = load_fb(Workdir.of(config).fb_run(seed))
         data = inference_data(arrays, rewards, ev.inference_samples, ev.num_starts, seed)
         zs = infer_latents(agent, state.params, data, grid, rwr_iterations=0)["grid"]
         if evaluator is None:
@@ -85,7 +85,7 @@ def _separate(base: dict, combos, root: str) -> list[dict]:
               flush=True)
         for stage in (collect_data, train_all, evaluate_all, report):
             stage(config)
-        with open(os.path.join(paths(config)["report"], "summary.json")) as f:
+        with open(os.path.join(Workdir.of(config).report, "summary.json")) as f:
             summary = json.load(f)
         out.append({"combo": combo, "workdir": config.workdir,
                     "tasks": {f"{r['task']} / {r['method']}": r["return"]
@@ -113,7 +113,7 @@ def main(argv):
     base = CONFIG.value.to_dict()
     for combo in combos:  # every combination must make a valid config before anything runs
         experiment_config(with_values(base, combo))
-    root = os.path.join(paths(config)["root"], "sweep")
+    root = os.path.join(Workdir.of(config).root, "sweep")
     os.makedirs(root, exist_ok=True)
     numeric = {f"eval.zol.{k}" for k in NUMERIC}
     if all(name in numeric for name in combos[0]):

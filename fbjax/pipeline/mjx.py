@@ -57,13 +57,12 @@ from fbjax.pipeline.arms import (
 from fbjax.pipeline.config import ExperimentConfig
 from fbjax.pipeline.rollouts import Rollouts
 from fbjax.pipeline.workdir import (
+    Workdir,
     dataset_description,
     load_checked,
     one_writer,
-    paths,
     to_transitions,
 )
-from fbjax.pipeline.workdir import run_dir as seed_run
 from fbjax.train.cores import run_on_cores
 from fbjax.train.loop import local_step, print_progress
 from fbjax.train.run import is_sharded, load_fb, train_run
@@ -77,7 +76,7 @@ def collect_data(config: ExperimentConfig) -> str:
     settings = config.collect
     env = _base(domain)  # a with_tasks copy collects its original's data
     description = {"domain": env, **to_dict(settings)}
-    path = paths(config)["dataset"]
+    path = Workdir.of(config).dataset
     if os.path.exists(path):
         manifest = read_manifest(path)
         if manifest["collection"].get("source") == EXORL:
@@ -130,7 +129,7 @@ def train_fb(config: ExperimentConfig, seed: int, arrays=None, manifest=None,
     if arrays is None:
         arrays, manifest = load_checked(config)
     agent, description = _fb_agent(config, arrays, manifest)
-    run_dir = seed_run(config, "fb", seed)
+    run_dir = Workdir.of(config).fb_run(seed)
     layout = "sharded" if is_sharded(config.train) else "single"
     print(f"[train] FB seed {seed}: {config.train.num_steps} steps -> {run_dir} ({layout}, "
           f"{jax.device_count()} device(s), {jax.process_count()} process(es))", flush=True)
@@ -147,11 +146,12 @@ def _train_seed_on_a_core(config: ExperimentConfig, seed: int) -> None:
 @one_writer
 def train_all(config: ExperimentConfig) -> dict[int, object]:
     """FB for every seed of the config; returns the final state per seed."""
-    p = paths(config)
-    if not os.path.exists(p["dataset"]):
-        raise FileNotFoundError(f"train: no dataset at {p['dataset']}; run python -m "
+    workdir = Workdir.of(config)
+    if not os.path.exists(workdir.dataset):
+        raise FileNotFoundError(f"train: no dataset at {workdir.dataset}; run python -m "
                                 "experiments.collect with the same --config.workdir first")
-    check_env(read_manifest(p["dataset"]), p["dataset"], config.domain)  # before any worker
+    # Checked before any worker starts.
+    check_env(read_manifest(workdir.dataset), workdir.dataset, config.domain)
     if config.train.parallel == "cores" and len(config.seeds) > 1:
         if jax.process_count() == 1 and jax.default_backend() == "cpu":
             single = dataclasses.replace(config, train=dataclasses.replace(config.train,
@@ -160,7 +160,7 @@ def train_all(config: ExperimentConfig) -> dict[int, object]:
                   "one worker process per CPU core", flush=True)
             cores = run_on_cores(_train_seed_on_a_core, [(single, s) for s in config.seeds])
             print(f"[train] the workers ran on cores {cores}", flush=True)
-            return {seed: load_fb(seed_run(config, "fb", seed))[1]
+            return {seed: load_fb(Workdir.of(config).fb_run(seed))[1]
                     for seed in config.seeds}
         # The CPU default run elsewhere: an accelerator is kept busier by "seeds".
         print(f"[train] train.parallel='cores' is for one CPU host; on {jax.process_count()} "
@@ -169,9 +169,9 @@ def train_all(config: ExperimentConfig) -> dict[int, object]:
     arrays, manifest = load_checked(config)
     if config.train.parallel == "seeds" and len(config.seeds) > 1:
         agent, description = _fb_agent(config, arrays, manifest)
-        run_dirs = {seed: seed_run(config, "fb", seed) for seed in config.seeds}
+        run_dirs = {seed: Workdir.of(config).fb_run(seed) for seed in config.seeds}
         print(f"[train] FB seeds {list(config.seeds)}: {config.train.num_steps} steps each, one "
-              f"program -> {p['fb']}", flush=True)
+              f"program -> {workdir.fb}", flush=True)
         return train_seeds(agent, to_transitions(arrays), run_dirs, description, config.train,
                            label="[train] ")
     return {seed: train_fb(config, seed, arrays, manifest)[1] for seed in config.seeds}
@@ -190,7 +190,7 @@ def _flat_zol_info(info, g: int) -> dict[str, np.ndarray]:
 def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, seed,
                  key) -> None:
     ev, task_ids = config.eval, rollouts.task_ids
-    run_dir = seed_run(config, "fb", seed)
+    run_dir = Workdir.of(config).fb_run(seed)
     agent, state, _ = load_fb(run_dir)
     trained = rollouts.fb_steps[seed] = local_step(state.step)
     if trained < config.train.num_steps:
@@ -254,7 +254,7 @@ def goal_prompts(agent: FBAgent, params, rollouts: Rollouts) -> jax.Array:
 def train_oracle(config: ExperimentConfig, arrays, rewards, manifest, seed: int):
     """Trains (or resumes) the TD3 oracles of every task for one seed in WORKDIR/oracle/seed_S."""
     td3 = TD3(config.oracle.td3, int(arrays["obs"].shape[1]), int(arrays["action"].shape[1]))
-    run_dir = seed_run(config, "oracle", seed)
+    run_dir = Workdir.of(config).oracle_run(seed)
     print(f"[oracle] TD3 seed {seed}: {config.oracle.train.num_steps} steps for each of "
           f"{rewards.shape[1]} tasks at once -> {run_dir}", flush=True)
     state = train_oracles(td3, arrays, rewards, run_dir, config.oracle.train, seed,
@@ -288,7 +288,7 @@ def train_oracle_seeds(config: ExperimentConfig, arrays, rewards, manifest) -> b
     if config.oracle.train.parallel != "seeds" or len(seeds) < 2:
         return False
     td3 = TD3(config.oracle.td3, int(arrays["obs"].shape[1]), int(arrays["action"].shape[1]))
-    run_dirs = {seed: seed_run(config, "oracle", seed) for seed in seeds}
+    run_dirs = {seed: Workdir.of(config).oracle_run(seed) for seed in seeds}
     print(f"[oracle] TD3 seeds {seeds}: {config.oracle.train.num_steps} steps for each of "
           f"{rewards.shape[1]} tasks, every seed and task in one program", flush=True)
     train_oracles_seeds(td3, arrays, rewards, run_dirs, config.oracle.train,
@@ -351,7 +351,7 @@ def _write_results(config: ExperimentConfig, rollouts: Rollouts, manifest: dict,
     """WORKDIR/eval/results.json with the rows of the seeds evaluated so far (written after each
     seed, so an evaluation cut short keeps what it finished: "complete" is false until every
     seed is in); the ZOL selection is made on those seeds."""
-    p, ev = paths(config), config.eval
+    workdir, ev = Workdir.of(config), config.eval
     rows, selection = rollouts.rows, None
     complete = len(done) == len(config.seeds)
     dev = ev.selection_seeds
@@ -364,8 +364,8 @@ def _write_results(config: ExperimentConfig, rollouts: Rollouts, manifest: dict,
                       f"(return {chosen['dev_seed_return']:.2f} on development seeds {list(dev)})"
                       if dev else f"(held-out score {chosen['held_out_score']:.2f} on the other "
                       "tasks)"), flush=True)
-    os.makedirs(p["eval"], exist_ok=True)
-    result = {"domain": rollouts.domain.name, "dataset": p["dataset"], "collection":
+    os.makedirs(workdir.eval, exist_ok=True)
+    result = {"domain": rollouts.domain.name, "dataset": workdir.dataset, "collection":
               manifest["collection"], "eval": to_dict(ev), "seeds": list(done),
               "seeds_planned": list(config.seeds), "complete": complete,
               "selection_seeds": list(dev),
@@ -373,8 +373,8 @@ def _write_results(config: ExperimentConfig, rollouts: Rollouts, manifest: dict,
               "fb_steps_trained": rollouts.fb_steps,
               "rewarded_in_inference_sample": rollouts.rewarded,
               "selection": selection, "grid": [to_dict(c) for c in ev.grid()], "rows": rows}
-    tmp = os.path.join(p["eval"], "results.json.tmp")
+    tmp = workdir.results + ".tmp"
     with open(tmp, "w") as f:
         json.dump(result, f)
-    os.replace(tmp, os.path.join(p["eval"], "results.json"))
+    os.replace(tmp, workdir.results)
     return rows

@@ -17,7 +17,7 @@ from fbjax.eval.report import (
 )
 from fbjax.eval.zero_shot import FEW_REWARDED, ORACLES, REWARDED_RULE
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
-from fbjax.pipeline.workdir import one_writer, paths
+from fbjax.pipeline.workdir import Workdir, one_writer
 
 
 def inference_note(ev: EvalConfig, selection: dict | None) -> str:
@@ -93,8 +93,8 @@ def _zol_arms_chosen(ev: EvalConfig) -> bool:
 
 @one_writer
 def report(config: ExperimentConfig) -> str:
-    p = paths(config)
-    results_path = os.path.join(p["eval"], "results.json")
+    workdir = Workdir.of(config)
+    results_path = workdir.results
     if not os.path.exists(results_path):
         raise FileNotFoundError(f"report: no {results_path}; run python -m experiments.evaluate "
                                 "first")
@@ -135,14 +135,14 @@ def report(config: ExperimentConfig) -> str:
                      if len(within) < len(summary["tasks"]) else "")
                   + ". With this few policies per task these are coarse; "
                   "studies/ope_validation/ measures OPE on many.")
-    os.makedirs(p["report"], exist_ok=True)
-    with open(os.path.join(p["report"], "results.md"), "w") as f:
+    os.makedirs(workdir.report, exist_ok=True)
+    with open(os.path.join(workdir.report, "results.md"), "w") as f:
         f.write(table + "\n")
-    with open(os.path.join(p["report"], "summary.json"), "w") as f:
+    with open(os.path.join(workdir.report, "summary.json"), "w") as f:
         json.dump({**_json_summary(summary, spearman), "ope_spearman_within_tasks": within}, f,
                   indent=1)
     try:
-        figures(summary, p["report"])
+        figures(summary, workdir.report)
     except ImportError as error:  # an install without the [report] extra
         print(f"report: no figures ({error}); pip install -c constraints.txt -e "
               "\".[report]\" draws them", flush=True)

@@ -8,6 +8,7 @@ the checked dataset.
     WORKDIR/report/            results.md, summary.json and the figures
 """
 
+import dataclasses
 import functools
 import os
 
@@ -19,17 +20,56 @@ from fbjax.train.lock import folder_lock
 from fbjax.types import Transition
 
 
-def paths(config: ExperimentConfig) -> dict[str, str]:
-    root = os.path.abspath(config.workdir)
-    return {name: os.path.join(root, name) if name != "root" else root
-            for name in ("root", "dataset", "fb", "oracle", "eval", "report")}
+@dataclasses.dataclass(frozen=True)
+class Workdir:
+    """A workdir's layout (the module docstring's), as absolute paths."""
+    root: str
+
+    @classmethod
+    def of(cls, config: ExperimentConfig) -> "Workdir":
+        return cls(os.path.abspath(config.workdir))
+
+    @property
+    def dataset(self) -> str:
+        return os.path.join(self.root, "dataset")
+
+    @property
+    def fb(self) -> str:
+        return os.path.join(self.root, "fb")
+
+    @property
+    def oracle(self) -> str:
+        return os.path.join(self.root, "oracle")
+
+    @property
+    def eval(self) -> str:
+        return os.path.join(self.root, "eval")
+
+    @property
+    def results(self) -> str:
+        """The evaluation's rows: WORKDIR/eval/results.json."""
+        return os.path.join(self.eval, "results.json")
+
+    @property
+    def report(self) -> str:
+        return os.path.join(self.root, "report")
+
+    def run(self, kind: str, seed: int) -> str:
+        """WORKDIR/KIND/seed_S: the run of seed S of "fb" or "oracle"."""
+        if kind not in ("fb", "oracle"):
+            raise ValueError(f"Workdir.run: kind must be 'fb' or 'oracle', got {kind!r}")
+        return os.path.join(self.root, kind, f"seed_{seed}")
+
+    def fb_run(self, seed: int) -> str:
+        return self.run("fb", seed)
+
+    def oracle_run(self, seed: int) -> str:
+        return self.run("oracle", seed)
 
 
 def run_dir(config: ExperimentConfig, kind: str, seed: int) -> str:
-    """WORKDIR/KIND/seed_S: the run of seed S of "fb" or "oracle"."""
-    if kind not in ("fb", "oracle"):
-        raise ValueError(f"run_dir: kind must be 'fb' or 'oracle', got {kind!r}")
-    return os.path.join(paths(config)[kind], f"seed_{seed}")
+    """WORKDIR/KIND/seed_S of a config: `Workdir.of(config).run(kind, seed)`."""
+    return Workdir.of(config).run(kind, seed)
 
 
 def one_writer(stage):
@@ -37,7 +77,7 @@ def one_writer(stage):
     refused with a message instead of interleaving its writes."""
     @functools.wraps(stage)
     def locked(config: ExperimentConfig, *args, **kwargs):
-        with folder_lock(paths(config)["root"], "give this run another --config.workdir"):
+        with folder_lock(Workdir.of(config).root, "give this run another --config.workdir"):
             return stage(config, *args, **kwargs)
     return locked
 
@@ -45,7 +85,7 @@ def one_writer(stage):
 def load_checked(config: ExperimentConfig) -> tuple[dict[str, np.ndarray], dict]:
     """WORKDIR/dataset, refused unless it is a dataset of the config's domain with that domain's
     observation, action and physics sizes."""
-    path = paths(config)["dataset"]
+    path = Workdir.of(config).dataset
     if not os.path.exists(path):
         raise FileNotFoundError(f"no dataset at {path}; run python -m experiments.collect with "
                                 "this --config first (python -m experiments.pipeline runs every "
@@ -62,7 +102,8 @@ def to_transitions(arrays: dict[str, np.ndarray]) -> Transition:
 def dataset_description(config: ExperimentConfig, arrays, manifest) -> dict:
     """What a run's config.json records of its data. The dataset's path is relative to the
     workdir (always "dataset"), so a moved or copied workdir resumes and loads as before."""
-    return {"dataset": os.path.relpath(paths(config)["dataset"], paths(config)["root"]),
+    workdir = Workdir.of(config)
+    return {"dataset": os.path.relpath(workdir.dataset, workdir.root),
             "domain": manifest["env"],
             "tasks": manifest["tasks"], "obs_dim": int(arrays["obs"].shape[1]),
             "action_dim": int(arrays["action"].shape[1])}

@@ -44,8 +44,8 @@ from fbjax.eval.ope_study import (
     total_variation,
 )
 from fbjax.eval.zero_shot import inference_data
-from fbjax.pipeline.mjx import collect_data, load_checked, paths, train_all
-from fbjax.pipeline.workdir import run_dir
+from fbjax.pipeline.mjx import collect_data, load_checked, train_all
+from fbjax.pipeline.workdir import Workdir
 from fbjax.provenance import provenance
 from fbjax.train.run import load_fb
 
@@ -345,7 +345,7 @@ def main(argv):
                          "give a multiple of 1000")
     command = "python -m studies.ope_validation " + " ".join(sys.argv[1:])
     record = provenance(command)
-    out_dir = _OUT.value or os.path.join(paths(config)["root"], "ope_validation")
+    out_dir = _OUT.value or os.path.join(Workdir.of(config).root, "ope_validation")
     os.makedirs(out_dir, exist_ok=True)
     domain = envs.make(config.domain)
     collect_data(config)
@@ -357,7 +357,7 @@ def main(argv):
         cell_fn, num_cells = _cell_fn(_CELLS.value), _CELLS.value ** 2
     per_seed, evaluator = [], None
     for i, seed in enumerate(config.seeds):
-        agent, state, _ = load_fb(run_dir(config, "fb", seed))
+        agent, state, _ = load_fb(Workdir.of(config).fb_run(seed))
         if evaluator is None:  # one compiled program for every seed (same networks, new params)
             evaluator = make_evaluator(domain, fb_policy(agent.networks), _EPISODES.value,
                                        config.eval.episode_length or None, config.fb.discount,
