@@ -29,6 +29,8 @@ _EXPORTS = {
     "from_arrays": ("fbjax.data.arrays", "from_arrays"),
     "observation_rewards": ("fbjax.data.arrays", "observation_rewards"),
     "relabel": ("fbjax.data.relabel", "relabel"),
+    "register_prompt": ("fbjax.eval.methods", "register_prompt"),
+    "PromptContext": ("fbjax.eval.methods", "PromptContext"),
     "agent": ("fbjax.agent", None),
     "baselines": ("fbjax.baselines", None),
     "data": ("fbjax.data", None),

@@ -9,6 +9,7 @@ import sys
 
 import jax.numpy as jnp
 import mujoco
+import numpy as np
 import pytest
 from mujoco import mjx
 
@@ -68,6 +69,27 @@ def test_a_registered_domain_runs_the_whole_pipeline(tmp_path, monkeypatch):
     with open(os.path.join(tmp_path, "dataset", "manifest.json")) as f:
         assert json.load(f)["env"] == "bead_test"
     assert "# bead_test: zero-shot FB" in report(config)
+
+    # A prompt of the user's own, registered by name: rolled out, estimated off policy and
+    # tested against fb, leaving every other method's episodes as they were.
+    from fbjax.eval import methods
+    monkeypatch.setattr(methods, "_REGISTRY", dict(methods._REGISTRY))
+    methods.register_prompt("bead_swapped", lambda c: c.latents["fb"][::-1],
+                            about="each task prompted with the other's z_r")
+    swapped = dataclasses.replace(config, eval=dataclasses.replace(
+        config.eval, methods="fb,random,bead_swapped"))
+    more = evaluate_all(swapped)
+    others = [r for r in more if r["method"] != "bead_swapped"]
+    assert [{k: v for k, v in r.items() if k not in ("returns", "discounted")} for r in others] \
+        == [{k: v for k, v in r.items() if k not in ("returns", "discounted")} for r in rows]
+    # The same episodes in a larger batch of prompts: equal up to float32 summation order over
+    # an episode's 100 steps (n * eps = 100 * 6e-8 = 6e-6).
+    for kind in ("returns", "discounted"):
+        np.testing.assert_allclose([r[kind] for r in others], [r[kind] for r in rows],
+                                   rtol=1e-5, atol=1e-6)
+    mine = {r["task"]: r for r in more if r["method"] == "bead_swapped"}
+    assert set(mine) == {"right", "left"} and all("ope_ratio" in r for r in mine.values())
+    assert "bead_swapped − fb" in report(swapped)
 
     # A reward of the user's own, of observations, on the same data and the same FB model: a
     # with_tasks copy reads bead_test's dataset, and FB is prompted and scored on the new task.

@@ -1,5 +1,5 @@
 """Evaluation: the vectorised evaluator, zero-shot prompting with its off-policy estimates, the
-TD3 oracle and the report."""
+TD3 oracle, the methods by name and the report."""
 
 from fbjax.eval.evaluator import (
     actor_policy,
@@ -8,9 +8,8 @@ from fbjax.eval.evaluator import (
     random_policy,
     summarize,
 )
+from fbjax.eval.methods import Method, PromptContext, register_prompt
 from fbjax.eval.zero_shot import (
-    FB_METHODS,
-    METHODS,
     InferenceData,
     infer_latents,
     inference_data,
@@ -18,9 +17,9 @@ from fbjax.eval.zero_shot import (
 )
 
 __all__ = [
-    "FB_METHODS",
-    "METHODS",
     "InferenceData",
+    "Method",
+    "PromptContext",
     "actor_policy",
     "fb_policy",
     "infer_latents",
@@ -28,5 +27,6 @@ __all__ = [
     "make_evaluator",
     "off_policy_estimates",
     "random_policy",
+    "register_prompt",
     "summarize",
 ]

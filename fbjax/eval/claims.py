@@ -13,12 +13,9 @@ detect +EFFECT of the oracle at POWER.
 
 import numpy as np
 
+from fbjax.eval.methods import BASELINE, CONTROL, ZOL_ARMS, is_fb_family
 from fbjax.eval.stats import holm, seed_level_test, seeds_for_power
-from fbjax.eval.zero_shot import FB_METHODS
 
-BASELINE = "fb"
-CONTROL = "zol_control"
-ZOL_ARMS = ("zol_published", "zol_selected")
 ALPHA = 0.05  # the level a Holm-adjusted p-value is read at
 # The smallest effect worth seeing: +5% of the oracle's return (0.05 on the normalised scale).
 EFFECT = 0.05
@@ -30,7 +27,7 @@ def contrasts(methods: list[str]) -> list[tuple[str, str]]:
     each ZOL arm against the matched-angle control when it was evaluated."""
     if BASELINE not in methods:
         return []
-    out = [(m, BASELINE) for m in methods if m in FB_METHODS and m != BASELINE]
+    out = [(m, BASELINE) for m in methods if is_fb_family(m) and m != BASELINE]
     if CONTROL in methods:
         out += [(m, CONTROL) for m in ZOL_ARMS if m in methods]
     return out

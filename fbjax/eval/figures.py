@@ -17,15 +17,19 @@ import os
 import numpy as np
 
 from fbjax.eval.claims import BASELINE
+from fbjax.eval.methods import ORACLES, names
 from fbjax.eval.report import ope_rank_correlation, ope_rank_correlation_within_tasks, oracle_of
-from fbjax.eval.zero_shot import METHODS, ORACLES
 
 FORMATS, DPI = ("png", "pdf"), 150
 MARKERS = "osD^vP*Xh<>p"
 
 
 def _color(method: str) -> str:
-    return f"C{METHODS.index(method) % 10}"
+    """A method's colour, the same in every figure and report: its place in the registry (a
+    method registered elsewhere: a stable place after them)."""
+    order = names()
+    place = order.index(method) if method in order else len(order) + sum(map(ord, method))
+    return f"C{place % 10}"
 
 
 def _error_bars(intervals: list[dict], scale: float = 1.0) -> list[list[float]]:
@@ -84,7 +88,7 @@ def drawn_differences(summary: dict) -> list[str]:
     """The methods whose differences to fb are drawn: the learned ones (an oracle's +860 or
     random's -600 would flatten the ZOL - FB differences the figure is for)."""
     return sorted({m for (_, m) in summary["diffs"]} - set(ORACLES) - {"random"},
-                  key=METHODS.index)
+                  key=summary["methods"].index)
 
 
 def _scatter(axes, summary: dict) -> None:
@@ -120,7 +124,7 @@ def _rliable(summary: dict, save) -> None:
                   if isinstance(a, dict) and m not in ORACLES}  # an oracle scores 1 on itself
     if not aggregates:
         return
-    methods = [m for m in METHODS if m in aggregates]
+    methods = [m for m in summary["methods"] if m in aggregates]
     colors = {m: _color(m) for m in methods}
     point = {m: np.array([aggregates[m]["iqm"], aggregates[m]["mean"]]) for m in methods}
     interval = {m: np.array([[aggregates[m]["iqm_lo"], aggregates[m]["mean_lo"]],

@@ -26,8 +26,8 @@ from fbjax.eval.claims import (
     primary_endpoint,
     seed_tests,
 )
+from fbjax.eval.methods import ORACLES, ablations, ordered
 from fbjax.eval.stats import aggregate_scores, hierarchical_bootstrap
-from fbjax.eval.zero_shot import ABLATIONS, METHODS, ORACLES
 
 # "% of oracle" needs an oracle that earns at least this much per episode; below it the ratio of
 # two near-zero returns says nothing.
@@ -60,7 +60,7 @@ def _matrices(rows: list[dict]) -> dict[tuple[str, str], dict]:
 
 def _ordered(keys) -> tuple[list[str], list[str]]:
     tasks = list(dict.fromkeys(task for task, _ in keys))
-    methods = [m for m in METHODS if any((t, m) in keys for t in tasks)]
+    methods = ordered([method for _, method in keys])
     return tasks, methods
 
 
@@ -300,7 +300,7 @@ def markdown_report(summary: dict, inference_note: str) -> str:
     lines = [f"Mean episode return with a 95% hierarchical-bootstrap CI (resampling the "
              f"{len(any_row['seeds'])} training seeds, then the {any_row['episodes']} episodes "
              "of each); every method of a task runs from the same start states.", ""]
-    headline = [m for m in methods if m not in ABLATIONS]
+    headline = [m for m in methods if m not in ablations()]
     lines += _return_tables(summary, headline) + _normalised_table(summary, headline)
     lines += _primary_table(summary) + _difference_table(summary) + _aggregate_lines(summary)
     for title, header, marker, cells in _DIAGNOSTICS:

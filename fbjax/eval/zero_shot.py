@@ -41,15 +41,6 @@ from fbjax.zol.search import (
     zol_grid,
 )
 
-FB_METHODS = ("fb", "zol_published", "zol_selected", "zol_control", "rwr", "fb_goal")
-METHODS = (*FB_METHODS, "td3", "navigator", "random")
-# The reference that normalises a task's returns: the first of these evaluated on it. The scripted
-# navigator (domains with one: fbjax.envs.navigator_goals) is not learned from the data.
-ORACLES = ("navigator", "td3")
-# The navigator and the goal prompt need tasks with a goal (the maze's); the others run anywhere.
-DEFAULT_METHODS = tuple(m for m in METHODS if m not in ("navigator", "fb_goal"))
-ABLATIONS = ("rwr",)  # reported apart from the headline comparison
-
 
 @dataclasses.dataclass(frozen=True)
 class InferenceData:

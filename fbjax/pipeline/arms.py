@@ -4,6 +4,7 @@ the grid's, and the rows of the matched-angle control arm zol_control."""
 
 import numpy as np
 
+from fbjax.eval.methods import grid_name
 from fbjax.pipeline.config import EvalConfig
 from fbjax.pipeline.rollouts import Rollouts
 from fbjax.zol.search import ZOLConfig
@@ -23,7 +24,7 @@ def select_settings(rows: list[dict], grid: list[ZOLConfig], tasks: list[str],
     for g in range(len(grid)):
         for t, task in enumerate(tasks):
             returns = [r["returns"] for r in rows
-                       if r["method"] == f"zol_grid_{g}" and r["task"] == task]
+                       if r["method"] == grid_name(g) and r["task"] == task]
             means[g, t] = np.mean(returns)
     if dev_seeds:
         return {task: {"index": (g := int(np.argmax(means[:, t]))),
@@ -51,10 +52,10 @@ def add_zol_arms(rows: list[dict], selection: dict, arms_chosen: list[str]) -> l
     """zol_published = grid setting 0; zol_selected = each task's selected setting."""
     arms = []
     for row in rows:
-        if row["method"] == "zol_grid_0" and "zol_published" in arms_chosen:
+        if row["method"] == grid_name(0) and "zol_published" in arms_chosen:
             arms.append({**row, "method": "zol_published"})
         if "zol_selected" in arms_chosen and \
-                row["method"] == f"zol_grid_{selection[row['task']]['index']}":
+                row["method"] == grid_name(selection[row["task"]]["index"]):
             arms.append({**row, "method": "zol_selected"})
     return rows + arms
 

@@ -10,7 +10,7 @@ from typing import Any
 from fbjax.baselines.td3 import TD3Config
 from fbjax.configs import from_dict
 from fbjax.data.collect import CollectConfig
-from fbjax.eval.zero_shot import DEFAULT_METHODS, METHODS
+from fbjax.eval import methods as method_registry
 from fbjax.fb.config import FBConfig
 from fbjax.train.run import TrainConfig
 from fbjax.zol.search import PUBLISHED, ZOLConfig
@@ -33,7 +33,9 @@ class EvalConfig:
     task the pipeline picks the grid setting that did best on the domain's *other* tasks (true
     returns, all seeds), so no task's setting is chosen on its own test return."""
 
-    methods: str = ",".join(DEFAULT_METHODS)  # comma-separated, as the command line gives it
+    # Comma-separated, as the command line gives it: names of fbjax.eval.methods (the built-in
+    # ones and prompts registered with register_prompt)
+    methods: str = ",".join(method_registry.default_methods())
     tasks: str = ""  # comma-separated subset of the domain's tasks; "": all of them
     num_episodes: int = 100  # per task, method and seed; paired across methods
     episode_length: int = 0  # 0: the domain's
@@ -56,10 +58,15 @@ class EvalConfig:
     key: int = 10_000  # evaluation randomness: seed s's episodes use fold_in(PRNGKey(key), s)
 
     def __post_init__(self):
-        unknown = [m for m in self.chosen if m not in METHODS]
+        known = method_registry.names()
+        unknown = [m for m in self.chosen if m not in known]
         if unknown or not self.chosen:
             raise ValueError(f"EvalConfig.methods {self.methods!r}: unknown {unknown}; expected "
-                             f"one or more of {METHODS}, comma-separated")
+                             f"one or more of {known}, comma-separated (a prompt of your own: "
+                             "fbjax.eval.methods.register_prompt, and --import_module on the "
+                             "command line)")
+        if len(set(self.chosen)) != len(self.chosen):
+            raise ValueError(f"EvalConfig.methods {self.methods!r} names a method twice")
         if self.reward_prompt not in ("all", "sample"):
             raise ValueError(f"EvalConfig.reward_prompt must be 'all' or 'sample', got "
                              f"{self.reward_prompt!r}")

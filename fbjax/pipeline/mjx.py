@@ -31,21 +31,22 @@ from fbjax.data.collect import collect
 from fbjax.data.exorl import SOURCE as EXORL
 from fbjax.data.relabel import relabel
 from fbjax.data.store import append_dataset, check_env, read_manifest, save_dataset
+from fbjax.eval import methods
 from fbjax.eval.evaluator import (
     actor_policy,
     fb_policy,
     navigator_policy,
     random_policy,
 )
+from fbjax.eval.methods import PromptContext, grid_name
 from fbjax.eval.oracle import train_oracles, train_oracles_seeds
 from fbjax.eval.zero_shot import (
-    FB_METHODS,
     infer_latents,
     inference_data,
     matched_rotations,
     off_policy_estimates,
 )
-from fbjax.fb.inference import goal_inference, reward_inference_all
+from fbjax.fb.inference import reward_inference_all
 from fbjax.fb.learner import FBAgent
 from fbjax.pipeline.arms import (
     CONTROL_STREAM,
@@ -210,24 +211,23 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, 
     print(f"[evaluate] seed {seed}: reward inference, ZOL ({len(grid)} settings x "
           f"{len(task_ids)} tasks x {ev.zol.steps} steps, one program) and regression in "
           f"{time.perf_counter() - began:.1f}s", flush=True)
-    prompts = {"fb": zs["fb"], **{f"zol_grid_{g}": zs["grid"][g] for g in range(len(grid))}}
-    if "rwr" in zs:
-        prompts["rwr"] = zs["rwr"]
-    if "fb_goal" in ev.chosen:
-        prompts["fb_goal"] = np.asarray(goal_prompts(agent, state.params, rollouts))
+    context = PromptContext(agent, state.params, data,
+                            {k: zs[k] for k in ("fb", "rwr") if k in zs}, tuple(rollouts.tasks),
+                            _goals(rollouts, ev.chosen), key)
+    prompts = _prompts(context, zs, ev.chosen)
     control = (np.asarray(matched_rotations(zs["fb"], zs["grid"][0],
                                             jax.random.fold_in(key, CONTROL_STREAM),
                                             ev.control_draws))
                if "zol_control" in ev.chosen else np.zeros((0, *zs["fb"].shape)))
-    stacked = jnp.concatenate([jnp.asarray(z) for z in (*prompts.values(), *control)])
+    stacked = jnp.concatenate([jnp.asarray(z) for z in (*(z for z, _ in prompts.values()),
+                                                         *control)])
     out = rollouts.run("fb", fb_policy(agent.networks), state.params, stacked,
                        jnp.tile(task_ids, len(prompts) + len(control)), key)
-    for i, (name, z) in enumerate(prompts.items()):
+    for i, (name, (z, g)) in enumerate(prompts.items()):
         ope = jax.tree.map(np.asarray, off_policy_estimates(agent, state.params, data,
                                                              jnp.asarray(z)))
         extra = {f"ope_{k}": v for k, v in ope.items()}
-        if name.startswith("zol_grid_"):
-            g = int(name.rsplit("_", 1)[1])
+        if g is not None:  # ZOL's grid setting g
             extra.update(_flat_zol_info(zs["grid_info"], g))
             extra["setting"] = np.full(len(task_ids), g)
         rollouts.add(seed, name, out, i * len(task_ids), extra)
@@ -241,14 +241,29 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, 
               f"O {d['zol_objective_z0']:.3g} -> {d['zol_objective']:.3g}", flush=True)
 
 
-def goal_prompts(agent: FBAgent, params, rollouts: Rollouts) -> jax.Array:
-    """z = B(goal) for each evaluated task's goal (x, y): a point of B's goal space when B is on
-    (x, y), else the observation at the goal at rest (x, y, 0, ...)."""
-    goals = jnp.asarray(envs.navigator_goals(_base(rollouts.domain), rollouts.tasks), jnp.float32)
-    nets = agent.networks
-    if nets.goal_dim != goals.shape[-1]:
-        goals = jnp.pad(goals, ((0, 0), (0, nets.obs_dim - goals.shape[-1])))
-    return goal_inference(nets, params["backward"], goals)
+def _goals(rollouts: Rollouts, chosen) -> np.ndarray | None:
+    """Each evaluated task's goal (T, 2), where a chosen method needs goals."""
+    if not any(methods.get(m).needs_goals for m in chosen):
+        return None
+    return np.asarray(envs.navigator_goals(_base(rollouts.domain), rollouts.tasks))
+
+
+def _prompts(context: PromptContext, zs: dict, chosen) -> dict[str, tuple[np.ndarray, int | None]]:
+    """name -> ((T, d) latents, ZOL grid setting or None), in rollout order: fb (where ZOL
+    starts), ZOL's grid, then the other chosen prompts in the registry's order. A registered
+    prompt that returns another shape is refused, naming it."""
+    grid = {grid_name(g): (z, g) for g, z in enumerate(zs.get("grid", ()))}
+    out = {"fb": (zs["fb"], None), **grid}
+    for method in methods.prompts(chosen):
+        if method.name == "fb":
+            continue
+        z = np.asarray(method.prompt(context), np.float32)
+        if z.shape != zs["fb"].shape:
+            raise ValueError(f"evaluate: method {method.name!r}'s prompt returned latents of "
+                             f"shape {z.shape}; expected {zs['fb'].shape} (one z per task of "
+                             f"{list(context.tasks)})")
+        out[method.name] = (z, None)
+    return out
 
 
 def train_oracle(config: ExperimentConfig, arrays, rewards, manifest, seed: int):
@@ -319,7 +334,7 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
     rollouts = Rollouts(domain, task_ids, ev.num_episodes, ev.episode_length or None,
                          config.fb.discount)
     num_tasks = len(task_ids)
-    fb_family = any(m in FB_METHODS for m in ev.chosen)
+    fb_family = any(methods.is_fb_family(m) for m in ev.chosen)
     goals = (jnp.asarray(envs.navigator_goals(_base(domain), rollouts.tasks))
              if "navigator" in ev.chosen else None)
     if "td3" in ev.chosen:

@@ -8,6 +8,7 @@ import numpy as np
 
 from fbjax.configs import from_dict, to_dict
 from fbjax.eval.figures import figures
+from fbjax.eval.methods import ORACLES
 from fbjax.eval.report import (
     ORACLE_NAMES,
     markdown_report,
@@ -15,7 +16,7 @@ from fbjax.eval.report import (
     ope_rank_correlation_within_tasks,
     summarize,
 )
-from fbjax.eval.zero_shot import FEW_REWARDED, ORACLES, REWARDED_RULE
+from fbjax.eval.zero_shot import FEW_REWARDED, REWARDED_RULE
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
 from fbjax.pipeline.workdir import Workdir, one_writer
 
