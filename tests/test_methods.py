@@ -90,7 +90,7 @@ def test_a_prompts_rows_are_reported_and_tested_against_fb(where, registered):
     if where != "registered here":
         methods.unregister(registered)
     s = summarize(_rows(registered), reps=200)
-    assert s["methods"] == ["fb", registered, "td3"]
-    assert s["diffs"][("a", registered)]["mean"] == pytest.approx(5.0)  # paired, over seeds
+    assert s.methods == ["fb", registered, "td3"]
+    assert s.diffs[("a", registered)].diff.mean == pytest.approx(5.0)  # paired, over seeds
     text = markdown_report(s, "")
     assert f"| task | fb | {registered} | td3 |" in text and f"{registered} − fb" in text

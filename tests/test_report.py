@@ -31,18 +31,18 @@ def _rows():
 
 def test_summary_means_paired_differences_and_oracles():
     s = summarize(_rows(), reps=300)
-    fb = s["per_task"][("a", "fb")]
-    assert fb["return"]["mean"] == pytest.approx(41.0) and fb["episodes"] == 4
-    assert fb["return"]["lo"] < 41.0 < fb["return"]["hi"]
-    assert fb["discounted"]["mean"] == pytest.approx(20.5)
-    assert fb["ope_ratio"] == pytest.approx(2.0)  # mean over seeds
-    d = s["diffs"][("a", "zol_selected")]
-    assert d["mean"] == pytest.approx(5.0) and d["lo"] == pytest.approx(5.0)
-    assert s["diffs"][("b", "zol_selected")]["mean"] == pytest.approx(5.0)
-    assert s["oracle"] == {"a": True, "b": False}  # td3 earns 0.5 < 1 on b
-    assert s["normalised_tasks"] == ["a"]
-    assert "zol_grid_0" not in s["methods"]
-    agg = s["aggregates"]
+    fb = s.per_task[("a", "fb")]
+    assert fb.ret.mean == pytest.approx(41.0) and fb.episodes == 4
+    assert fb.ret.lo < 41.0 < fb.ret.hi
+    assert fb.discounted.mean == pytest.approx(20.5)
+    assert fb.fields["ope_ratio"] == pytest.approx(2.0)  # mean over seeds
+    d = s.diffs[("a", "zol_selected")].diff
+    assert d.mean == pytest.approx(5.0) and d.lo == pytest.approx(5.0)
+    assert s.diffs[("b", "zol_selected")].diff.mean == pytest.approx(5.0)
+    assert s.oracle == {"a": True, "b": False}  # td3 earns 0.5 < 1 on b
+    assert s.normalised_tasks == ["a"]
+    assert "zol_grid_0" not in s.methods
+    agg = s.aggregates
     assert agg["td3"]["iqm"] == pytest.approx(1.0)
     assert agg["zol_selected"]["poi"] == pytest.approx(1.0)  # better on every seed
     assert agg["random"]["poi"] == pytest.approx(0.0)
@@ -67,7 +67,7 @@ def test_an_oracle_that_does_not_beat_random_is_no_oracle():
     rows += [_row(seed, "a", "random", [150.0, 250.0, 150.0, 250.0]) for seed in (0, 1, 2)]
     rows += [_row(seed, "b", "random", [0.0] * 4) for seed in (0, 1, 2)]
     s = summarize(rows, reps=300)
-    assert s["oracle"]["a"] is False and not s["aggregates"]
+    assert s.oracle["a"] is False and not s.aggregates
 
 
 def test_the_navigator_normalises_where_it_was_evaluated():
@@ -76,9 +76,9 @@ def test_the_navigator_normalises_where_it_was_evaluated():
     mean 82, so 82%)."""
     rows = _rows() + [_row(seed, "b", "navigator", [100.0] * 4) for seed in (0, 1, 2)]
     s = summarize(rows, reps=300)
-    assert s["oracle"] == {"a": True, "b": True} and s["normalised_tasks"] == ["a", "b"]
-    assert oracle_of(s["per_task"], "a") == "td3" and oracle_of(s["per_task"], "b") == "navigator"
-    assert "navigator" not in s["aggregates"]  # aggregates need every normalised task (b only)
+    assert s.oracle == {"a": True, "b": True} and s.normalised_tasks == ["a", "b"]
+    assert oracle_of(s.per_task, "a") == "td3" and oracle_of(s.per_task, "b") == "navigator"
+    assert "navigator" not in s.aggregates  # aggregates need every normalised task (b only)
     table = markdown_report(s, "")
     assert "**% of the oracle** (the scripted navigator / TD3)" in table
     assert "| b | 82% [" in table and "| a | 20% [" in table  # a: 41 of TD3's 200
@@ -107,10 +107,10 @@ def test_a_method_above_the_oracles_ci_is_flagged():
     rows = [dict(r, returns=[x + 500 for x in r["returns"]])
             if r["method"] == "zol_selected" and r["task"] == "a" else r for r in _rows()]
     s = summarize(rows, reps=300)
-    assert s["oracle_beaten_by"] == {"a": ["zol_selected"]}
+    assert s.oracle_beaten_by == {"a": ["zol_selected"]}
     assert "**The oracle is beaten** on a (by zol_selected)" in markdown_report(s, "")
     clean = summarize(_rows(), reps=300)
-    assert clean["oracle_beaten_by"] == {}
+    assert clean.oracle_beaten_by == {}
     assert "oracle is beaten" not in markdown_report(clean, "")
 
 
@@ -130,21 +130,22 @@ def test_seed_level_tests_holm_the_primary_endpoint_and_the_control_arm():
             rows.append(_row(seed, task, "zol_control", base + (shift if task == "a" else 0.0),
                              control_cos_z0=0.99))
     s = summarize(rows, reps=300)
-    primary = s["primary"][("zol_selected", "fb")]
-    assert primary["mean"] == pytest.approx(0.0375) and primary["p"] < 1e-9  # sd ~ rounding
-    t = s["tests"][("a", "zol_selected", "zol_control")]
+    primary = s.primary[("zol_selected", "fb")].diff
+    assert primary.mean == pytest.approx(0.0375) and primary.p < 1e-9  # sd ~ rounding
+    claim = s.tests[("a", "zol_selected", "zol_control")]
+    t = claim.diff
     reference = stats.ttest_1samp([4.0, 6.0, 2.0], 0.0)
-    assert t["mean"] == pytest.approx(4.0) and t["p"] == pytest.approx(reference.pvalue)
-    assert (t["lo"], t["hi"]) == pytest.approx(tuple(reference.confidence_interval(0.95)))
-    assert t["discounted"]["mean"] == pytest.approx(2.0)  # discounted = returns / 2 here
+    assert t.mean == pytest.approx(4.0) and t.p == pytest.approx(reference.pvalue)
+    assert (t.lo, t.hi) == pytest.approx(tuple(reference.confidence_interval(0.95)))
+    assert claim.discounted.mean == pytest.approx(2.0)  # discounted = returns / 2 here
     # Holm over every task x contrast: the family holds the control contrasts too.
-    family = {k: v["p"] for k, v in s["tests"].items()}
+    family = {k: v.diff.p for k, v in s.tests.items()}
     assert ("b", "zol_selected", "zol_control") in family and len(family) == 6
     finite = sorted(p for p in family.values() if np.isfinite(p))
-    rank = finite.index(t["p"])
-    assert t["p_holm"] >= min(1.0, (len(finite) - rank) * t["p"]) - 1e-12
+    rank = finite.index(t.p)
+    assert claim.p_holm >= min(1.0, (len(finite) - rank) * t.p) - 1e-12
     from fbjax.eval.stats import seeds_for_power
-    assert t["seeds_needed"] == seeds_for_power(2.0, 0.05 * 200.0)
+    assert claim.seeds_needed == seeds_for_power(2.0, 0.05 * 200.0)
     table = markdown_report(s, "")
     assert "**Primary endpoint** (pre-registered)" in table
     assert "| zol_selected − fb | 0.038 [0.03" in table  # [0.0375, 0.0375] up to rounding

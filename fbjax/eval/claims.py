@@ -7,13 +7,16 @@ over the tasks with an oracle of the oracle-normalised undiscounted return (disc
 it), the contrasts as a second family. Each test carries the seeds a paired t-test needs to
 detect +EFFECT of the oracle at POWER.
 
-`data` is the report's {(task, method): {"seeds", "returns" (S, E), "discounted" (S, E)}};
-`oracle` maps each task with an oracle to that oracle's mean {"returns", "discounted"}.
+`data` is the report's {(task, method): `Cell`} (`fbjax.eval.results`); `oracle` maps each task
+with an oracle to that oracle's mean {"returns", "discounted"}.
 """
+
+import dataclasses
 
 import numpy as np
 
 from fbjax.eval.methods import BASELINE, CONTROL, ZOL_ARMS, is_fb_family
+from fbjax.eval.results import Cell, Claim, SeedTest
 from fbjax.eval.stats import holm, seed_level_test, seeds_for_power
 
 ALPHA = 0.05  # the level a Holm-adjusted p-value is read at
@@ -33,36 +36,35 @@ def contrasts(methods: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _paired(data: dict, task: str, method: str, against: str) -> bool:
+def _paired(data: dict[tuple[str, str], Cell], task: str, method: str, against: str) -> bool:
     a, b = data.get((task, method)), data.get((task, against))
-    return (a is not None and b is not None and a["seeds"] == b["seeds"]
-            and a["returns"].shape == b["returns"].shape)
+    return a is not None and b is not None and a.paired_with(b)
 
 
-def _test(a: dict, b: dict, effect: float | None) -> dict:
-    """a - b over seeds, undiscounted with the discounted test beside it, and the seeds needed
-    to detect `effect` (None: no scale to detect it on)."""
-    t = seed_level_test(a["returns"], b["returns"])
-    t["discounted"] = seed_level_test(a["discounted"], b["discounted"])
-    t["seeds_needed"] = None if effect is None else seeds_for_power(t["sd"], effect, POWER,
-                                                                    ALPHA)
-    return t
+def _test(returns: tuple, discounted: tuple, effect: float | None) -> Claim:
+    """a - b over seeds for (a, b) = `returns`, undiscounted with the `discounted` test beside it,
+    and the seeds needed to detect `effect` (None: no scale to detect it on)."""
+    diff = SeedTest.of(seed_level_test(*returns))
+    return Claim(diff, SeedTest.of(seed_level_test(*discounted)),
+                 None if effect is None else seeds_for_power(diff.sd, effect, POWER, ALPHA))
 
 
 def _with_holm(tests: dict) -> dict:
-    for key, p in holm({k: t["p"] for k, t in tests.items()}).items():
-        tests[key]["p_holm"] = p
-    return tests
+    adjusted = holm({k: t.diff.p for k, t in tests.items()})
+    return {k: dataclasses.replace(t, p_holm=adjusted[k]) for k, t in tests.items()}
 
 
-def seed_tests(data: dict, tasks: list[str], pairs, oracle: dict) -> dict:
-    """{(task, method, against): test} for every paired contrast, Holm over all of them."""
-    return _with_holm({
-        (task, method, against): _test(
-            data[(task, method)], data[(task, against)],
-            EFFECT * oracle[task]["returns"] if task in oracle else None)
-        for task in tasks for method, against in pairs
-        if _paired(data, task, method, against)})
+def seed_tests(data: dict[tuple[str, str], Cell], tasks: list[str], pairs,
+               oracle: dict) -> dict[tuple[str, str, str], Claim]:
+    """{(task, method, against): claim} for every paired contrast, Holm over all of them."""
+    def claim(task, method, against):
+        a, b = data[(task, method)], data[(task, against)]
+        return _test((a.returns, b.returns), (a.discounted, b.discounted),
+                     EFFECT * oracle[task]["returns"] if task in oracle else None)
+
+    return _with_holm({(task, method, against): claim(task, method, against)
+                       for task in tasks for method, against in pairs
+                       if _paired(data, task, method, against)})
 
 
 def _iqm(scores: np.ndarray) -> np.ndarray:
@@ -73,19 +75,21 @@ def _iqm(scores: np.ndarray) -> np.ndarray:
     return trim_mean(scores, 0.25, axis=-1)
 
 
-def primary_endpoint(data: dict, pairs, oracle: dict) -> dict:
-    """{(method, against): test} of the per-seed IQM over the tasks of `oracle` of the
+def primary_endpoint(data: dict[tuple[str, str], Cell], pairs,
+                     oracle: dict) -> dict[tuple[str, str], Claim]:
+    """{(method, against): claim} of the per-seed IQM over the tasks of `oracle` of the
     normalised return, for the contrasts paired with the same seeds on every one of them; Holm
     over the contrasts."""
     valid = list(oracle)
 
-    def per_seed(method):
-        return {kind: _iqm(np.stack([data[(t, method)][kind].mean(axis=1) / oracle[t][kind]
-                                     for t in valid], 1))
-                for kind in ("returns", "discounted")}
+    def per_seed(method, kind):
+        return _iqm(np.stack([getattr(data[(t, method)], kind).mean(axis=1) / oracle[t][kind]
+                              for t in valid], 1))
 
     return _with_holm({
-        (method, against): _test(per_seed(method), per_seed(against), EFFECT)
+        (method, against): _test((per_seed(method, "returns"), per_seed(against, "returns")),
+                                 (per_seed(method, "discounted"),
+                                  per_seed(against, "discounted")), EFFECT)
         for method, against in pairs if valid
         and all(_paired(data, t, method, against) for t in valid)
-        and len({tuple(data[(t, method)]["seeds"]) for t in valid}) == 1})
+        and len({tuple(data[(t, method)].seeds) for t in valid}) == 1})

@@ -19,6 +19,7 @@ import numpy as np
 from fbjax.eval.claims import BASELINE
 from fbjax.eval.methods import ORACLES, names
 from fbjax.eval.report import ope_rank_correlation, ope_rank_correlation_within_tasks, oracle_of
+from fbjax.eval.results import Summary
 
 FORMATS, DPI = ("png", "pdf"), 150
 MARKERS = "osD^vP*Xh<>p"
@@ -32,23 +33,23 @@ def _color(method: str) -> str:
     return f"C{place % 10}"
 
 
-def _error_bars(intervals: list[dict], scale: float = 1.0) -> list[list[float]]:
-    return [[(s["mean"] - s["lo"]) * scale for s in intervals],
-            [(s["hi"] - s["mean"]) * scale for s in intervals]]
+def _error_bars(intervals: list, scale: float = 1.0) -> list[list[float]]:
+    return [[(s.mean - s.lo) * scale for s in intervals],
+            [(s.hi - s.mean) * scale for s in intervals]]
 
 
-def _scores(ax, summary: dict) -> None:
+def _scores(ax, summary: Summary) -> None:
     """% of the oracle per (task, method), tasks side by side on one axis."""
-    per_task, tasks = summary["per_task"], summary["normalised_tasks"]
-    shown = [m for m in summary["methods"] if m not in ORACLES]
+    per_task, tasks = summary.per_task, summary.normalised_tasks
+    shown = [m for m in summary.methods if m not in ORACLES]
     width = 0.8 / len(shown)
     for i, m in enumerate(shown):
         at = [j for j, t in enumerate(tasks) if (t, m) in per_task]
-        scale = [100.0 / per_task[(tasks[j], oracle_of(per_task, tasks[j]))]["return"]["mean"]
+        scale = [100.0 / per_task[(tasks[j], oracle_of(per_task, tasks[j]))].ret.mean
                  for j in at]
-        stats = [per_task[(tasks[j], m)]["return"] for j in at]
-        means = [s["mean"] * k for s, k in zip(stats, scale, strict=True)]
-        errors = np.array([[(s["mean"] - s["lo"]) * k, (s["hi"] - s["mean"]) * k]
+        stats = [per_task[(tasks[j], m)].ret for j in at]
+        means = [s.mean * k for s, k in zip(stats, scale, strict=True)]
+        errors = np.array([[(s.mean - s.lo) * k, (s.hi - s.mean) * k]
                            for s, k in zip(stats, scale, strict=True)]).reshape(-1, 2).T
         ax.bar(np.array(at) + (i - (len(shown) - 1) / 2) * width, means, width, yerr=errors,
                capsize=2, color=_color(m), label=m)
@@ -58,25 +59,25 @@ def _scores(ax, summary: dict) -> None:
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
-def _raw_returns(ax_row, summary: dict, tasks: list[str]) -> None:
-    per_task = summary["per_task"]
+def _raw_returns(ax_row, summary: Summary, tasks: list[str]) -> None:
+    per_task = summary.per_task
     for ax, task in zip(ax_row, tasks, strict=True):
-        present = [m for m in summary["methods"] if (task, m) in per_task]
-        r = [per_task[(task, m)]["return"] for m in present]
-        ax.bar(range(len(present)), [s["mean"] for s in r], yerr=_error_bars(r), capsize=3,
+        present = [m for m in summary.methods if (task, m) in per_task]
+        r = [per_task[(task, m)].ret for m in present]
+        ax.bar(range(len(present)), [s.mean for s in r], yerr=_error_bars(r), capsize=3,
                color=[_color(m) for m in present])
         ax.set_xticks(range(len(present)), present, rotation=45, ha="right")
         ax.set_title(f"{task} (no oracle)", fontsize=9)
     ax_row[0].set_ylabel("episode return (95% CI)")
 
 
-def _differences(ax, summary: dict, compared: list[str]) -> None:
-    tasks, width = summary["tasks"], 0.8 / len(compared)
+def _differences(ax, summary: Summary, compared: list[str]) -> None:
+    tasks, width = summary.tasks, 0.8 / len(compared)
     for i, m in enumerate(compared):
-        at = [j for j, t in enumerate(tasks) if (t, m) in summary["diffs"]]
-        d = [summary["diffs"][(tasks[j], m)] for j in at]
+        at = [j for j, t in enumerate(tasks) if (t, m) in summary.diffs]
+        d = [summary.diffs[(tasks[j], m)].diff for j in at]
         ax.errorbar(np.array(at) + (i - (len(compared) - 1) / 2) * width,
-                    [s["mean"] for s in d], yerr=_error_bars(d), fmt="o", capsize=3,
+                    [s.mean for s in d], yerr=_error_bars(d), fmt="o", capsize=3,
                     color=_color(m), label=m)
     ax.axhline(0.0, color="k", lw=0.8)
     ax.set_xticks(range(len(tasks)), tasks, rotation=20, ha="right")
@@ -84,24 +85,24 @@ def _differences(ax, summary: dict, compared: list[str]) -> None:
     ax.legend(fontsize=8)
 
 
-def drawn_differences(summary: dict) -> list[str]:
+def drawn_differences(summary: Summary) -> list[str]:
     """The methods whose differences to fb are drawn: the learned ones (an oracle's +860 or
     random's -600 would flatten the ZOL - FB differences the figure is for)."""
-    return sorted({m for (_, m) in summary["diffs"]} - set(ORACLES) - {"random"},
-                  key=summary["methods"].index)
+    return sorted({m for (_, m) in summary.diffs} - set(ORACLES) - {"random"},
+                  key=summary.methods.index)
 
 
-def _scatter(axes, summary: dict) -> None:
-    rows = [(t, m, s) for (t, m), s in summary["per_task"].items() if "ope_ratio" in s]
+def _scatter(axes, summary: Summary) -> None:
+    rows = [(t, m, s) for (t, m), s in summary.per_task.items() if "ope_ratio" in s.fields]
     tasks = list(dict.fromkeys(t for t, _, _ in rows))
     methods = list(dict.fromkeys(m for _, m, _ in rows))
     pooled, within = ope_rank_correlation(summary), ope_rank_correlation_within_tasks(summary)
     for ax, field, name in zip(axes, ("ope_ratio", "ope_fb_value"),
                                ("J_hat (free ratio)", "FB value"), strict=True):
         for t, m, s in rows:
-            ax.scatter(s["discounted"]["mean"], s[field], s=24, color=f"C{tasks.index(t) % 10}",
+            ax.scatter(s.discounted.mean, s.fields[field], s=24, color=f"C{tasks.index(t) % 10}",
                        marker=MARKERS[methods.index(m) % len(MARKERS)])
-        values = [v for _, _, s in rows for v in (s["discounted"]["mean"], s[field])]
+        values = [v for _, _, s in rows for v in (s.discounted.mean, s.fields[field])]
         lo, hi = min(values + [0.0]), max(values + [1e-3])
         ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
         ax.set_xlabel("true discounted return")
@@ -116,15 +117,15 @@ def _scatter(axes, summary: dict) -> None:
     axes[1].legend(handles=handles, fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
 
 
-def _rliable(summary: dict, save) -> None:
+def _rliable(summary: Summary, save) -> None:
     """rliable's interval-estimate and probability-of-improvement plots of the aggregates."""
     from rliable import plot_utils
 
-    aggregates = {m: a for m, a in summary["aggregates"].items()
+    aggregates = {m: a for m, a in summary.aggregates.items()
                   if isinstance(a, dict) and m not in ORACLES}  # an oracle scores 1 on itself
     if not aggregates:
         return
-    methods = [m for m in summary["methods"] if m in aggregates]
+    methods = [m for m in summary.methods if m in aggregates]
     colors = {m: _color(m) for m in methods}
     point = {m: np.array([aggregates[m]["iqm"], aggregates[m]["mean"]]) for m in methods}
     interval = {m: np.array([[aggregates[m]["iqm_lo"], aggregates[m]["mean_lo"]],
@@ -146,7 +147,7 @@ def _rliable(summary: dict, save) -> None:
         save(ax.figure, "improvement")
 
 
-def figures(summary: dict, directory: str) -> list[str]:
+def figures(summary: Summary, directory: str) -> list[str]:
     """Writes the figures of the module docstring to `directory` (PNG and PDF of each); returns
     the paths written."""
     import matplotlib
@@ -163,7 +164,7 @@ def figures(summary: dict, directory: str) -> list[str]:
             fig.savefig(saved[-1], dpi=DPI, bbox_inches="tight")
         plt.close(fig)
 
-    tasks, normalised = summary["tasks"], summary["normalised_tasks"]
+    tasks, normalised = summary.tasks, summary.normalised_tasks
     if normalised:
         fig, ax = plt.subplots(figsize=(1.8 * len(normalised) + 3, 3.8))
         _scores(ax, summary)
@@ -178,7 +179,7 @@ def figures(summary: dict, directory: str) -> list[str]:
         fig, ax = plt.subplots(figsize=(1.4 * len(tasks) * len(compared) ** 0.5 + 3, 3.6))
         _differences(ax, summary, compared)
         save(fig, "differences")
-    if any("ope_ratio" in s for s in summary["per_task"].values()):
+    if any("ope_ratio" in s.fields for s in summary.per_task.values()):
         fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.6))
         _scatter(axes, summary)
         save(fig, "scatter")

@@ -4,16 +4,15 @@ A row: {"seed", "task", "method", "returns": [E episode returns], "discounted": 
 methods "ope_ratio", "ope_fb_value", "ope_c_z", "ope_ess", ...; for ZOL "zol_*" diagnostics}.
 Episodes are paired: episode e of seed s starts from the same state for every method of a task.
 
-`summarize(rows)` computes, per (task, method), the mean return with a hierarchical-bootstrap 95%
-CI (seeds, then episodes), undiscounted and discounted: a description. Claims are tested over
+`summarize(rows)` returns a typed `Summary` (`fbjax.eval.results`): per (task, method), the mean
+return with a hierarchical-bootstrap 95% CI (seeds, then episodes), undiscounted and discounted:
+a description. Claims are tested over
 seeds by `fbjax.eval.claims` (per task and on the primary endpoint, Holm within each family). It
 also says which tasks have an oracle (the task's reference, the scripted navigator where it was
 evaluated and TD3 otherwise, beats random beyond both CIs and earns MIN_ORACLE_RETURN) and, over
 those tasks, rliable's IQM of oracle-normalised return and probability of improvement over `fb`.
 `markdown_report` renders it; `fbjax.eval.figures.figures` draws it.
 """
-
-from collections import defaultdict
 
 import numpy as np
 
@@ -27,83 +26,56 @@ from fbjax.eval.claims import (
     seed_tests,
 )
 from fbjax.eval.methods import ORACLES, ablations, ordered
+from fbjax.eval.results import Claim, Entry, Interval, SeedTest, Summary, cells
 from fbjax.eval.stats import aggregate_scores, hierarchical_bootstrap
 
 # "% of oracle" needs an oracle that earns at least this much per episode; below it the ratio of
 # two near-zero returns says nothing.
 MIN_ORACLE_RETURN = 1.0
 ORACLE_NAMES = {"td3": "TD3", "navigator": "the scripted navigator"}
-OPE_FIELDS = ("ope_ratio", "ope_fb_value", "ope_c_z", "ope_ess", "ope_max_w",
-              "ope_frac_negative")
-ZOL_FIELDS = ("zol_cos_z0", "zol_ess", "zol_chi2", "zol_max_w", "zol_frac_negative", "zol_c_z",
-              "zol_weighted_reward_z0", "zol_weighted_reward", "zol_objective_z0",
-              "zol_objective", "control_cos_z0")
 
 
-def _matrices(rows: list[dict]) -> dict[tuple[str, str], dict]:
-    """(task, method) -> seeds, returns (S, E), discounted (S, E), per-seed extra fields."""
-    grouped = defaultdict(list)
-    for row in rows:
-        grouped[(row["task"], row["method"])].append(row)
-    out = {}
-    for key, group in grouped.items():
-        group = sorted(group, key=lambda r: r["seed"])
-        entry = {"seeds": [r["seed"] for r in group],
-                 "returns": np.array([r["returns"] for r in group], np.float64),
-                 "discounted": np.array([r["discounted"] for r in group], np.float64)}
-        for field in (*OPE_FIELDS, *ZOL_FIELDS):
-            if field in group[0]:
-                entry[field] = np.array([r[field] for r in group], np.float64)
-        out[key] = entry
-    return out
-
-
-def _ordered(keys) -> tuple[list[str], list[str]]:
-    tasks = list(dict.fromkeys(task for task, _ in keys))
-    methods = ordered([method for _, method in keys])
-    return tasks, methods
-
-
-def summarize(rows: list[dict], reps: int = 2000) -> dict:
-    data = _matrices(rows)
-    tasks, methods = _ordered(data)
-    per_task = {}
-    for (task, method), d in data.items():
-        if method not in methods:
-            continue  # grid rows: the arms they feed are reported instead
-        s = {"return": hierarchical_bootstrap(d["returns"], reps),
-             "discounted": hierarchical_bootstrap(d["discounted"], reps),
-             "seeds": d["seeds"], "episodes": int(d["returns"].shape[1])}
-        s.update({f: float(d[f].mean()) for f in (*OPE_FIELDS, *ZOL_FIELDS) if f in d})
-        per_task[(task, method)] = s
+def summarize(rows: list[dict], reps: int = 2000) -> Summary:
+    data = cells(rows)
+    methods = ordered([method for _, method in data])
+    tasks = list(dict.fromkeys(task for task, _ in data))
+    per_task = {
+        (task, method): Entry(Interval.of(hierarchical_bootstrap(d.returns, reps)),
+                              Interval.of(hierarchical_bootstrap(d.discounted, reps)),
+                              d.seeds, d.episodes,
+                              {f: float(v.mean()) for f, v in d.fields.items()})
+        for (task, method), d in data.items() if method in methods}  # grid rows feed the arms
     oracle = {task: _has_oracle(per_task, task) for task in tasks}
     valid = [t for t in tasks if oracle[t]]
     pairs = contrasts(methods)
-    means = {t: {"returns": per_task[(t, oracle_of(per_task, t))]["return"]["mean"],
-                 "discounted": per_task[(t, oracle_of(per_task, t))]["discounted"]["mean"]}
+    means = {t: {"returns": per_task[(t, oracle_of(per_task, t))].ret.mean,
+                 "discounted": per_task[(t, oracle_of(per_task, t))].discounted.mean}
              for t in valid}
     tests = seed_tests(data, tasks, pairs, means)
-    diffs = {(t, m): test for (t, m, against), test in tests.items() if against == BASELINE}
-    beaten = {t: b for t in valid if (b := _beaten_by(per_task, t, methods))}
-    aggregates = {}
+    return Summary(
+        tasks, methods, per_task,
+        diffs={(t, m): test for (t, m, against), test in tests.items() if against == BASELINE},
+        tests=tests, primary=primary_endpoint(data, pairs, means), oracle=oracle,
+        normalised_tasks=valid,
+        oracle_beaten_by={t: b for t in valid if (b := _beaten_by(per_task, t, methods))},
+        aggregates=_aggregates(data, per_task, methods, valid, reps))
+
+
+def _aggregates(data: dict, per_task: dict, methods: list[str], valid: list[str],
+                reps: int) -> dict:
+    """rliable's aggregates of the oracle-normalised returns over the tasks with an oracle, for
+    the methods evaluated with fb's seeds on every one of them."""
     scored = [m for m in methods if all((t, m) in data for t in valid)]
-    if valid and BASELINE in scored:
-        seeds = data[(valid[0], BASELINE)]["seeds"]
-        scores = {}
-        for m in scored:
-            if any(data[(t, m)]["seeds"] != seeds for t in valid):
-                continue
-            scores[m] = np.stack([data[(t, m)]["returns"].mean(axis=1)
-                                  / per_task[(t, oracle_of(per_task, t))]["return"]["mean"]
-                                  for t in valid], 1)
-        try:
-            aggregates = aggregate_scores(scores, BASELINE, reps)
-        except ImportError as error:  # a bare accelerator image without rliable
-            aggregates = {"unavailable": str(error)}
-    return {"tasks": tasks, "methods": methods, "per_task": per_task, "diffs": diffs,
-            "tests": tests, "primary": primary_endpoint(data, pairs, means),
-            "oracle": oracle, "normalised_tasks": valid, "oracle_beaten_by": beaten,
-            "aggregates": aggregates}
+    if not valid or BASELINE not in scored:
+        return {}
+    seeds = data[(valid[0], BASELINE)].seeds
+    scores = {m: np.stack([data[(t, m)].returns.mean(axis=1)
+                           / per_task[(t, oracle_of(per_task, t))].ret.mean for t in valid], 1)
+              for m in scored if all(data[(t, m)].seeds == seeds for t in valid)}
+    try:
+        return aggregate_scores(scores, BASELINE, reps)
+    except ImportError as error:  # a bare accelerator image without rliable
+        return {"unavailable": str(error)}
 
 
 def _beaten_by(per_task: dict, task: str, methods: list[str]) -> list[str]:
@@ -111,9 +83,9 @@ def _beaten_by(per_task: dict, task: str, methods: list[str]) -> list[str]:
     oracle is no upper reference, and "% of the oracle" says how weak the oracle is, not how
     near the method is to the task's best."""
     ref = oracle_of(per_task, task)
-    hi = per_task[(task, ref)]["return"]["hi"]
+    hi = per_task[(task, ref)].ret.hi
     return [m for m in methods if m not in (*ORACLES, "random") and (task, m) in per_task
-            and per_task[(task, m)]["return"]["lo"] > hi]
+            and per_task[(task, m)].ret.lo > hi]
 
 
 def oracle_of(per_task: dict, task: str) -> str | None:
@@ -125,20 +97,20 @@ def _has_oracle(per_task: dict, task: str) -> bool:
     """The task's reference (`oracle_of`) is an oracle when it earns MIN_ORACLE_RETURN and, when
     random was evaluated, its CI lies above random's; otherwise "% of oracle" means nothing."""
     oracle = per_task.get((task, oracle_of(per_task, task)))
-    if oracle is None or oracle["return"]["mean"] < MIN_ORACLE_RETURN:
+    if oracle is None or oracle.ret.mean < MIN_ORACLE_RETURN:
         return False
     rand = per_task.get((task, "random"))
-    return rand is None or oracle["return"]["lo"] > rand["return"]["hi"]
+    return rand is None or oracle.ret.lo > rand.ret.hi
 
 
-def _oracle_names(summary: dict) -> str:
+def _oracle_names(summary: Summary) -> str:
     """'TD3', 'the scripted navigator', or both, as the report's tasks use them."""
-    used = sorted({oracle_of(summary["per_task"], t) for t in summary["tasks"]} - {None})
+    used = sorted({oracle_of(summary.per_task, t) for t in summary.tasks} - {None})
     return " / ".join(ORACLE_NAMES[m] for m in used) or "no method"
 
 
-def _ci(s: dict, digits: int = 1) -> str:
-    return f"{s['mean']:.{digits}f} [{s['lo']:.{digits}f}, {s['hi']:.{digits}f}]"
+def _ci(s: Interval | SeedTest, digits: int = 1) -> str:
+    return f"{s.mean:.{digits}f} [{s.lo:.{digits}f}, {s.hi:.{digits}f}]"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -146,35 +118,36 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
             + ["| " + " | ".join(r) + " |" for r in rows] + [""])
 
 
-def _return_tables(summary: dict, headline: list[str]) -> list[str]:
-    per_task, lines = summary["per_task"], []
-    for kind, title, digits in (("return", "Undiscounted return", 1),
+def _return_tables(summary: Summary, headline: list[str]) -> list[str]:
+    per_task, lines = summary.per_task, []
+    for kind, title, digits in (("ret", "Undiscounted return", 1),
                                 ("discounted", "Discounted return (training discount)", 2)):
-        rows = [[task] + [_ci(per_task[(task, m)][kind], digits) if (task, m) in per_task
-                          else "—" for m in headline] for task in summary["tasks"]]
+        rows = [[task] + [_ci(getattr(per_task[(task, m)], kind), digits)
+                          if (task, m) in per_task else "—" for m in headline]
+                for task in summary.tasks]
         lines += [f"**{title}**", ""] + _table(["task", *headline], rows)
     return lines
 
 
-def _normalised_table(summary: dict, headline: list[str]) -> list[str]:
+def _normalised_table(summary: Summary, headline: list[str]) -> list[str]:
     """Per task with an oracle: each learned method's return as % of the oracle's mean return
     (the return's hierarchical-bootstrap CI divided by that mean)."""
-    per_task, tasks = summary["per_task"], summary["normalised_tasks"]
+    per_task, tasks = summary.per_task, summary.normalised_tasks
     shown = [m for m in headline if m not in (*ORACLES, "random")]
     if not tasks or not shown:
         return []
     rows = []
     for task in tasks:
-        oracle = per_task[(task, oracle_of(per_task, task))]["return"]["mean"]
-        cells = []
+        oracle = per_task[(task, oracle_of(per_task, task))].ret.mean
+        row = [task]
         for m in shown:
-            r = per_task.get((task, m), {}).get("return")
-            cells.append(f"{100 * r['mean'] / oracle:.0f}% [{100 * r['lo'] / oracle:.0f}, "
-                         f"{100 * r['hi'] / oracle:.0f}]" if r else "—")
-        rows.append([task, *cells])
+            r = per_task[(task, m)].ret if (task, m) in per_task else None
+            row.append(f"{100 * r.mean / oracle:.0f}% [{100 * r.lo / oracle:.0f}, "
+                       f"{100 * r.hi / oracle:.0f}]" if r else "—")
+        rows.append(row)
     lines = ([f"**% of the oracle** ({_oracle_names(summary)}) per task: the return and its 95% "
               "CI divided by the oracle's mean return.", ""] + _table(["task", *shown], rows))
-    beaten = summary["oracle_beaten_by"]
+    beaten = summary.oracle_beaten_by
     if beaten:
         lines += ["**The oracle is beaten** on " + "; ".join(
             f"{t} (by {', '.join(ms)})" for t, ms in beaten.items()) + ": those methods' CIs lie "
@@ -188,25 +161,24 @@ def _p(p: float) -> str:
     return "—" if not np.isfinite(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
 
 
-def _test_cells(t: dict, digits: int = 1) -> list[str]:
+def _test_cells(t: Claim, digits: int = 1) -> list[str]:
     """diff [t CI] (* where the Holm-adjusted p < ALPHA), p, Holm p, discounted diff, seeds
     needed."""
-    mark = " *" if t["p_holm"] < ALPHA else ""
-    needed = t["seeds_needed"]
-    return [_ci(t, digits) + mark, _p(t["p"]), _p(t["p_holm"]), _ci(t["discounted"], digits + 1),
-            "—" if needed is None else str(needed)]
+    mark = " *" if t.p_holm < ALPHA else ""
+    return [_ci(t.diff, digits) + mark, _p(t.diff.p), _p(t.p_holm), _ci(t.discounted, digits + 1),
+            "—" if t.seeds_needed is None else str(t.seeds_needed)]
 
 
-def _primary_table(summary: dict) -> list[str]:
-    primary = summary["primary"]
+def _primary_table(summary: Summary) -> list[str]:
+    primary = summary.primary
     if not primary:
         return (["**Primary endpoint**: not computed, for want of a task with an oracle (one "
                  "that earns enough and beats random) or of a contrast evaluated on all of them; "
-                 "only the per-task tests below remain.", ""] if summary["tests"] else [])
-    seeds = next(iter(primary.values()))["seeds"]
+                 "only the per-task tests below remain.", ""] if summary.tests else [])
+    seeds = next(iter(primary.values())).diff.seeds
     rows = [[f"{m} − {a}", *_test_cells(t, 3)] for (m, a), t in primary.items()]
     return ([f"**Primary endpoint** (pre-registered): per seed, the IQM over the tasks with an "
-             f"oracle ({', '.join(summary['normalised_tasks'])}) of the undiscounted return / the "
+             f"oracle ({', '.join(summary.normalised_tasks)}) of the undiscounted return / the "
              f"oracle's mean return; method − comparator over the {seeds} seeds with a Student t "
              f"95% CI ({seeds - 1} df), the two-sided p, and Holm's adjustment over these "
              f"{len(primary)} contrasts (* = Holm p < {ALPHA:g}). Beside it the same on "
@@ -217,11 +189,11 @@ def _primary_table(summary: dict) -> list[str]:
                       f"seeds for +{100 * EFFECT:.0f}%"], rows))
 
 
-def _difference_table(summary: dict) -> list[str]:
-    tests = summary["tests"]
+def _difference_table(summary: Summary) -> list[str]:
+    tests = summary.tests
     if not tests:
         return []
-    seeds = next(iter(tests.values()))["seeds"]
+    seeds = next(iter(tests.values())).diff.seeds
     rows = [[task, f"{m} − {a}", *_test_cells(t)] for (task, m, a), t in tests.items()]
     lines = [f"**Per task, tested over seeds** (undiscounted, method − comparator: the mean of "
              f"the {seeds} per-seed paired differences with a Student t 95% CI; p two-sided; "
@@ -231,7 +203,7 @@ def _difference_table(summary: dict) -> list[str]:
              "this run's per-seed spread (— without an oracle).", ""]
     lines += _table(["task", "contrast", "difference [95% t CI]", "p", "Holm p", "discounted",
                      f"seeds for +{100 * EFFECT:.0f}%"], rows)
-    needed = [t["seeds_needed"] for t in tests.values() if t["seeds_needed"] is not None]
+    needed = [t.seeds_needed for t in tests.values() if t.seeds_needed is not None]
     if needed:
         lines += [f"**Power**: this run has {seeds} seeds; detecting +{100 * EFFECT:.0f}% of the "
                   f"oracle at {100 * POWER:.0f}% power would need {min(needed)}-{max(needed)} "
@@ -239,8 +211,8 @@ def _difference_table(summary: dict) -> list[str]:
     return lines
 
 
-def _aggregate_lines(summary: dict) -> list[str]:
-    agg, lines = summary["aggregates"], []
+def _aggregate_lines(summary: Summary) -> list[str]:
+    agg, lines = summary.aggregates, []
     if "unavailable" in agg:
         lines += [f"Aggregates skipped: {agg['unavailable']} (pip install -c constraints.txt "
                   "-e \".[report]\").", ""]
@@ -250,14 +222,14 @@ def _aggregate_lines(summary: dict) -> list[str]:
                  f"{a['poi']:.2f} [{a['poi_lo']:.2f}, {a['poi_hi']:.2f}]" if "poi" in a else "—"]
                 for m, a in agg.items()]
         lines += [f"**Aggregates over the tasks with an oracle** "
-                  f"({', '.join(summary['normalised_tasks'])}; the oracle, "
+                  f"({', '.join(summary.normalised_tasks)}; the oracle, "
                   f"{_oracle_names(summary)}, earns >= {MIN_ORACLE_RETURN:g} and beats random "
                   "beyond both CIs): score = return / the oracle's mean return; rliable's "
                   "stratified bootstrap over seeds.", ""]
         lines += _table(["method", "mean [95% CI]", "IQM [95% CI]",
                          f"P(method > {BASELINE}) [95% CI]"], rows)
-    missing = [t for t in summary["tasks"] if not summary["oracle"][t]]
-    if missing and any(oracle_of(summary["per_task"], t) for t in summary["tasks"]):
+    missing = [t for t in summary.tasks if not summary.oracle[t]]
+    if missing and any(oracle_of(summary.per_task, t) for t in summary.tasks):
         lines += [f"No oracle on {', '.join(missing)}: {_oracle_names(summary)} does not beat "
                   "random there, so those tasks are left out of the normalised aggregates.", ""]
     return lines
@@ -277,8 +249,8 @@ _DIAGNOSTICS = (
      "negative linear estimates).",
      ["true discounted", "J_hat (free ratio)", "FB value", "c_z", "ESS", "max w", "l < 0"],
      "ope_ratio",
-     lambda s: [_num(s["discounted"]["mean"], ".2f")] + [
-         _num(s[k], f) for k, f in (("ope_ratio", ".2f"), ("ope_fb_value", ".2f"),
+     lambda s: [_num(s.discounted.mean, ".2f")] + [
+         _num(s.fields[k], f) for k, f in (("ope_ratio", ".2f"), ("ope_fb_value", ".2f"),
                                     ("ope_c_z", ".2f"), ("ope_ess", ".3f"), ("ope_max_w", ".1f"),
                                     ("ope_frac_negative", ".2f"))]),
     ("**ZOL diagnostics** (mean over seeds) of the search's own ratio (exp transform, its start "
@@ -286,45 +258,45 @@ _DIAGNOSTICS = (
      "reward and the objective at z_r -> at z.",
      ["cos", "ESS", "chi²", "max w", "l < 0", "c_z", "weighted reward", "objective"],
      "zol_ess",
-     lambda s: [_num(s[k], f) for k, f in (
+     lambda s: [_num(s.fields[k], f) for k, f in (
          ("zol_cos_z0", ".3f"), ("zol_ess", ".3f"), ("zol_chi2", ".1f"), ("zol_max_w", ".1f"),
          ("zol_frac_negative", ".2f"), ("zol_c_z", ".2f"))] + [
-         f"{_num(s[k + '_z0'], '.4f')} -> {_num(s[k], '.4f')}"
+         f"{_num(s.fields[k + '_z0'], '.4f')} -> {_num(s.fields[k], '.4f')}"
          for k in ("zol_weighted_reward", "zol_objective")]),
 )
 
 
-def markdown_report(summary: dict, inference_note: str) -> str:
-    tasks, methods, per_task = summary["tasks"], summary["methods"], summary["per_task"]
+def markdown_report(summary: Summary, inference_note: str) -> str:
+    tasks, methods, per_task = summary.tasks, summary.methods, summary.per_task
     any_row = next(iter(per_task.values()))
     lines = [f"Mean episode return with a 95% hierarchical-bootstrap CI (resampling the "
-             f"{len(any_row['seeds'])} training seeds, then the {any_row['episodes']} episodes "
+             f"{len(any_row.seeds)} training seeds, then the {any_row.episodes} episodes "
              "of each); every method of a task runs from the same start states.", ""]
     headline = [m for m in methods if m not in ablations()]
     lines += _return_tables(summary, headline) + _normalised_table(summary, headline)
     lines += _primary_table(summary) + _difference_table(summary) + _aggregate_lines(summary)
-    for title, header, marker, cells in _DIAGNOSTICS:
-        rows = [[t, m, *cells(per_task[(t, m)])] for t in tasks for m in methods
-                if marker in per_task.get((t, m), {})]
+    for title, header, marker, row_cells in _DIAGNOSTICS:
+        rows = [[t, m, *row_cells(per_task[(t, m)])] for t in tasks for m in methods
+                if (t, m) in per_task and marker in per_task[(t, m)].fields]
         if rows:
             lines += [title, ""] + _table(["task", "method", *header], rows)
     lines.append(inference_note)
     return "\n".join(lines)
 
 
-def ope_rank_correlation(summary: dict) -> float | None:
+def ope_rank_correlation(summary: Summary) -> float | None:
     """Spearman correlation between J_hat (free ratio) and the true discounted return over every
     (task, FB method) of the report."""
     from scipy.stats import spearmanr
 
-    pairs = [(s["ope_ratio"], s["discounted"]["mean"]) for s in summary["per_task"].values()
-             if "ope_ratio" in s]
+    pairs = [(s.fields["ope_ratio"], s.discounted.mean) for s in summary.per_task.values()
+             if "ope_ratio" in s.fields]
     if len(pairs) < 3:
         return None
     return float(spearmanr(*zip(*pairs, strict=True)).statistic)
 
 
-def ope_rank_correlation_within_tasks(summary: dict) -> dict[str, float]:
+def ope_rank_correlation_within_tasks(summary: Summary) -> dict[str, float]:
     """Per task with at least 3 FB methods whose true returns and estimates both vary: Spearman
     correlation between J_hat and the true discounted return across those methods. Pooled over
     tasks, the correlation mostly ranks the tasks' reward scales; within a task it asks whether
@@ -333,9 +305,9 @@ def ope_rank_correlation_within_tasks(summary: dict) -> dict[str, float]:
     from scipy.stats import spearmanr
 
     out = {}
-    for task in summary["tasks"]:
-        pairs = [(s["ope_ratio"], s["discounted"]["mean"])
-                 for (t, _), s in summary["per_task"].items() if t == task and "ope_ratio" in s]
+    for task in summary.tasks:
+        pairs = [(s.fields["ope_ratio"], s.discounted.mean)
+                 for (t, _), s in summary.per_task.items() if t == task and "ope_ratio" in s.fields]
         estimate, true = (np.array(v) for v in zip(*pairs, strict=True)) if pairs else ((), ())
         if len(pairs) >= 3 and np.ptp(estimate) > 0 and np.ptp(true) > 0:
             out[task] = float(spearmanr(estimate, true).statistic)

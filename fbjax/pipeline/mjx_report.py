@@ -16,6 +16,7 @@ from fbjax.eval.report import (
     ope_rank_correlation_within_tasks,
     summarize,
 )
+from fbjax.eval.results import Summary
 from fbjax.eval.zero_shot import FEW_REWARDED, REWARDED_RULE
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
 from fbjax.pipeline.workdir import Workdir, one_writer
@@ -123,17 +124,17 @@ def report(config: ExperimentConfig) -> str:
         table += "\n\n" + rewarded_note(result)
     within = ope_rank_correlation_within_tasks(summary)
     if spearman is not None:
+        rated = sum("ope_ratio" in s.fields for s in summary.per_task.values())
         table += (f"\n\nSpearman rank correlation of J_hat with the true discounted return over "
-                  f"the {sum('ope_ratio' in s for s in summary['per_task'].values())} (task, FB "
-                  f"method) rows above: {spearman:.2f} (pooled over tasks, so it mostly ranks "
-                  "the tasks' reward scales).")
+                  f"the {rated} (task, FB method) rows above: {spearman:.2f} (pooled over "
+                  "tasks, so it mostly ranks the tasks' reward scales).")
     if within:
         table += (" Within each task, across its FB methods (the choice OPE is for): "
                   + ", ".join(f"{t} {r:.2f}" for t, r in within.items())
                   + f"; mean {np.mean(list(within.values())):.2f}"
-                  + (f" ({', '.join(t for t in summary['tasks'] if t not in within)}: every "
+                  + (f" ({', '.join(t for t in summary.tasks if t not in within)}: every "
                      "method earned the same, nothing to rank)"
-                     if len(within) < len(summary["tasks"]) else "")
+                     if len(within) < len(summary.tasks) else "")
                   + ". With this few policies per task these are coarse; "
                   "studies/ope_validation/ measures OPE on many.")
     os.makedirs(workdir.report, exist_ok=True)
@@ -150,13 +151,5 @@ def report(config: ExperimentConfig) -> str:
     return table
 
 
-def _json_summary(summary: dict, spearman) -> dict:
-    return {"per_task": [{"task": t, "method": m, **s}
-                         for (t, m), s in summary["per_task"].items()],
-            "seed_level_tests": [{"task": t, "method": m, "against": a, **d}
-                                 for (t, m, a), d in summary["tests"].items()],
-            "primary_endpoint": [{"method": m, "against": a, **d}
-                                 for (m, a), d in summary["primary"].items()],
-            "oracle": summary["oracle"], "oracle_beaten_by": summary["oracle_beaten_by"],
-            "aggregates": summary["aggregates"],
-            "ope_spearman": spearman}
+def _json_summary(summary: Summary, spearman) -> dict:
+    return {**summary.as_dict(), "ope_spearman": spearman}

@@ -1,0 +1,155 @@
+"""The report's types: the evaluation's rows as arrays per (task, method), and the summary that
+`fbjax.eval.report.summarize` makes of them (what `markdown_report`, the figures and summary.json
+read). `as_dict` gives each one's summary.json form."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+
+import numpy as np
+
+# The per-seed scalars a row may carry beside its returns: the free ratio's off-policy estimates
+# (every FB prompt) and ZOL's diagnostics (the ZOL arms).
+OPE_FIELDS = ("ope_ratio", "ope_fb_value", "ope_c_z", "ope_ess", "ope_max_w",
+              "ope_frac_negative")
+ZOL_FIELDS = ("zol_cos_z0", "zol_ess", "zol_chi2", "zol_max_w", "zol_frac_negative", "zol_c_z",
+              "zol_weighted_reward_z0", "zol_weighted_reward", "zol_objective_z0",
+              "zol_objective", "control_cos_z0")
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    """One (task, method)'s rows: returns and discounted returns (seeds, episodes), seeds in
+    order, and each per-seed field (seeds,) its rows carry."""
+
+    seeds: list[int]
+    returns: np.ndarray
+    discounted: np.ndarray
+    fields: dict[str, np.ndarray]
+
+    @property
+    def episodes(self) -> int:
+        return int(self.returns.shape[1])
+
+    def paired_with(self, other: Cell) -> bool:
+        """Same seeds and episodes: the paired contrasts of `fbjax.eval.claims` apply."""
+        return self.seeds == other.seeds and self.returns.shape == other.returns.shape
+
+
+def cells(rows: list[dict]) -> dict[tuple[str, str], Cell]:
+    """(task, method) -> its `Cell`, from the evaluate stage's rows."""
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[(row["task"], row["method"])].append(row)
+    out = {}
+    for key, group in grouped.items():
+        group = sorted(group, key=lambda r: r["seed"])
+        out[key] = Cell([r["seed"] for r in group],
+                        np.array([r["returns"] for r in group], np.float64),
+                        np.array([r["discounted"] for r in group], np.float64),
+                        {f: np.array([r[f] for r in group], np.float64)
+                         for f in (*OPE_FIELDS, *ZOL_FIELDS) if f in group[0]})
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Interval:
+    """A mean with its 95% interval."""
+
+    mean: float
+    lo: float
+    hi: float
+
+    @classmethod
+    def of(cls, d: dict) -> Interval:
+        return cls(d["mean"], d["lo"], d["hi"])
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One (task, method) of the summary: return and discounted return with their
+    hierarchical-bootstrap CIs, and the mean over seeds of each per-seed field."""
+
+    ret: Interval
+    discounted: Interval
+    seeds: list[int]
+    episodes: int
+    fields: dict[str, float]
+
+    def as_dict(self) -> dict:
+        return {"return": self.ret.as_dict(), "discounted": self.discounted.as_dict(),
+                "seeds": self.seeds, "episodes": self.episodes, **self.fields}
+
+
+@dataclasses.dataclass(frozen=True)
+class SeedTest:
+    """`fbjax.eval.stats.seed_level_test`'s paired difference over seeds."""
+
+    mean: float
+    lo: float
+    hi: float
+    p: float
+    sd: float
+    seeds: int
+    per_seed: list[float]
+
+    @classmethod
+    def of(cls, d: dict) -> SeedTest:
+        return cls(**d)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """A tested contrast: the undiscounted paired difference over seeds (its mean, t interval,
+    p), the discounted one beside it, the seeds a t-test needs for the effect worth seeing
+    (None: no oracle to scale it), and the Holm-adjusted p within its family."""
+
+    diff: SeedTest
+    discounted: SeedTest
+    seeds_needed: int | None
+    p_holm: float = float("nan")
+
+    @property
+    def interval(self) -> Interval:
+        return Interval(self.diff.mean, self.diff.lo, self.diff.hi)
+
+    def as_dict(self) -> dict:
+        return {**self.diff.as_dict(), "discounted": self.discounted.as_dict(),
+                "seeds_needed": self.seeds_needed, "p_holm": self.p_holm}
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """What `summarize` finds: the tasks and methods in the report's order, an `Entry` per
+    (task, method), the seed-level claims per (task, method, against) with those against fb
+    (`diffs`, per (task, method)) and the primary endpoint's per (method, against), which tasks
+    have an oracle (and where a method beats it), and rliable's aggregates over those tasks."""
+
+    tasks: list[str]
+    methods: list[str]
+    per_task: dict[tuple[str, str], Entry]
+    diffs: dict[tuple[str, str], Claim]
+    tests: dict[tuple[str, str, str], Claim]
+    primary: dict[tuple[str, str], Claim]
+    oracle: dict[str, bool]
+    normalised_tasks: list[str]
+    oracle_beaten_by: dict[str, list[str]]
+    aggregates: dict
+
+    def as_dict(self) -> dict:
+        """summary.json's form: lists of records keyed by task / method / against."""
+        return {"per_task": [{"task": t, "method": m, **e.as_dict()}
+                             for (t, m), e in self.per_task.items()],
+                "seed_level_tests": [{"task": t, "method": m, "against": a, **c.as_dict()}
+                                     for (t, m, a), c in self.tests.items()],
+                "primary_endpoint": [{"method": m, "against": a, **c.as_dict()}
+                                     for (m, a), c in self.primary.items()],
+                "oracle": self.oracle, "oracle_beaten_by": self.oracle_beaten_by,
+                "aggregates": self.aggregates}
