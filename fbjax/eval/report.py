@@ -6,8 +6,8 @@ Episodes are paired: episode e of seed s starts from the same state for every me
 
 `summarize(rows)` returns a typed `Summary` (`fbjax.eval.results`): per (task, method), the mean
 return with a hierarchical-bootstrap 95% CI (seeds, then episodes), undiscounted and discounted:
-a description. Claims are tested over
-seeds by `fbjax.eval.claims` (per task and on the primary endpoint, Holm within each family). It
+a description. Claims are tested over seeds by `fbjax.eval.claims` (per task and on the primary
+endpoint, Holm within each family). It
 also says which tasks have an oracle (the task's reference, the scripted navigator where it was
 evaluated and TD3 otherwise, beats random beyond both CIs and earns MIN_ORACLE_RETURN) and, over
 those tasks, rliable's IQM of oracle-normalised return and probability of improvement over `fb`.
