@@ -116,10 +116,6 @@ class Claim:
     seeds_needed: int | None
     p_holm: float = float("nan")
 
-    @property
-    def interval(self) -> Interval:
-        return Interval(self.diff.mean, self.diff.lo, self.diff.hi)
-
     def as_dict(self) -> dict:
         return {**self.diff.as_dict(), "discounted": self.discounted.as_dict(),
                 "seeds_needed": self.seeds_needed, "p_holm": self.p_holm}

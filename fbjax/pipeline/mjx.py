@@ -188,7 +188,7 @@ def _flat_zol_info(info, g: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, seed,
+def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, goals, seed,
                  key) -> None:
     ev, task_ids = config.eval, rollouts.task_ids
     run_dir = Workdir.of(config).fb_run(seed)
@@ -213,7 +213,7 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, 
           f"{time.perf_counter() - began:.1f}s", flush=True)
     context = PromptContext(agent, state.params, data,
                             {k: zs[k] for k in ("fb", "rwr") if k in zs}, tuple(rollouts.tasks),
-                            _goals(rollouts, ev.chosen), key)
+                            goals, key)
     prompts = _prompts(context, zs, ev.chosen)
     control = (np.asarray(matched_rotations(zs["fb"], zs["grid"][0],
                                             jax.random.fold_in(key, CONTROL_STREAM),
@@ -335,8 +335,7 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
                          config.fb.discount)
     num_tasks = len(task_ids)
     fb_family = any(methods.is_fb_family(m) for m in ev.chosen)
-    goals = (jnp.asarray(envs.navigator_goals(_base(domain), rollouts.tasks))
-             if "navigator" in ev.chosen else None)
+    goals = _goals(rollouts, ev.chosen)  # the navigator's and fb_goal's, once
     if "td3" in ev.chosen:
         train_oracle_seeds(config, arrays, rewards, manifest)
     done = []
@@ -346,12 +345,13 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
     for seed in order:
         key = jax.random.fold_in(jax.random.PRNGKey(ev.key), seed)  # every method of the seed
         if fb_family:
-            _evaluate_fb(config, rollouts, arrays, rewards, seed, key)
+            _evaluate_fb(config, rollouts, arrays, rewards, goals, seed, key)
         if "td3" in ev.chosen:
             _evaluate_oracle(config, rollouts, arrays, rewards, manifest, seed, key)
-        if goals is not None:
+        if "navigator" in ev.chosen:
             rollouts.add(seed, "navigator", rollouts.run("navigator", navigator_policy(), None,
-                                                         goals, rollouts.task_ids, key))
+                                                         jnp.asarray(goals), rollouts.task_ids,
+                                                         key))
         if "random" in ev.chosen:
             out = rollouts.run("random", random_policy(domain.action_dim), None,
                                jnp.zeros(num_tasks), rollouts.task_ids, key)
