@@ -52,14 +52,14 @@ def _batched(config, combos) -> list[dict]:
     names = [domain.task_names[i] for i in task_ids]
     collect_data(config)
     train_all(config)
-    arrays, _ = load_checked(config)
-    rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))[:, task_ids]
+    dataset = load_checked(config)
+    rewards = np.asarray(relabel(domain, dataset.next_physics, dataset.action))[:, task_ids]
     num_tasks = len(task_ids)
     returns = np.zeros((len(grid), num_tasks, len(config.seeds), ev.num_episodes))
     evaluator = None
     for i, seed in enumerate(config.seeds):
         agent, state, _ = load_fb(Workdir.of(config).fb_run(seed))
-        data = inference_data(arrays, rewards, ev.inference_samples, ev.num_starts, seed)
+        data = inference_data(dataset, rewards, ev.inference_samples, ev.num_starts, seed)
         zs = infer_latents(agent, state.params, data, grid, rwr_iterations=0)["grid"]
         if evaluator is None:
             evaluator = make_evaluator(domain, fb_policy(agent.networks), ev.num_episodes,

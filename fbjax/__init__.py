@@ -19,6 +19,7 @@ _EXPORTS = {
     "reward_inference": ("fbjax.fb", "reward_inference"),
     "reward_inference_all": ("fbjax.fb", "reward_inference_all"),
     "project_z": ("fbjax.nets", "project_z"),
+    "Labelled": ("fbjax.types", "Labelled"),
     "Transition": ("fbjax.types", "Transition"),
     "from_dict": ("fbjax.configs", "from_dict"),
     "Checkpointer": ("fbjax.train", "Checkpointer"),

@@ -12,7 +12,8 @@ mean over the scanned steps. `vmapped(agent, n)` turns an agent into n independe
 seeds) trained in one program.
 """
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import jax
@@ -73,10 +74,11 @@ def train_steps(agent: Agent, state, dataset, key: PRNGKey, num_steps: int):
 class Vmapped:
     """`n` independent copies of an agent (one per task or per seed) as one agent.
 
-    The state has a leading axis of size n. `update` takes a batch shared by every copy except the
-    fields named in `per_copy` (e.g. "reward"), which carry the copies on their last axis
-    (rows, n) in the dataset, so sampling rows samples them for every copy at once. Each copy gets
-    its own key; metrics come back per copy (leading axis n)."""
+    The state has a leading axis of size n. `update` takes a batch (a dict or a dataclass such as
+    `fbjax.types.Labelled`) shared by every copy except the fields named in `per_copy` (e.g.
+    "reward"), which carry the copies on their last axis (rows, n) in the dataset, so sampling
+    rows samples them for every copy at once. Each copy gets its own key; metrics come back per
+    copy (leading axis n)."""
 
     def __init__(self, agent: Agent, n: int, per_copy: tuple[str, ...] = ()):
         if n < 1:
@@ -88,10 +90,19 @@ class Vmapped:
         return jax.vmap(self.agent.init)(jax.random.split(key, self.n))
 
     def update(self, state, batch, key: PRNGKey):
-        shared = {k: v for k, v in batch.items() if k not in self.per_copy}
-        own = {k: jnp.moveaxis(batch[k], -1, 0) for k in self.per_copy}
+        own = {k: jnp.moveaxis(_field(batch, k), -1, 0) for k in self.per_copy}
 
-        def one(s, own_fields, k):
-            return self.agent.update(s, {**shared, **own_fields}, k)
+        def one(s, own_fields, k):  # the shared fields are closed over, not mapped
+            return self.agent.update(s, _with_fields(batch, own_fields), k)
 
         return jax.vmap(one)(state, own, jax.random.split(key, self.n))
+
+
+def _field(batch, name: str):
+    return batch[name] if isinstance(batch, Mapping) else getattr(batch, name)
+
+
+def _with_fields(batch, fields: dict):
+    """`batch` with `fields` replaced: a dict copy, or `dataclasses.replace` of a dataclass."""
+    return {**batch, **fields} if isinstance(batch, Mapping) else dataclasses.replace(batch,
+                                                                                     **fields)

@@ -27,3 +27,22 @@ class Transition:
 
     def __len__(self) -> int:
         return self.obs.shape[0]
+
+
+@flax.struct.dataclass
+class Labelled:
+    """Transitions with rewards, the batch of the value learners (TD3, FQE).
+
+    `reward` is (N,) for one learner, or (N, n) for n copies of one (`fbjax.agent.Vmapped` with
+    per_copy=("reward",)). FQE also reads `next_action`, the evaluated policy's action at s'
+    ((N, |A|), or (N, |A|, n) for n policies); TD3 leaves it None."""
+
+    obs: jax.Array
+    action: jax.Array
+    next_obs: jax.Array
+    terminal: jax.Array
+    reward: jax.Array
+    next_action: jax.Array | None = None
+
+    def __len__(self) -> int:
+        return self.obs.shape[0]

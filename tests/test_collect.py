@@ -28,21 +28,22 @@ def test_collect_binary_writes_a_valid_point_mass_dataset(tmp_path):
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "steps/s" in proc.stdout and "ETA" in proc.stdout
-    arrays, manifest = load_dataset(str(workdir / "dataset"))
+    dataset = load_dataset(str(workdir / "dataset"))
     assert not os.path.exists(str(workdir / "dataset.partial"))
     rows = 4 * EPISODE
-    assert arrays["obs"].shape == (rows, 4) and arrays["next_physics"].shape == (rows, 4)
-    assert manifest["collection"]["policy"] == "rnd" and manifest["env"] == "point_mass"
-    assert manifest["tasks"] == list(envs.tasks("point_mass"))
+    assert dataset.obs.shape == (rows, 4) and dataset.next_physics.shape == (rows, 4)
+    manifest = dataset.manifest
+    assert manifest.collection["policy"] == "rnd" and manifest.env == "point_mass"
+    assert manifest.tasks == tuple(envs.tasks("point_mass"))
     # Episodes are contiguous: a start flag every EPISODE rows, s' of one row is s of the next.
-    np.testing.assert_array_equal(np.flatnonzero(arrays["start"]), np.arange(0, rows, EPISODE))
+    np.testing.assert_array_equal(np.flatnonzero(dataset.start), np.arange(0, rows, EPISODE))
     inside = np.ones(rows - 1, bool)
     inside[EPISODE - 1::EPISODE] = False
-    np.testing.assert_array_equal(arrays["next_obs"][:-1][inside], arrays["obs"][1:][inside])
-    np.testing.assert_array_equal(arrays["next_obs"], arrays["next_physics"])  # obs = (qpos, qvel)
-    assert np.abs(arrays["action"]).max() <= 1.0 and not arrays["terminal"].any()
+    np.testing.assert_array_equal(dataset.next_obs[:-1][inside], dataset.obs[1:][inside])
+    np.testing.assert_array_equal(dataset.next_obs, dataset.next_physics)  # obs = (qpos, qvel)
+    assert np.abs(dataset.action).max() <= 1.0 and not dataset.terminal.any()
     # The stored physics relabels to rewards in [0, 1] for every task.
-    rewards = np.asarray(relabel(envs.make("point_mass"), arrays["next_physics"], arrays["action"]))
+    rewards = np.asarray(relabel(envs.make("point_mass"), dataset.next_physics, dataset.action))
     assert rewards.shape == (rows, 5) and rewards.min() >= 0 and rewards.max() <= 1
     # Running again with the same settings keeps the dataset; other settings are refused.
     again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)

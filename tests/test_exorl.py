@@ -47,14 +47,14 @@ def test_import_recomputes_observations_and_the_pipeline_keeps_the_dataset(tmp_p
     assert summary["episodes"] == 3 and summary["transitions"] == 3 * STEPS
     # float32 physics -> observation: the same function the environment ran
     assert summary["max_observation_difference"] <= 1e-6
-    arrays, manifest = load_dataset(str(dest))
-    assert manifest["collection"]["source"] == "exorl" and len(manifest["shards"]) == 2
-    np.testing.assert_allclose(arrays["obs"][:STEPS], shown[0][:-1], atol=1e-6)
-    np.testing.assert_allclose(arrays["next_obs"][STEPS:2 * STEPS], shown[1][1:], atol=1e-6)
-    assert arrays["start"].reshape(3, STEPS)[:, 0].tolist() == [1, 1, 1]
+    dataset = load_dataset(str(dest))
+    assert dataset.manifest.source == "exorl" and len(dataset.manifest.shards) == 2
+    np.testing.assert_allclose(dataset.obs[:STEPS], shown[0][:-1], atol=1e-6)
+    np.testing.assert_allclose(dataset.next_obs[STEPS:2 * STEPS], shown[1][1:], atol=1e-6)
+    assert dataset.start.reshape(3, STEPS)[:, 0].tolist() == [1, 1, 1]
     config = ExperimentConfig(workdir=str(tmp_path / "work"))
     assert collect_data(config) == str(dest)  # kept, not recollected
-    assert len(load_checked(config)[0]["obs"]) == 3 * STEPS
+    assert load_checked(config).rows == 3 * STEPS
 
 
 def test_import_refuses_another_domains_episodes_and_an_empty_folder(tmp_path, capsys):

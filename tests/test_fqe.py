@@ -7,6 +7,7 @@ import numpy as np
 from fbjax import tabular
 from fbjax.agent import Vmapped, train_steps
 from fbjax.baselines import FQE, FQEConfig
+from fbjax.types import Labelled
 
 GAMMA = 0.8
 
@@ -25,13 +26,13 @@ def test_fqe_recovers_exact_q_values_of_two_policies_at_once():
     reward = rng.uniform(0.0, 1.0, size=(s_count, 2))  # two rewards on next states
     policies = [tabular.greedy_policy(rng.normal(size=(s_count, a_count))) for _ in range(2)]
     eye_s, eye_a = np.eye(s_count, dtype=np.float32), np.eye(a_count, dtype=np.float32)
-    batch_data = {
-        "obs": eye_s[states], "action": eye_a[actions], "next_obs": eye_s[next_states],
-        "reward": reward[next_states].astype(np.float32),
-        "terminal": np.zeros(len(states), np.float32),
+    batch_data = Labelled(
+        obs=eye_s[states], action=eye_a[actions], next_obs=eye_s[next_states],
+        reward=reward[next_states].astype(np.float32),
+        terminal=np.zeros(len(states), np.float32),
         # (rows, action_dim, copies): each copy's policy at s'
-        "next_action": np.stack([eye_a[p.argmax(1)[next_states]] for p in policies], -1),
-    }
+        next_action=np.stack([eye_a[p.argmax(1)[next_states]] for p in policies], -1),
+    )
     fqe = FQE(FQEConfig(hidden=64, layers=2, lr=1e-3, discount=GAMMA, tau=0.05, batch_size=256),
               s_count, a_count, num_rewards=2)
     agent = Vmapped(fqe, 2, per_copy=("next_action",))

@@ -10,14 +10,16 @@ import numpy as np
 from fbjax.baselines import TD3, TD3Config
 from fbjax.eval.oracle import oracle_dataset, train_oracles
 from fbjax.train import TrainConfig, read_config
+from fbjax.types import Transition
 
 ROWS, TASKS = 64, 3
 
 
 def _data():
     rng = np.random.default_rng(0)
-    arrays = {"obs": rng.normal(size=(ROWS, 2)), "action": rng.uniform(-1, 1, (ROWS, 1)),
-              "next_obs": rng.normal(size=(ROWS, 2)), "terminal": np.ones(ROWS)}
+    arrays = Transition(obs=rng.normal(size=(ROWS, 2)), action=rng.uniform(-1, 1, (ROWS, 1)),
+                        next_obs=rng.normal(size=(ROWS, 2)), terminal=np.ones(ROWS),
+                        start=np.ones(ROWS))
     # Every transition ends its episode, so Q(s, a) = r exactly: task t has reward t + 1.
     rewards = np.tile(np.arange(1.0, TASKS + 1), (ROWS, 1))
     return arrays, rewards
@@ -30,8 +32,8 @@ def test_each_task_critic_converges_to_its_own_reward(tmp_path):
     state = train_oracles(td3, arrays, rewards, str(tmp_path / "oracle"), train, seed=0,
                           progress_fn=None)
     assert state.step.shape == (TASKS,) and np.all(np.asarray(state.step) == 400)
-    obs = jnp.asarray(arrays["obs"], jnp.float32)
-    action = jnp.asarray(arrays["action"], jnp.float32)
+    obs = jnp.asarray(arrays.obs, jnp.float32)
+    action = jnp.asarray(arrays.action, jnp.float32)
     for t in range(TASKS):
         critic = jax.tree.map(lambda x, t=t: x[t], state.critic)
         # Mean near its own reward; every state nearer its own task's value than a neighbour's
@@ -59,5 +61,6 @@ def test_each_task_critic_converges_to_its_own_reward(tmp_path):
 def test_oracle_dataset_keeps_rewards_per_row():
     arrays, rewards = _data()
     data = oracle_dataset(arrays, rewards * np.arange(ROWS)[:, None])
-    assert data["reward"].shape == (ROWS, TASKS) and data["reward"].dtype == np.float32
-    np.testing.assert_array_equal(data["reward"][5], [5.0, 10.0, 15.0])
+    assert data.reward.shape == (ROWS, TASKS) and data.reward.dtype == np.float32
+    np.testing.assert_array_equal(data.reward[5], [5.0, 10.0, 15.0])
+    np.testing.assert_array_equal(data.obs, np.float32(arrays.obs))

@@ -135,9 +135,10 @@ def test_a_dataset_without_physics_is_refused_by_the_mjx_pipeline(tmp_path):
 
     data = from_arrays(*plane_walks(2, 3))
     save_transitions(str(tmp_path / "d"), data)
-    arrays, manifest = load_dataset(str(tmp_path / "d"))  # no domain asked for: it loads
-    assert manifest["env"] is None and sorted(arrays) == sorted(manifest["fields"])
-    assert "next_physics" not in arrays
+    dataset = load_dataset(str(tmp_path / "d"))  # no domain asked for: it loads
+    assert dataset.manifest.env is None and dataset.next_physics is None
+    assert sorted(dataset.arrays()) == sorted(dataset.manifest.fields)
+    assert "next_physics" not in dataset.manifest.fields
     np.testing.assert_array_equal(load_transitions(str(tmp_path / "d")).start, data.start)
     fields = {k: getattr(data, k) for k in ("obs", "action", "next_obs", "terminal", "start")}
     with pytest.raises(DatasetError, match="needs next_physics"):

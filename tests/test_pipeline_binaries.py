@@ -85,8 +85,7 @@ def _digests(workdir):
     from fbjax.pipeline.tabular import params_digest
     from fbjax.train.run import load_fb
 
-    arrays, _ = load_dataset(str(workdir / "dataset"))
-    out = {"dataset": params_digest(arrays)}
+    out = {"dataset": params_digest(load_dataset(str(workdir / "dataset")).arrays())}
     for seed in (0, 1):
         _, state, _ = load_fb(str(workdir / "fb" / f"seed_{seed}"))
         out[f"fb_{seed}"] = params_digest(state.params)

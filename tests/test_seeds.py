@@ -14,6 +14,7 @@ from fbjax.configs import to_dict
 from fbjax.eval.oracle import train_oracles, train_oracles_seeds
 from fbjax.train import TrainConfig, load_fb, read_config, train_run, train_seeds
 from fbjax.train.loop import print_progress
+from fbjax.types import Transition
 from tests.helpers import ACTION_DIM, OBS_DIM, TINY, continuous_agent, random_batch
 
 CONFIG = TrainConfig(num_steps=20, steps_per_call=10, save_every=10)
@@ -77,8 +78,9 @@ def test_seeds_resume_exactly_and_refuse_uneven_steps(tmp_path):
 
 def test_oracles_of_every_seed_in_one_program_equal_their_lone_runs(tmp_path):
     rng = np.random.default_rng(0)
-    arrays = {"obs": rng.normal(size=(64, 2)), "action": rng.uniform(-1, 1, (64, 1)),
-              "next_obs": rng.normal(size=(64, 2)), "terminal": np.zeros(64)}
+    arrays = Transition(obs=rng.normal(size=(64, 2)), action=rng.uniform(-1, 1, (64, 1)),
+                        next_obs=rng.normal(size=(64, 2)), terminal=np.zeros(64),
+                        start=np.zeros(64))
     rewards = rng.normal(size=(64, 3))
     td3 = TD3(TD3Config(hidden=16, layers=1, lr=1e-3, batch_size=16), 2, 1)
     config = TrainConfig(num_steps=20, steps_per_call=10, save_every=20)

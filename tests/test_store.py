@@ -8,6 +8,7 @@ import pytest
 
 from fbjax.data.store import (
     DatasetError,
+    FieldSpec,
     append_dataset,
     import_exorl_episode,
     read_dataset,
@@ -33,13 +34,20 @@ def _save(path, rows=20):
 def test_round_trip_and_append(tmp_path):
     _save(tmp_path)
     append_dataset(str(tmp_path), _arrays(7, seed=1))
-    arrays, manifest = read_dataset(str(tmp_path))
-    expected = {k: np.concatenate([_arrays(20)[k], _arrays(7, seed=1)[k]]) for k in arrays}
+    dataset = read_dataset(str(tmp_path))
+    arrays, manifest = dataset.arrays(), dataset.manifest
+    expected = {k: np.concatenate([_arrays(20)[k], _arrays(7, seed=1)[k]]) for k in _arrays(1)}
+    assert sorted(arrays) == sorted(expected)
     for k in expected:
         np.testing.assert_array_equal(arrays[k], expected[k])
-    assert manifest["env"] == "point_mass" and manifest["seed"] == 3
-    assert [s["rows"] for s in manifest["shards"]] == [20, 7]
-    assert manifest["fields"]["next_physics"] == {"dtype": "float64", "shape": [6]}
+    assert manifest.env == "point_mass" and manifest.seed == 3
+    assert [s.rows for s in manifest.shards] == [20, 7] and manifest.rows == dataset.rows == 27
+    assert manifest.fields["next_physics"] == FieldSpec("float64", (6,))
+    # What is written is what is read: the typed manifest round-trips through its JSON.
+    written = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest.to_json() == written
+    assert list(written) == ["format", "version", "fbjax_version", "env", "tasks", "collection",
+                             "seed", "fields", "shards"]
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
 
 
@@ -61,7 +69,7 @@ def test_wrong_shape_or_dtype_names_the_field(tmp_path):
     bad["obs"] = bad["obs"].astype(np.float64)
     with pytest.raises(DatasetError, match="field 'obs' is float64"):
         append_dataset(str(tmp_path), bad)
-    assert len(read_dataset(str(tmp_path))[1]["shards"]) == 1  # nothing half-written
+    assert len(read_dataset(str(tmp_path)).manifest.shards) == 1  # nothing half-written
 
 
 def test_nan_is_refused_before_anything_is_written(tmp_path):
@@ -107,7 +115,7 @@ def test_exorl_episode_import(tmp_path):
     assert arrays["start"].tolist() == [1, 0, 0, 0, 0, 0] and not arrays["terminal"].any()
     save_dataset(str(tmp_path / "ds"), arrays, env="walker", tasks=["walk"],
                  collection={"source": "exorl"}, seed=0)
-    assert len(read_dataset(str(tmp_path / "ds"))[0]["obs"]) == t
+    assert read_dataset(str(tmp_path / "ds")).rows == t
     del episode["physics"]
     np.savez(tmp_path / "bad.npz", **episode)
     with pytest.raises(DatasetError, match="bad.npz: missing field\\(s\\) \\['physics'\\]"):

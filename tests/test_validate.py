@@ -35,9 +35,8 @@ def test_validator_accepts_a_matching_dataset_and_names_other_problems(tmp_path,
     assert capsys.readouterr().out.startswith(f"OK: {good} holds 6 transitions of point_mass")
     from fbjax.data.store import check_domain, load_dataset
 
-    arrays, manifest = load_dataset(good)
     with pytest.raises(DatasetError, match="the config's domain is 'walker'"):
-        check_domain(arrays, manifest, good, "walker")
+        check_domain(load_dataset(good), good, "walker")
     bad_task = str(tmp_path / "bad_task")
     save_dataset(bad_task, _arrays(4, 2, 4), env="point_mass", tasks=["run"], collection={},
                  seed=0)
@@ -56,8 +55,7 @@ def test_public_load_dataset_refuses_a_dataset_labelled_as_another_domain(tmp_pa
     with pytest.raises(DatasetError, match="field 'obs' has per-row shape \\(17,\\), but "
                                            "domain 'walker' has obs size 24"):
         fbjax.load_dataset(path)
-    arrays, _ = fbjax.data.read_dataset(path)  # the files alone are fine
-    assert arrays["obs"].shape == (6, 17)
+    assert fbjax.data.read_dataset(path).obs.shape == (6, 17)  # the files alone are fine
     good = str(tmp_path / "point_mass")
     save_dataset(good, _arrays(4, 2, 4), env="point_mass", tasks=["loop"], collection={}, seed=0)
     with pytest.raises(DatasetError, match="the config's domain is 'walker'"):

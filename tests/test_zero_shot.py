@@ -15,16 +15,19 @@ from fbjax.eval.zero_shot import (
     zol_starts,
 )
 from fbjax.fb import reward_inference
+from fbjax.types import Transition
 from fbjax.zol import ZOLConfig, density_ratio, fb_value_estimate, positive_ratio, zol_search
 from tests.helpers import continuous_agent
 
 ROWS, TASKS = 40, 3
 
 
-def _arrays():
+def _transitions():
     rows = np.arange(ROWS, dtype=np.float32)
     obs = np.stack([rows, -rows, rows / 2], 1)
-    return {"obs": obs, "next_obs": obs + 0.5, "start": (np.arange(ROWS) % 10 == 0) * 1.0}
+    return Transition(obs=obs, action=np.zeros((ROWS, 1), np.float32), next_obs=obs + 0.5,
+                      terminal=np.zeros(ROWS, np.float32),
+                      start=(np.arange(ROWS) % 10 == 0) * 1.0)
 
 
 def _rewards():
@@ -32,7 +35,7 @@ def _rewards():
 
 
 def test_inference_data_keeps_rows_and_rewards_together():
-    data = inference_data(_arrays(), _rewards(), num_samples=15, num_starts=3, seed=0)
+    data = inference_data(_transitions(), _rewards(), num_samples=15, num_starts=3, seed=0)
     rows = np.asarray(data.next_obs[:, 0] - 0.5).astype(int)
     assert len(set(rows.tolist())) == 15  # sampled without replacement
     assert data.rewards.shape == (TASKS, 15)
@@ -41,14 +44,14 @@ def test_inference_data_keeps_rows_and_rewards_together():
     assert all(s % 10 == 0 for s in starts)  # episode starts only
     assert len(set(starts.tolist())) == 3
     with pytest.raises(ValueError, match="no episode starts"):
-        inference_data({**_arrays(), "start": np.zeros(ROWS)}, _rewards(), 5, 2, 0)
+        inference_data(_transitions().replace(start=np.zeros(ROWS)), _rewards(), 5, 2, 0)
 
 
 @pytest.fixture(scope="module")
 def prompted():
     agent = continuous_agent()
     params = agent.init(jax.random.PRNGKey(0)).params
-    data = inference_data(_arrays(), np.random.default_rng(1).normal(size=(ROWS, TASKS)), 30,
+    data = inference_data(_transitions(), np.random.default_rng(1).normal(size=(ROWS, TASKS)), 30,
                           4, seed=1)
     return agent, params, data
 

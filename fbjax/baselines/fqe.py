@@ -7,8 +7,8 @@ policy's networks: the batch carries `next_action` = pi(s'). Q has one output pe
 FQE run evaluates a policy on every task of a domain at once; `fbjax.agent.Vmapped` with
 per_copy=("next_action",) evaluates many policies in one program.
 
-`FQE.update(state, batch, key)` follows `fbjax.agent.Agent`; batch: obs, action, reward (R,),
-next_obs, next_action, terminal.
+`FQE.update(state, batch, key)` follows `fbjax.agent.Agent`; batch: a `fbjax.types.Labelled` with
+obs, action, reward (R,), next_obs, next_action, terminal.
 """
 
 import dataclasses
@@ -20,7 +20,7 @@ import optax
 from flax import struct
 
 from fbjax.nets import MLP, dense
-from fbjax.types import Metrics, Params, PRNGKey
+from fbjax.types import Labelled, Metrics, Params, PRNGKey
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,15 +72,15 @@ class FQE:
         params = self.q.init(key, jnp.zeros((1, self.obs_dim)), jnp.zeros((1, self.action_dim)))
         return FQEState(params, params, self.opt.init(params), jnp.zeros((), jnp.int32))
 
-    def update(self, state: FQEState, batch, key: PRNGKey) -> tuple[FQEState, Metrics]:
+    def update(self, state: FQEState, batch: Labelled, key: PRNGKey) -> tuple[FQEState, Metrics]:
         del key
         c = self.config
-        next_q = self.q.apply(state.target, batch["next_obs"], batch["next_action"])
-        keep = (1.0 - batch["terminal"])[:, None]
-        target = jax.lax.stop_gradient(batch["reward"] + c.discount * keep * next_q)
+        next_q = self.q.apply(state.target, batch.next_obs, batch.next_action)
+        keep = (1.0 - batch.terminal)[:, None]
+        target = jax.lax.stop_gradient(batch.reward + c.discount * keep * next_q)
 
         def loss_fn(params):
-            q = self.q.apply(params, batch["obs"], batch["action"])
+            q = self.q.apply(params, batch.obs, batch.action)
             return jnp.mean((q - target) ** 2), q.mean()
 
         (loss, q_mean), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)

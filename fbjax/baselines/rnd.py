@@ -17,7 +17,7 @@ from flax import struct
 from fbjax.agent import scan_updates, uniform_sampler
 from fbjax.baselines.td3 import TD3, TD3Config, TD3State
 from fbjax.nets import MLP, dense
-from fbjax.types import Metrics, Params, PRNGKey
+from fbjax.types import Labelled, Metrics, Params, PRNGKey
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,8 +117,9 @@ class RND:
         updates, opt = self.optimizer.update(grads, state.predictor_opt, state.predictor)
         bonus = self.novelty(state.predictor, state, batch["next_obs"])
         reward = bonus / (bonus.std() + 1e-8)
-        explorer, metrics = self.td3.update(
-            state.explorer, {**batch, "reward": reward, "terminal": jnp.zeros_like(reward)}, key)
+        labelled = Labelled(obs=batch["obs"], action=batch["action"], next_obs=batch["next_obs"],
+                            terminal=jnp.zeros_like(reward), reward=reward)
+        explorer, metrics = self.td3.update(state.explorer, labelled, key)
         new_state = state.replace(explorer=explorer, predictor_opt=opt,
                                   predictor=optax.apply_updates(state.predictor, updates))
         return new_state, {**metrics, "rnd_loss": loss, "bonus_mean": bonus.mean()}

@@ -1,7 +1,8 @@
 """TD3 (Fujimoto et al., 2018) as pure functions: the offline oracle and RND's explorer.
 
-`TD3.update(state, batch, key)` (the `fbjax.agent.Agent` protocol) takes a batch dict with obs,
-action, reward, next_obs and terminal (1.0 where s' ends the episode: no bootstrapping). Twin
+`TD3.update(state, batch, key)` (the `fbjax.agent.Agent` protocol) takes a `fbjax.types.Labelled`
+batch: obs, action, reward, next_obs and terminal (1.0 where s' ends the episode: no
+bootstrapping). Twin
 critics, target policy smoothing and delayed actor (and actor-target) updates as in the paper;
 `bc_weight` > 0 adds the TD3+BC behaviour-cloning term (Fujimoto & Gu, 2021) for offline data.
 """
@@ -16,7 +17,7 @@ import optax
 from flax import struct
 
 from fbjax.nets import MLP, dense
-from fbjax.types import Metrics, Params, PRNGKey
+from fbjax.types import Labelled, Metrics, Params, PRNGKey
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,45 +111,45 @@ class TD3:
     def act(self, actor_params: Params, obs: jax.Array) -> jax.Array:
         return self.actor.apply(actor_params, obs)
 
-    def critic_target(self, state: TD3State, batch: dict, key: PRNGKey) -> jax.Array:
+    def critic_target(self, state: TD3State, batch: Labelled, key: PRNGKey) -> jax.Array:
         """r + gamma (1 - terminal) min_i Q_i'(s', clip(mu'(s') + clipped noise))."""
         cfg = self.config
-        noise = jnp.clip(cfg.policy_noise * jax.random.normal(key, batch["action"].shape),
+        noise = jnp.clip(cfg.policy_noise * jax.random.normal(key, batch.action.shape),
                          -cfg.noise_clip, cfg.noise_clip)
-        next_action = jnp.clip(self.act(state.target_actor, batch["next_obs"]) + noise, -1, 1)
-        next_q = jnp.minimum(*self.critic.apply(state.target_critic, batch["next_obs"],
+        next_action = jnp.clip(self.act(state.target_actor, batch.next_obs) + noise, -1, 1)
+        next_q = jnp.minimum(*self.critic.apply(state.target_critic, batch.next_obs,
                                                 next_action))
-        return batch["reward"] + cfg.discount * (1.0 - batch["terminal"]) * next_q
+        return batch.reward + cfg.discount * (1.0 - batch.terminal) * next_q
 
-    def critic_loss(self, critic, state: TD3State, batch: dict, key: PRNGKey):
+    def critic_loss(self, critic, state: TD3State, batch: Labelled, key: PRNGKey):
         target = jax.lax.stop_gradient(self.critic_target(state, batch, key))
-        q1, q2 = self.critic.apply(critic, batch["obs"], batch["action"])
+        q1, q2 = self.critic.apply(critic, batch.obs, batch.action)
         loss = jnp.mean((q1 - target) ** 2) + jnp.mean((q2 - target) ** 2)
         return loss, {"critic_loss": loss, "q_mean": q1.mean()}
 
-    def actor_loss(self, actor, critic, batch: dict):
+    def actor_loss(self, actor, critic, batch: Labelled):
         cfg = self.config
         if cfg.preact_penalty > 0:
-            u = self.actor_preact.apply(actor, batch["obs"])
+            u = self.actor_preact.apply(actor, batch.obs)
             action = jnp.tanh(u)
         else:
-            action = self.act(actor, batch["obs"])
-        q = self.critic.apply(critic, batch["obs"], action)[0]
+            action = self.act(actor, batch.obs)
+        q = self.critic.apply(critic, batch.obs, action)[0]
         loss = -q.mean()
         if cfg.bc_weight > 0:
             scale = cfg.bc_weight / jax.lax.stop_gradient(jnp.abs(q).mean() + 1e-6)
-            loss = scale * loss + jnp.mean((action - batch["action"]) ** 2)
+            loss = scale * loss + jnp.mean((action - batch.action) ** 2)
         metrics = {"actor_loss": loss}
         if cfg.preact_penalty > 0:
             loss = loss + cfg.preact_penalty * jnp.mean(u ** 2)
             metrics["actor_saturated"] = jnp.mean(jnp.abs(action) > 0.99)
         return loss, metrics
 
-    def update(self, state: TD3State, batch: dict, key: PRNGKey) -> tuple[TD3State, Metrics]:
+    def update(self, state: TD3State, batch: Labelled, key: PRNGKey) -> tuple[TD3State, Metrics]:
         cfg = self.config
-        chex.assert_shape([batch["obs"], batch["next_obs"]], (None, self.obs_dim))
-        chex.assert_shape(batch["action"], (None, self.action_dim))
-        chex.assert_shape([batch["reward"], batch["terminal"]], (batch["obs"].shape[0],))
+        chex.assert_shape([batch.obs, batch.next_obs], (None, self.obs_dim))
+        chex.assert_shape(batch.action, (None, self.action_dim))
+        chex.assert_shape([batch.reward, batch.terminal], (batch.obs.shape[0],))
         grads, metrics = jax.grad(self.critic_loss, has_aux=True)(state.critic, state, batch, key)
         updates, critic_opt = self.optimizer.update(grads, state.critic_opt, state.critic)
         critic = optax.apply_updates(state.critic, updates)

@@ -9,7 +9,11 @@ from fbjax.data.arrays import (
     save_transitions,
 )
 from fbjax.data.store import (
+    Dataset,
     DatasetError,
+    FieldSpec,
+    Manifest,
+    Shard,
     append_dataset,
     check_domain,
     import_exorl_episode,
@@ -20,7 +24,11 @@ from fbjax.data.store import (
 )
 
 __all__ = [
+    "Dataset",
     "DatasetError",
+    "FieldSpec",
+    "Manifest",
+    "Shard",
     "append_dataset",
     "import_exorl_episode",
     "check_domain",

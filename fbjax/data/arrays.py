@@ -135,10 +135,4 @@ def load_transitions(directory: str) -> Transition:
     """The transitions of any fbjax dataset (with or without simulator state), as float32 host
     arrays (integer actions stay int32), checked against its manifest (and, when it names a
     domain, against that domain, as `load_dataset` does)."""
-    arrays, _ = load_dataset(directory)
-    action = arrays["action"]
-    return Transition(obs=arrays["obs"].astype(np.float32),
-                      action=action.astype(np.int32 if action.ndim == 1 else np.float32),
-                      next_obs=arrays["next_obs"].astype(np.float32),
-                      terminal=arrays["terminal"].astype(np.float32),
-                      start=arrays["start"].astype(np.float32))
+    return load_dataset(directory).transitions()

@@ -17,6 +17,7 @@ previous dataset intact. Loading validates everything against the manifest and r
 problem with the file and field it is in.
 """
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -25,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from fbjax.types import Transition
 from fbjax.version import __version__
 
 FORMAT, VERSION = "fbjax-dataset", 1
@@ -37,8 +39,128 @@ class DatasetError(ValueError):
     """A dataset file does not hold what its manifest (or the format) says."""
 
 
-def _field_specs(arrays: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
-    return {k: {"dtype": str(v.dtype), "shape": list(v.shape[1:])} for k, v in arrays.items()}
+@dataclasses.dataclass(frozen=True)
+class FieldSpec:
+    """A stored field's dtype and per-row shape."""
+
+    dtype: str
+    shape: tuple[int, ...]
+
+    @classmethod
+    def of(cls, value: np.ndarray) -> "FieldSpec":
+        return cls(str(value.dtype), tuple(value.shape[1:]))
+
+
+@dataclasses.dataclass(frozen=True)
+class Shard:
+    """One `.npz` file of the dataset and its row count."""
+
+    file: str
+    rows: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Manifest:
+    """What `manifest.json` says: the domain (`env`, None for data without a simulator), its
+    tasks, how the data was collected (`collection`, free-form JSON: policy and sizes, or where an
+    import came from), the seed, each field's dtype and per-row shape, and the shards in order."""
+
+    env: str | None
+    tasks: tuple[str, ...]
+    collection: dict[str, Any]
+    seed: int | None
+    fields: dict[str, FieldSpec]
+    shards: tuple[Shard, ...] = ()
+    fbjax_version: str = __version__
+
+    @property
+    def rows(self) -> int:
+        return sum(shard.rows for shard in self.shards)
+
+    @property
+    def source(self) -> str | None:
+        """Where an imported dataset came from ("exorl", "hdf5", ...); None for one collected."""
+        return self.collection.get("source")
+
+    def with_shard(self, shard: Shard) -> "Manifest":
+        return dataclasses.replace(self, shards=(*self.shards, shard))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, "version": VERSION, "fbjax_version": self.fbjax_version,
+                "env": self.env, "tasks": list(self.tasks), "collection": self.collection,
+                "seed": self.seed,
+                "fields": {k: {"dtype": f.dtype, "shape": list(f.shape)}
+                           for k, f in self.fields.items()},
+                "shards": [{"file": s.file, "rows": s.rows} for s in self.shards]}
+
+    @classmethod
+    def from_json(cls, obj: Any, path: str) -> "Manifest":
+        """The manifest in `obj` (parsed JSON), refused with the file and field that is wrong."""
+        if not isinstance(obj, dict):
+            raise DatasetError(f"{path}: expected a JSON object, got {type(obj).__name__}")
+        if obj.get("format") != FORMAT or obj.get("version") != VERSION:
+            raise DatasetError(f"{path}: format {obj.get('format')!r} version "
+                               f"{obj.get('version')!r}, expected {FORMAT!r} version {VERSION}")
+        missing = [key for key in ("env", "tasks", "fields", "shards") if key not in obj]
+        if missing:
+            raise DatasetError(f"{path}: missing field {missing[0]!r}")
+        try:
+            fields = {k: FieldSpec(str(v["dtype"]), tuple(int(n) for n in v["shape"]))
+                      for k, v in obj["fields"].items()}
+            shards = tuple(Shard(str(s["file"]), int(s["rows"])) for s in obj["shards"])
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise DatasetError(f"{path}: malformed 'fields' or 'shards' ({e!r}); expected "
+                               '{name: {"dtype": str, "shape": [int]}} and '
+                               '[{"file": str, "rows": int}]') from e
+        env = obj["env"]
+        want = sorted(FIELDS if env is not None else REQUIRED)
+        if sorted(fields) != want:
+            raise DatasetError(f"{path}: field 'fields' lists {sorted(fields)}, expected {want} "
+                               f"for env {env!r}")
+        return cls(env=env, tasks=tuple(obj["tasks"]), collection=obj.get("collection") or {},
+                   seed=obj.get("seed"), fields=fields, shards=shards,
+                   fbjax_version=obj.get("fbjax_version", "unknown"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """A loaded dataset: every stored field (N rows each) and its manifest. `next_physics` is the
+    simulator state of s' that relabelling reads; None for data without a simulator."""
+
+    obs: np.ndarray
+    action: np.ndarray
+    next_obs: np.ndarray
+    terminal: np.ndarray
+    start: np.ndarray
+    next_physics: np.ndarray | None
+    manifest: Manifest
+
+    @property
+    def rows(self) -> int:
+        return len(self.obs)
+
+    @property
+    def obs_dim(self) -> int:
+        return int(self.obs.shape[1])
+
+    @property
+    def action_dim(self) -> int:
+        return int(self.action.shape[1])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The stored fields by name (next_physics only where it is stored)."""
+        return {k: getattr(self, k) for k in FIELDS if getattr(self, k) is not None}
+
+    def transitions(self) -> Transition:
+        """The fields FB trains on, as float32 host arrays (integer actions stay int32)."""
+        action = np.asarray(self.action, np.int32 if self.action.ndim == 1 else np.float32)
+        return Transition(obs=np.asarray(self.obs, np.float32), action=action,
+                          **{k: np.asarray(getattr(self, k), np.float32)
+                             for k in ("next_obs", "terminal", "start")})
+
+
+def _field_specs(arrays: dict[str, np.ndarray]) -> dict[str, FieldSpec]:
+    return {k: FieldSpec.of(v) for k, v in arrays.items()}
 
 
 def _stored(arrays) -> tuple[str, ...]:
@@ -47,7 +169,7 @@ def _stored(arrays) -> tuple[str, ...]:
 
 
 def _check_arrays(arrays: dict[str, np.ndarray], where: str,
-                  specs: dict[str, dict[str, Any]] | None = None) -> int:
+                  specs: dict[str, FieldSpec] | None = None) -> int:
     names = _stored(specs if specs is not None else arrays)
     missing = [f for f in names if f not in arrays]
     if missing:
@@ -59,10 +181,10 @@ def _check_arrays(arrays: dict[str, np.ndarray], where: str,
         value = arrays[name]
         if specs is not None:
             want = specs[name]
-            if str(value.dtype) != want["dtype"] or list(value.shape[1:]) != want["shape"]:
+            if FieldSpec.of(value) != want:
                 raise DatasetError(
                     f"{where}: field {name!r} is {value.dtype}{list(value.shape[1:])} per row, "
-                    f"the manifest says {want['dtype']}{want['shape']}")
+                    f"the manifest says {want.dtype}{list(want.shape)}")
         if np.issubdtype(value.dtype, np.floating) and not np.all(np.isfinite(value)):
             bad = int(np.argwhere(~np.isfinite(value.reshape(len(value), -1)))[0, 0])
             raise DatasetError(f"{where}: field {name!r} has NaN/inf (first at row {bad})")
@@ -84,7 +206,7 @@ def _atomic_write(path: str, write) -> None:
             os.remove(tmp)
 
 
-def _write_shard(directory: str, index: int, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+def _write_shard(directory: str, index: int, arrays: dict[str, np.ndarray]) -> Shard:
     name = f"shard_{index:05d}.npz"
 
     def write(tmp):
@@ -92,13 +214,13 @@ def _write_shard(directory: str, index: int, arrays: dict[str, np.ndarray]) -> d
             np.savez_compressed(f, **{k: arrays[k] for k in _stored(arrays)})
 
     _atomic_write(os.path.join(directory, name), write)
-    return {"file": name, "rows": int(arrays["obs"].shape[0])}
+    return Shard(name, _check_arrays(arrays, directory))
 
 
-def _write_manifest(directory: str, manifest: dict[str, Any]) -> None:
+def _write_manifest(directory: str, manifest: Manifest) -> None:
     def write(tmp):
         with open(tmp, "w") as f:
-            json.dump(manifest, f, indent=2)
+            json.dump(manifest.to_json(), f, indent=2)
 
     _atomic_write(os.path.join(directory, MANIFEST), write)
 
@@ -120,65 +242,51 @@ def save_dataset(directory: str, arrays: dict[str, np.ndarray], *, env: str | No
     os.makedirs(directory, exist_ok=True)
     if os.path.exists(os.path.join(directory, MANIFEST)):
         raise FileExistsError(f"{directory} already holds a dataset; use append_dataset")
-    manifest = {"format": FORMAT, "version": VERSION, "fbjax_version": __version__,
-                "env": env, "tasks": list(tasks), "collection": collection, "seed": seed,
-                "fields": _field_specs({k: arrays[k] for k in _stored(arrays)}), "shards": []}
-    manifest["shards"].append(_write_shard(directory, 0, arrays))
-    _write_manifest(directory, manifest)
+    manifest = Manifest(env=env, tasks=tuple(tasks), collection=collection, seed=seed,
+                        fields=_field_specs({k: arrays[k] for k in _stored(arrays)}))
+    _write_manifest(directory, manifest.with_shard(_write_shard(directory, 0, arrays)))
 
 
 def append_dataset(directory: str, arrays: dict[str, np.ndarray]) -> None:
     """Adds the rows of `arrays` as a new shard (same fields, dtypes and shapes)."""
     manifest = read_manifest(directory)
     arrays = {k: np.asarray(arrays[k]) for k in arrays}
-    _check_arrays(arrays, f"append_dataset({directory})", manifest["fields"])
-    manifest["shards"].append(_write_shard(directory, len(manifest["shards"]), arrays))
-    _write_manifest(directory, manifest)  # the shard is only part of the dataset once listed
+    _check_arrays(arrays, f"append_dataset({directory})", manifest.fields)
+    shard = _write_shard(directory, len(manifest.shards), arrays)
+    _write_manifest(directory, manifest.with_shard(shard))  # only part of the dataset once listed
 
 
-def read_manifest(directory: str) -> dict[str, Any]:
+def read_manifest(directory: str) -> Manifest:
     path = os.path.join(directory, MANIFEST)
     if not os.path.exists(path):
         raise DatasetError(f"{path}: no manifest; is {directory} an fbjax dataset?")
     try:
         with open(path) as f:
-            manifest = json.load(f)
+            obj = json.load(f)
     except json.JSONDecodeError as e:
         raise DatasetError(f"{path}: not valid JSON ({e})") from e
-    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
-        raise DatasetError(f"{path}: format {manifest.get('format')!r} version "
-                           f"{manifest.get('version')!r}, expected {FORMAT!r} version {VERSION}")
-    for key in ("env", "tasks", "fields", "shards"):
-        if key not in manifest:
-            raise DatasetError(f"{path}: missing field {key!r}")
-    want = sorted(FIELDS if manifest["env"] is not None else REQUIRED)
-    if sorted(manifest["fields"]) != want:
-        raise DatasetError(f"{path}: field 'fields' lists {sorted(manifest['fields'])}, "
-                           f"expected {want} for env {manifest['env']!r}")
-    return manifest
+    return Manifest.from_json(obj, path)
 
 
-def load_dataset(directory: str, domain: str | None = None
-                 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """The dataset in `directory` as (arrays, manifest), checked against its domain: the
+def load_dataset(directory: str, domain: str | None = None) -> Dataset:
+    """The dataset in `directory` (fields and manifest), checked against its domain: the
     manifest's `env` must be a domain fbjax knows (built in or `fbjax.envs.register`ed), equal
     to `domain` when one is given, and every field must have that domain's per-row size; so a
     dataset of one domain labelled as another is refused here, before its physics is relabelled
     with the wrong domain's rewards. `read_dataset` reads the files without the domain check."""
-    arrays, manifest = read_dataset(directory)
-    check_domain(arrays, manifest, directory, domain)
-    return arrays, manifest
+    dataset = read_dataset(directory)
+    check_domain(dataset, directory, domain)
+    return dataset
 
 
-def check_domain(arrays: dict[str, np.ndarray], manifest: dict[str, Any], where: str,
-                 domain_name: str | None = None) -> None:
+def check_domain(dataset: Dataset, where: str, domain_name: str | None = None) -> None:
     """The dataset's per-row shapes and task list against its domain (the manifest's `env`, which
     must equal `domain_name` when one is given): a dataset of one domain labelled as another with
     the same physics size is refused here, not at a parameter-shape error later."""
     import fbjax.envs as envs
 
-    check_env(manifest, where, domain_name)
-    env = manifest["env"]
+    check_env(dataset.manifest, where, domain_name)
+    env = dataset.manifest.env
     if env is None:
         return
     try:
@@ -190,23 +298,23 @@ def check_domain(arrays: dict[str, np.ndarray], manifest: dict[str, Any], where:
     expected = {"obs": domain.obs_dim, "next_obs": domain.obs_dim,
                 "action": domain.action_dim, "next_physics": domain.physics_dim}
     for field, size in expected.items():
-        got = arrays[field].shape[1:]
+        got = getattr(dataset, field).shape[1:]
         if got != (size,):
             raise DatasetError(
                 f"{where}: field {field!r} has per-row shape {tuple(got)}, but domain {env!r} "
                 f"has {field} size {size}; is the dataset from another domain than its manifest "
                 "says?")
-    tasks = list(manifest.get("tasks", []))
+    tasks = list(dataset.manifest.tasks)
     unknown = [t for t in tasks if t not in domain.task_names]
     if unknown:
         raise DatasetError(f"{where}: manifest tasks {unknown} are not tasks of {env!r} "
                            f"({list(domain.task_names)})")
 
 
-def check_env(manifest: dict[str, Any], where: str, domain_name: str | None = None) -> None:
+def check_env(manifest: Manifest, where: str, domain_name: str | None = None) -> None:
     """The manifest's `env` against the config's domain (when one is given): a dataset of
     another domain, or one without a simulator, is refused with what to do instead."""
-    env = manifest["env"]
+    env = manifest.env
     if env is None:
         if domain_name is not None:
             raise DatasetError(
@@ -230,13 +338,13 @@ def _reads(domain_name: str, env: str) -> bool:
         return False
 
 
-def read_dataset(directory: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def read_dataset(directory: str) -> Dataset:
     """All shards concatenated, validated against the manifest (fields, dtypes, row counts, no
-    NaN), without the domain check of `load_dataset`; returns (arrays, manifest)."""
+    NaN), without the domain check of `load_dataset`."""
     manifest = read_manifest(directory)
     parts = []
-    for shard in manifest["shards"]:
-        path = os.path.join(directory, shard["file"])
+    for shard in manifest.shards:
+        path = os.path.join(directory, shard.file)
         try:
             with np.load(path) as npz:
                 arrays = {k: npz[k] for k in npz.files}
@@ -244,19 +352,20 @@ def read_dataset(directory: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]
             raise DatasetError(f"{path}: listed in the manifest but missing") from e
         except (zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
             raise DatasetError(f"{path}: unreadable, truncated or corrupt ({e})") from e
-        rows = _check_arrays(arrays, path, manifest["fields"])
-        if rows != shard["rows"]:
-            raise DatasetError(f"{path}: {rows} rows, the manifest says {shard['rows']}")
+        rows = _check_arrays(arrays, path, manifest.fields)
+        if rows != shard.rows:
+            raise DatasetError(f"{path}: {rows} rows, the manifest says {shard.rows}")
         parts.append(arrays)
     if not parts:
         raise DatasetError(f"{directory}: the manifest lists no shards")
-    return {k: np.concatenate([p[k] for p in parts]) for k in manifest["fields"]}, manifest
+    fields = {k: np.concatenate([p[k] for p in parts]) for k in manifest.fields}
+    next_physics = fields.pop("next_physics", None)
+    return Dataset(**fields, next_physics=next_physics, manifest=manifest)
 
 
-def _source(manifest: dict[str, Any]) -> str:
-    collection = manifest.get("collection") or {}
-    where = collection.get("path")
-    return f"from {collection.get('source', 'outside fbjax')}" + (f" {where}" if where else "")
+def _source(manifest: Manifest) -> str:
+    where = manifest.collection.get("path")
+    return f"from {manifest.source or 'outside fbjax'}" + (f" {where}" if where else "")
 
 
 def import_exorl_episode(path: str) -> dict[str, np.ndarray]:

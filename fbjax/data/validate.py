@@ -13,10 +13,11 @@ from fbjax.data.store import MANIFEST, load_dataset
 
 
 def validate_dataset(path: str) -> str:
-    arrays, manifest = load_dataset(path)
-    what = manifest["env"] or "no simulator (next_physics not stored; the MJX pipeline refuses it)"
-    return (f"OK: {path} holds {len(arrays['obs']):,} transitions of {what} "
-            f"({len(manifest['shards'])} shard(s))")
+    dataset = load_dataset(path)
+    what = (dataset.manifest.env
+            or "no simulator (next_physics not stored; the MJX pipeline refuses it)")
+    return (f"OK: {path} holds {dataset.rows:,} transitions of {what} "
+            f"({len(dataset.manifest.shards)} shard(s))")
 
 
 def main(argv: list[str]) -> int:

@@ -6,38 +6,38 @@ import numpy as np
 from fbjax.agent import Vmapped
 from fbjax.baselines.td3 import TD3
 from fbjax.configs import to_dict
+from fbjax.data.store import Dataset
 from fbjax.train.loop import ProgressFn, print_progress
 from fbjax.train.run import TrainConfig, train_run
 from fbjax.train.seeds import train_seeds
+from fbjax.types import Labelled, Transition
 
 
-def oracle_dataset(arrays: dict[str, np.ndarray], rewards: np.ndarray) -> dict[str, np.ndarray]:
+def oracle_dataset(transitions: Transition | Dataset, rewards: np.ndarray) -> Labelled:
     """The rows TD3 samples: the transitions and every task's reward, rewards (N, T)."""
-    return {"obs": np.asarray(arrays["obs"], np.float32),
-            "action": np.asarray(arrays["action"], np.float32),
-            "next_obs": np.asarray(arrays["next_obs"], np.float32),
-            "terminal": np.asarray(arrays["terminal"], np.float32),
-            "reward": np.asarray(rewards, np.float32)}
+    return Labelled(**{k: np.asarray(getattr(transitions, k), np.float32)
+                       for k in ("obs", "action", "next_obs", "terminal")},
+                    reward=np.asarray(rewards, np.float32))
 
 
-def train_oracles(td3: TD3, arrays: dict[str, np.ndarray], rewards: np.ndarray, run_dir: str,
+def train_oracles(td3: TD3, transitions: Transition | Dataset, rewards: np.ndarray, run_dir: str,
                   train: TrainConfig, seed: int, description: dict | None = None,
                   progress_fn: ProgressFn | None = print_progress):
     """rewards: (N, T). Trains (or resumes) T TD3 agents in `run_dir`; returns the TD3State whose
     leaves have a leading task axis T."""
     agent, description = _oracle_run(td3, rewards, description)
-    return train_run(agent, oracle_dataset(arrays, rewards), run_dir, description, train, seed,
+    return train_run(agent, oracle_dataset(transitions, rewards), run_dir, description, train, seed,
                      progress_fn, label="[oracle] ")
 
 
-def train_oracles_seeds(td3: TD3, arrays: dict[str, np.ndarray], rewards: np.ndarray,
+def train_oracles_seeds(td3: TD3, transitions: Transition | Dataset, rewards: np.ndarray,
                         run_dirs: dict[int, str], train: TrainConfig,
                         description: dict | None = None,
                         progress_fn: ProgressFn | None = print_progress) -> dict:
     """`train_oracles` for every seed of `run_dirs` {seed: directory} in one program (seeds x
     tasks copies of TD3); each directory ends as `train_oracles` would leave it for that seed."""
     agent, description = _oracle_run(td3, rewards, description)
-    return train_seeds(agent, oracle_dataset(arrays, rewards), run_dirs, description, train,
+    return train_seeds(agent, oracle_dataset(transitions, rewards), run_dirs, description, train,
                        progress_fn, label="[oracle] ")
 
 

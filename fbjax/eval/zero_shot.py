@@ -28,9 +28,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fbjax.data.store import Dataset
 from fbjax.fb.inference import reward_inference
 from fbjax.fb.learner import FBAgent
-from fbjax.types import Params
+from fbjax.types import Params, Transition
 from fbjax.zol.ope import fb_value_estimate, ratio_estimate
 from fbjax.zol.ratio import density_ratio, positive_ratio
 from fbjax.zol.search import (
@@ -53,22 +54,22 @@ class InferenceData:
     data_obs: jax.Array | None = None  # (m, obs_dim) states drawn from the whole dataset
 
 
-def inference_data(arrays: dict[str, np.ndarray], rewards: np.ndarray, num_samples: int,
+def inference_data(transitions: Transition | Dataset, rewards: np.ndarray, num_samples: int,
                    num_starts: int, seed: int) -> InferenceData:
     """Samples without replacement: `num_samples` transitions, `num_starts` episode starts and
     `num_starts` dataset states. rewards: (N, T) relabelled rewards of every row."""
     rng = np.random.default_rng(seed)
-    rows = len(arrays["obs"])
+    rows = len(transitions.obs)
     sample = rng.choice(rows, size=min(num_samples, rows), replace=False)
-    starts = np.flatnonzero(arrays["start"] > 0)
+    starts = np.flatnonzero(transitions.start > 0)
     if starts.size == 0:
         raise ValueError("inference_data: the dataset has no episode starts (start flags)")
     starts = rng.choice(starts, size=min(num_starts, starts.size), replace=False)
     anywhere = rng.choice(rows, size=min(num_starts, rows), replace=False)
-    return InferenceData(start_obs=jnp.asarray(arrays["obs"][starts], jnp.float32),
-                         next_obs=jnp.asarray(arrays["next_obs"][sample], jnp.float32),
+    return InferenceData(start_obs=jnp.asarray(transitions.obs[starts], jnp.float32),
+                         next_obs=jnp.asarray(transitions.next_obs[sample], jnp.float32),
                          rewards=jnp.asarray(rewards[sample].T, jnp.float32),
-                         data_obs=jnp.asarray(arrays["obs"][anywhere], jnp.float32))
+                         data_obs=jnp.asarray(transitions.obs[anywhere], jnp.float32))
 
 
 # A transition is "rewarded" for a task when its reward is at least this share of the task's

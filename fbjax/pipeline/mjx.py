@@ -30,14 +30,16 @@ from fbjax.configs import to_dict
 from fbjax.data.collect import collect
 from fbjax.data.exorl import SOURCE as EXORL
 from fbjax.data.relabel import relabel
-from fbjax.data.store import append_dataset, check_env, read_manifest, save_dataset
-from fbjax.eval import methods
-from fbjax.eval.evaluator import (
-    actor_policy,
-    fb_policy,
-    navigator_policy,
-    random_policy,
+from fbjax.data.store import (
+    Dataset,
+    Manifest,
+    append_dataset,
+    check_env,
+    read_manifest,
+    save_dataset,
 )
+from fbjax.eval import methods
+from fbjax.eval.evaluator import actor_policy, fb_policy, navigator_policy, random_policy
 from fbjax.eval.methods import PromptContext, grid_name
 from fbjax.eval.oracle import train_oracles, train_oracles_seeds
 from fbjax.eval.zero_shot import (
@@ -57,13 +59,7 @@ from fbjax.pipeline.arms import (
 )
 from fbjax.pipeline.config import ExperimentConfig
 from fbjax.pipeline.rollouts import Rollouts
-from fbjax.pipeline.workdir import (
-    Workdir,
-    dataset_description,
-    load_checked,
-    one_writer,
-    to_transitions,
-)
+from fbjax.pipeline.workdir import Workdir, dataset_description, load_checked, one_writer
 from fbjax.train.cores import run_on_cores
 from fbjax.train.loop import local_step, print_progress
 from fbjax.train.run import is_sharded, load_fb, train_run
@@ -80,19 +76,19 @@ def collect_data(config: ExperimentConfig) -> str:
     path = Workdir.of(config).dataset
     if os.path.exists(path):
         manifest = read_manifest(path)
-        if manifest["collection"].get("source") == EXORL:
-            print(f"dataset {path} was imported from ExoRL ({manifest['collection']['path']}, "
-                  f"{sum(s['rows'] for s in manifest['shards'])} rows); keeping it and ignoring "
-                  "the collect settings", flush=True)
+        if manifest.source == EXORL:
+            print(f"dataset {path} was imported from ExoRL ({manifest.collection.get('path')}, "
+                  f"{manifest.rows} rows); keeping it and ignoring the collect settings",
+                  flush=True)
             return path
         # Manifests from before CollectConfig.start existed collected from the task's starts.
-        if ({"start": "task", **manifest["collection"]} == description
-                and manifest["seed"] == config.seed):
-            print(f"dataset {path} already holds this collection "
-                  f"({sum(s['rows'] for s in manifest['shards'])} rows); keeping it", flush=True)
+        if ({"start": "task", **manifest.collection} == description
+                and manifest.seed == config.seed):
+            print(f"dataset {path} already holds this collection ({manifest.rows} rows); "
+                  "keeping it", flush=True)
             return path
         raise FileExistsError(f"collect: {path} holds a dataset made with other settings "
-                              f"({manifest['collection']}, seed {manifest['seed']}); "
+                              f"({manifest.collection}, seed {manifest.seed}); "
                               "choose another --config.workdir or delete it")
     partial = path + ".partial"
     shutil.rmtree(partial, ignore_errors=True)
@@ -118,23 +114,23 @@ def _base(domain) -> str:
     return domain.data_of or domain.name
 
 
-def _fb_agent(config: ExperimentConfig, arrays, manifest) -> tuple[FBAgent, dict]:
+def _fb_agent(config: ExperimentConfig, dataset: Dataset) -> tuple[FBAgent, dict]:
     """The FB agent for the dataset and the description its runs record."""
-    description = {"fb": to_dict(config.fb), **dataset_description(config, arrays, manifest)}
-    return FBAgent(config.fb, description["obs_dim"], description["action_dim"]), description
+    description = {"fb": to_dict(config.fb), **dataset_description(config, dataset)}
+    return FBAgent(config.fb, dataset.obs_dim, dataset.action_dim), description
 
 
-def train_fb(config: ExperimentConfig, seed: int, arrays=None, manifest=None,
+def train_fb(config: ExperimentConfig, seed: int, dataset: Dataset | None = None,
              progress_fn=print_progress):
     """Trains (or resumes) FB for one seed in WORKDIR/fb/seed_S; returns (agent, state)."""
-    if arrays is None:
-        arrays, manifest = load_checked(config)
-    agent, description = _fb_agent(config, arrays, manifest)
+    if dataset is None:
+        dataset = load_checked(config)
+    agent, description = _fb_agent(config, dataset)
     run_dir = Workdir.of(config).fb_run(seed)
     layout = "sharded" if is_sharded(config.train) else "single"
     print(f"[train] FB seed {seed}: {config.train.num_steps} steps -> {run_dir} ({layout}, "
           f"{jax.device_count()} device(s), {jax.process_count()} process(es))", flush=True)
-    state = train_run(agent, to_transitions(arrays), run_dir, description, config.train, seed,
+    state = train_run(agent, dataset.transitions(), run_dir, description, config.train, seed,
                       progress_fn=progress_fn, label="[train] ")
     return agent, state
 
@@ -167,15 +163,15 @@ def train_all(config: ExperimentConfig) -> dict[int, object]:
         print(f"[train] train.parallel='cores' is for one CPU host; on {jax.process_count()} "
               f"process(es) with {jax.default_backend()!r} the seeds train one after another "
               "(--config.train.parallel=seeds trains them in one program)", flush=True)
-    arrays, manifest = load_checked(config)
+    dataset = load_checked(config)
     if config.train.parallel == "seeds" and len(config.seeds) > 1:
-        agent, description = _fb_agent(config, arrays, manifest)
+        agent, description = _fb_agent(config, dataset)
         run_dirs = {seed: Workdir.of(config).fb_run(seed) for seed in config.seeds}
         print(f"[train] FB seeds {list(config.seeds)}: {config.train.num_steps} steps each, one "
               f"program -> {workdir.fb}", flush=True)
-        return train_seeds(agent, to_transitions(arrays), run_dirs, description, config.train,
+        return train_seeds(agent, dataset.transitions(), run_dirs, description, config.train,
                            label="[train] ")
-    return {seed: train_fb(config, seed, arrays, manifest)[1] for seed in config.seeds}
+    return {seed: train_fb(config, seed, dataset)[1] for seed in config.seeds}
 
 
 def _flat_zol_info(info, g: int) -> dict[str, np.ndarray]:
@@ -188,8 +184,8 @@ def _flat_zol_info(info, g: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, goals, seed,
-                 key) -> None:
+def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, dataset: Dataset, rewards, goals,
+                 seed, key) -> None:
     ev, task_ids = config.eval, rollouts.task_ids
     run_dir = Workdir.of(config).fb_run(seed)
     agent, state, _ = load_fb(run_dir)
@@ -200,11 +196,11 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, 
                          "experiments.train with the same config first, or, for a run that "
                          "train.max_seconds stopped, evaluate the steps it has with "
                          f"--config.train.num_steps={trained}")
-    data = inference_data(arrays, rewards, ev.inference_samples, ev.num_starts, seed)
+    data = inference_data(dataset, rewards, ev.inference_samples, ev.num_starts, seed)
     rollouts.count_rewarded(seed, rewards, data.rewards)
     grid = ev.grid() if zol_arms(ev) else []
     began = time.perf_counter()
-    z_r = (reward_inference_all(agent.networks, state.params["backward"], arrays["next_obs"],
+    z_r = (reward_inference_all(agent.networks, state.params["backward"], dataset.next_obs,
                                 rewards) if ev.reward_prompt == "all" else None)
     zs = jax.tree.map(np.asarray, infer_latents(
         agent, state.params, data, grid, ev.rwr_iterations if "rwr" in ev.chosen else 0, z_r))
@@ -266,14 +262,14 @@ def _prompts(context: PromptContext, zs: dict, chosen) -> dict[str, tuple[np.nda
     return out
 
 
-def train_oracle(config: ExperimentConfig, arrays, rewards, manifest, seed: int):
+def train_oracle(config: ExperimentConfig, dataset: Dataset, rewards, seed: int):
     """Trains (or resumes) the TD3 oracles of every task for one seed in WORKDIR/oracle/seed_S."""
-    td3 = TD3(config.oracle.td3, int(arrays["obs"].shape[1]), int(arrays["action"].shape[1]))
+    td3 = TD3(config.oracle.td3, dataset.obs_dim, dataset.action_dim)
     run_dir = Workdir.of(config).oracle_run(seed)
     print(f"[oracle] TD3 seed {seed}: {config.oracle.train.num_steps} steps for each of "
           f"{rewards.shape[1]} tasks at once -> {run_dir}", flush=True)
-    state = train_oracles(td3, arrays, rewards, run_dir, config.oracle.train, seed,
-                          dataset_description(config, arrays, manifest))
+    state = train_oracles(td3, dataset, rewards, run_dir, config.oracle.train, seed,
+                          dataset_description(config, dataset))
     return td3, state
 
 
@@ -283,37 +279,37 @@ def train_oracles_all(config: ExperimentConfig) -> None:
     (`experiments.train --what=oracle`: on an accelerator lent for a short time, training and
     evaluation can then run as separate calls)."""
     domain = envs.make(config.domain)
-    arrays, manifest = load_checked(config)
-    rewards = _task_rewards(domain, config.eval.task_ids(domain.task_names), arrays)
-    if not train_oracle_seeds(config, arrays, rewards, manifest):
+    dataset = load_checked(config)
+    rewards = _task_rewards(domain, config.eval.task_ids(domain.task_names), dataset)
+    if not train_oracle_seeds(config, dataset, rewards):
         for seed in config.seeds:
-            train_oracle(config, arrays, rewards, manifest, seed)
+            train_oracle(config, dataset, rewards, seed)
 
 
-def _task_rewards(domain, task_ids: list[int], arrays) -> np.ndarray:
+def _task_rewards(domain, task_ids: list[int], dataset: Dataset) -> np.ndarray:
     """(N, tasks) rewards of the evaluated tasks for every stored transition."""
-    return np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))[:, task_ids]
+    return np.asarray(relabel(domain, dataset.next_physics, dataset.action))[:, task_ids]
 
 
-def train_oracle_seeds(config: ExperimentConfig, arrays, rewards, manifest) -> bool:
+def train_oracle_seeds(config: ExperimentConfig, dataset: Dataset, rewards) -> bool:
     """With oracle.train.parallel="seeds" and several seeds: the oracles of every seed (x every
     task) in one program, before evaluation reads them seed by seed (each finds its run
     finished); returns whether it trained them."""
     seeds = list(config.seeds)
     if config.oracle.train.parallel != "seeds" or len(seeds) < 2:
         return False
-    td3 = TD3(config.oracle.td3, int(arrays["obs"].shape[1]), int(arrays["action"].shape[1]))
+    td3 = TD3(config.oracle.td3, dataset.obs_dim, dataset.action_dim)
     run_dirs = {seed: Workdir.of(config).oracle_run(seed) for seed in seeds}
     print(f"[oracle] TD3 seeds {seeds}: {config.oracle.train.num_steps} steps for each of "
           f"{rewards.shape[1]} tasks, every seed and task in one program", flush=True)
-    train_oracles_seeds(td3, arrays, rewards, run_dirs, config.oracle.train,
-                        dataset_description(config, arrays, manifest))
+    train_oracles_seeds(td3, dataset, rewards, run_dirs, config.oracle.train,
+                        dataset_description(config, dataset))
     return True
 
 
-def _evaluate_oracle(config: ExperimentConfig, rollouts: Rollouts, arrays, rewards, manifest,
+def _evaluate_oracle(config: ExperimentConfig, rollouts: Rollouts, dataset: Dataset, rewards,
                      seed, key) -> None:
-    td3, td3_state = train_oracle(config, arrays, rewards, manifest, seed)
+    td3, td3_state = train_oracle(config, dataset, rewards, seed)
     out = rollouts.run("td3", actor_policy(td3.act), None, td3_state.actor, rollouts.task_ids,
                        key)
     rollouts.add(seed, "td3", out)
@@ -327,17 +323,17 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
     ev = config.eval
     domain = envs.make(config.domain)
     task_ids = ev.task_ids(domain.task_names)
-    arrays, manifest = load_checked(config)
-    print(f"[evaluate] relabelling {len(arrays['obs']):,} transitions for "
-          f"{len(task_ids)} tasks", flush=True)
-    rewards = _task_rewards(domain, task_ids, arrays)
+    dataset = load_checked(config)
+    print(f"[evaluate] relabelling {dataset.rows:,} transitions for {len(task_ids)} tasks",
+          flush=True)
+    rewards = _task_rewards(domain, task_ids, dataset)
     rollouts = Rollouts(domain, task_ids, ev.num_episodes, ev.episode_length or None,
                          config.fb.discount)
     num_tasks = len(task_ids)
     fb_family = any(methods.is_fb_family(m) for m in ev.chosen)
     goals = _goals(rollouts, ev.chosen)  # the navigator's and fb_goal's, once
     if "td3" in ev.chosen:
-        train_oracle_seeds(config, arrays, rewards, manifest)
+        train_oracle_seeds(config, dataset, rewards)
     done = []
     # Development seeds first: zol_selected's settings are known once they are in.
     order = [s for s in config.seeds if s in ev.selection_seeds] + \
@@ -345,9 +341,9 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
     for seed in order:
         key = jax.random.fold_in(jax.random.PRNGKey(ev.key), seed)  # every method of the seed
         if fb_family:
-            _evaluate_fb(config, rollouts, arrays, rewards, goals, seed, key)
+            _evaluate_fb(config, rollouts, dataset, rewards, goals, seed, key)
         if "td3" in ev.chosen:
-            _evaluate_oracle(config, rollouts, arrays, rewards, manifest, seed, key)
+            _evaluate_oracle(config, rollouts, dataset, rewards, seed, key)
         if "navigator" in ev.chosen:
             rollouts.add(seed, "navigator", rollouts.run("navigator", navigator_policy(), None,
                                                          jnp.asarray(goals), rollouts.task_ids,
@@ -357,11 +353,11 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
                                jnp.zeros(num_tasks), rollouts.task_ids, key)
             rollouts.add(seed, "random", out)
         done.append(seed)
-        rows = _write_results(config, rollouts, manifest, done)
+        rows = _write_results(config, rollouts, dataset.manifest, done)
     return rows
 
 
-def _write_results(config: ExperimentConfig, rollouts: Rollouts, manifest: dict,
+def _write_results(config: ExperimentConfig, rollouts: Rollouts, manifest: Manifest,
                    done: list[int]) -> list[dict]:
     """WORKDIR/eval/results.json with the rows of the seeds evaluated so far (written after each
     seed, so an evaluation cut short keeps what it finished: "complete" is false until every
@@ -381,7 +377,7 @@ def _write_results(config: ExperimentConfig, rollouts: Rollouts, manifest: dict,
                       "tasks)"), flush=True)
     os.makedirs(workdir.eval, exist_ok=True)
     result = {"domain": rollouts.domain.name, "dataset": workdir.dataset, "collection":
-              manifest["collection"], "eval": to_dict(ev), "seeds": list(done),
+              manifest.collection, "eval": to_dict(ev), "seeds": list(done),
               "seeds_planned": list(config.seeds), "complete": complete,
               "selection_seeds": list(dev),
               "oracle_steps": config.oracle.train.num_steps, "fb_steps": config.train.num_steps,

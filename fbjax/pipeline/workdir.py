@@ -12,12 +12,9 @@ import dataclasses
 import functools
 import os
 
-import numpy as np
-
-from fbjax.data.store import load_dataset
+from fbjax.data.store import Dataset, load_dataset
 from fbjax.pipeline.config import ExperimentConfig
 from fbjax.train.lock import folder_lock
-from fbjax.types import Transition
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +79,7 @@ def one_writer(stage):
     return locked
 
 
-def load_checked(config: ExperimentConfig) -> tuple[dict[str, np.ndarray], dict]:
+def load_checked(config: ExperimentConfig) -> Dataset:
     """WORKDIR/dataset, refused unless it is a dataset of the config's domain with that domain's
     observation, action and physics sizes."""
     path = Workdir.of(config).dataset
@@ -93,17 +90,10 @@ def load_checked(config: ExperimentConfig) -> tuple[dict[str, np.ndarray], dict]
     return load_dataset(path, config.domain)
 
 
-def to_transitions(arrays: dict[str, np.ndarray]) -> Transition:
-    """The stored fields FB trains on, as float32 host arrays."""
-    return Transition(**{k: np.asarray(arrays[k], np.float32)
-                         for k in ("obs", "action", "next_obs", "terminal", "start")})
-
-
-def dataset_description(config: ExperimentConfig, arrays, manifest) -> dict:
+def dataset_description(config: ExperimentConfig, dataset: Dataset) -> dict:
     """What a run's config.json records of its data. The dataset's path is relative to the
     workdir (always "dataset"), so a moved or copied workdir resumes and loads as before."""
     workdir = Workdir.of(config)
     return {"dataset": os.path.relpath(workdir.dataset, workdir.root),
-            "domain": manifest["env"],
-            "tasks": manifest["tasks"], "obs_dim": int(arrays["obs"].shape[1]),
-            "action_dim": int(arrays["action"].shape[1])}
+            "domain": dataset.manifest.env, "tasks": list(dataset.manifest.tasks),
+            "obs_dim": dataset.obs_dim, "action_dim": dataset.action_dim}

@@ -76,8 +76,8 @@ def main(argv):
     stem = _OUT.value or os.path.join("studies", "learning_curve", "results",
                                       f"learning_curve_{config.domain}")
     collect_data(config)
-    arrays, manifest = load_checked(config)
-    rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
+    dataset = load_checked(config)
+    rewards = np.asarray(relabel(domain, dataset.next_physics, dataset.action))
     task_ids = jnp.arange(len(DEV_GOALS))
     key = jax.random.PRNGKey(_SEED.value)
     discount, episodes = config.fb.discount, _EPISODES.value
@@ -89,7 +89,7 @@ def main(argv):
     print(f"[curve] navigator {reference['navigator']}, random {reference['random']}",
           flush=True)
 
-    data = inference_data(arrays, rewards, config.eval.inference_samples, config.eval.num_starts,
+    data = inference_data(dataset, rewards, config.eval.inference_samples, config.eval.num_starts,
                           _SEED.value)
     coverage = rewarded(rewards, data.rewards)
     print(f"[curve] rewarded states: share of the dataset {coverage['dataset_share']}, in the "
@@ -100,7 +100,7 @@ def main(argv):
         run_config = dataclasses.replace(
             config, train=dataclasses.replace(config.train, num_steps=steps))
         began = time.perf_counter()
-        agent, state = train_fb(run_config, _SEED.value, arrays, manifest)
+        agent, state = train_fb(run_config, _SEED.value, dataset)
         jax.block_until_ready(state.params)
         train_seconds += time.perf_counter() - began
         if evaluator is None:
@@ -120,7 +120,7 @@ def main(argv):
 
     result = {"domain": config.domain, "seed": _SEED.value, "tasks": DEV_GOALS,
               "episodes": episodes, "discount": discount, "fb": dataclasses.asdict(config.fb),
-              "batch_size": config.fb.batch_size, "dataset_rows": int(len(arrays["obs"])),
+              "batch_size": config.fb.batch_size, "dataset_rows": dataset.rows,
               "reference": reference, "coverage": coverage, "rows": rows,
               "provenance": made_by}
     write_results(stem, result, learning_curve_table(result))

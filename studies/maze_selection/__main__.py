@@ -39,7 +39,7 @@ from fbjax.eval.evaluator import make_evaluator, navigator_policy
 from fbjax.fb.inference import goal_inference, reward_inference_all
 from fbjax.fb.learner import FBAgent
 from fbjax.pipeline.mjx import collect_data
-from fbjax.pipeline.workdir import dataset_description, load_checked, to_transitions
+from fbjax.pipeline.workdir import dataset_description, load_checked
 from fbjax.provenance import provenance, write_results
 from fbjax.train.seeds import stack, train_seeds
 
@@ -80,13 +80,13 @@ _OUT = flags.DEFINE_string("out", None, "Output stem (default studies/maze_selec
                            "selection_DOMAIN).")
 
 
-def _evaluate(domain, agent, states, seeds, goals, dev_rewards, arrays, episodes, key):
+def _evaluate(domain, agent, states, seeds, goals, dev_rewards, dataset, episodes, key):
     """{'reward': (S, G) mean returns, 'goal': (S, G)} for every seed's two prompts."""
     nets, num_goals = agent.networks, len(goals)
     zs = {"reward": [], "goal": []}
     for seed in seeds:
         b = states[seed].params["backward"]
-        zs["reward"].append(reward_inference_all(nets, b, arrays["next_obs"], dev_rewards))
+        zs["reward"].append(reward_inference_all(nets, b, dataset.next_obs, dev_rewards))
         zs["goal"].append(goal_inference(nets, b, goals))
     prompts = [(p, s) for p in zs for s in range(len(seeds))]
     actors = stack([states[seeds[s]].params["actor"] for p, s in prompts])
@@ -137,15 +137,15 @@ def _development_domain(config):
 
 def _variant_rows(name, config, data, seeds, checkpoints, goals, reference, key) -> list[dict]:
     """Train variant `name` for every seed in one program, evaluating at each checkpoint: one
-    row per (checkpoint, prompt). data = (domain, arrays, manifest, transitions, dev_rewards)."""
-    domain, arrays, manifest, transitions, dev_rewards = data
+    row per (checkpoint, prompt). data = (domain, dataset, dev_rewards)."""
+    domain, dataset, dev_rewards = data
     fb = dataclasses.replace(config.fb, **VARIANTS[name])
-    description = {"fb": dataclasses.asdict(fb), **dataset_description(config, arrays, manifest)}
-    agent = FBAgent(fb, description["obs_dim"], description["action_dim"])
+    description = {"fb": dataclasses.asdict(fb), **dataset_description(config, dataset)}
+    agent = FBAgent(fb, dataset.obs_dim, dataset.action_dim)
     run_dirs = {s: os.path.join(_WORK.value, name, f"seed_{s}") for s in seeds}
     every = math.gcd(*checkpoints)  # the same on every resume, as resuming requires
     goal_input = goals if agent.networks.goal_dim == 2 else goal_states(goals)
-    rows, train_s = [], 0.0
+    rows, train_s, transitions = [], 0.0, dataset.transitions()
     for steps in checkpoints:
         train = dataclasses.replace(config.train, num_steps=steps, save_every=every,
                                     steps_per_call=math.gcd(config.train.steps_per_call, every))
@@ -153,7 +153,7 @@ def _variant_rows(name, config, data, seeds, checkpoints, goals, reference, key)
         states = jax.block_until_ready(train_seeds(agent, transitions, run_dirs, description,
                                                    train, progress_fn=None))
         train_s += time.perf_counter() - t0
-        out = _evaluate(domain, agent, states, seeds, goal_input, dev_rewards, arrays,
+        out = _evaluate(domain, agent, states, seeds, goal_input, dev_rewards, dataset,
                         _EPISODES.value, key)
         for prompt, returns in out.items():
             pct = 100 * returns / np.asarray(reference)[None]
@@ -175,8 +175,8 @@ def main(argv):
     checkpoints, seeds = _flags()
     config, domain = _development_domain(config)
     collect_data(config)
-    arrays, manifest = load_checked(config)
-    dev_rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
+    dataset = load_checked(config)
+    dev_rewards = np.asarray(relabel(domain, dataset.next_physics, dataset.action))
     coverage = rewarded(dev_rewards, dev_rewards.T)
     print(f"[select] dev goals' rewarded share of the dataset {coverage['dataset_share']}",
           flush=True)
@@ -187,7 +187,7 @@ def main(argv):
     reference = np.asarray(navigator(None, goals, jnp.arange(len(goals)), key)["return"]).mean(1)
     reference = [round(float(r), 1) for r in reference]
     print(f"[select] navigator {reference}", flush=True)
-    data = (domain, arrays, manifest, to_transitions(arrays), dev_rewards)
+    data = (domain, dataset, dev_rewards)
     stem = _OUT.value or os.path.join("studies", "maze_selection", "results",
                                       f"selection_{config.domain}")
     rows = []

@@ -48,6 +48,7 @@ from fbjax.pipeline.mjx import collect_data, load_checked, train_all
 from fbjax.pipeline.workdir import Workdir
 from fbjax.provenance import provenance
 from fbjax.train.run import load_fb
+from fbjax.types import Labelled
 
 _EPISODES = flags.DEFINE_integer("episodes", 20, "Episodes per policy (shared start states).")
 _FQE_POLICIES = flags.DEFINE_integer("fqe_policies", 24, "Policies evaluated by FQE (0: none).")
@@ -88,20 +89,20 @@ def _fqe_subset(strata: list[str], size: int) -> list[int]:
     return sorted(chosen)
 
 
-def _fqe(agent, params, arrays, rewards, data, zs, discount, steps, seed):
+def _fqe(agent, params, loaded, rewards, data, zs, discount, steps, seed):
     """FQE of policies zs (C, d) on every task reward: (C, T) estimates."""
     nets = agent.networks
-    fqe = FQE(FQEConfig(discount=discount, tau=_FQE_TAU.value), arrays["obs"].shape[1],
-              arrays["action"].shape[1], rewards.shape[1])
+    fqe = FQE(FQEConfig(discount=discount, tau=_FQE_TAU.value), loaded.obs.shape[1],
+              loaded.action.shape[1], rewards.shape[1])
     copies = Vmapped(fqe, len(zs), per_copy=("next_action",))
-    next_obs = jnp.asarray(arrays["next_obs"], jnp.float32)
+    next_obs = jnp.asarray(loaded.next_obs, jnp.float32)
     act = jax.jit(lambda z: nets.actor_mean(params["actor"], next_obs,
                                             jnp.broadcast_to(z, (next_obs.shape[0], z.shape[-1]))))
-    dataset = {"obs": jnp.asarray(arrays["obs"], jnp.float32),
-               "action": jnp.asarray(arrays["action"], jnp.float32), "next_obs": next_obs,
-               "reward": jnp.asarray(rewards, jnp.float32),
-               "terminal": jnp.asarray(arrays["terminal"], jnp.float32),
-               "next_action": jnp.stack([act(z) for z in zs], -1)}
+    dataset = Labelled(obs=jnp.asarray(loaded.obs, jnp.float32),
+                       action=jnp.asarray(loaded.action, jnp.float32), next_obs=next_obs,
+                       terminal=jnp.asarray(loaded.terminal, jnp.float32),
+                       reward=jnp.asarray(rewards, jnp.float32),
+                       next_action=jnp.stack([act(z) for z in zs], -1))
     state = copies.init(jax.random.PRNGKey(seed))
     # The dataset is an argument, not a constant folded into the compiled program.
     run = jax.jit(lambda s, d, k: train_steps(copies, s, d, k, 1000))
@@ -134,10 +135,10 @@ def _metrics(est: dict, true: np.ndarray, idx=None) -> dict:
     return out
 
 
-def study_seed(config, seed, arrays, rewards, evaluator, cell_fn, num_cells, state, agent,
+def study_seed(config, seed, loaded, rewards, evaluator, cell_fn, num_cells, state, agent,
                run_fqe):
     ev = config.eval
-    data = inference_data(arrays, rewards, ev.inference_samples, ev.num_starts, seed)
+    data = inference_data(loaded, rewards, ev.inference_samples, ev.num_starts, seed)
     began = time.perf_counter()
     zs, strata, labels = policy_pool(agent, state.params, data, ev.grid(), PoolConfig(),
                                      jax.random.PRNGKey(1000 + seed))
@@ -175,7 +176,7 @@ def study_seed(config, seed, arrays, rewards, evaluator, cell_fn, num_cells, sta
     if run_fqe and _FQE_POLICIES.value > 0:
         subset = _fqe_subset(strata, _FQE_POLICIES.value)
         began = time.perf_counter()
-        fqe = _fqe(agent, state.params, arrays, rewards, data, zs[subset],
+        fqe = _fqe(agent, state.params, loaded, rewards, data, zs[subset],
                    agent.config.discount, _FQE_STEPS.value, seed)
         sub_scores = {k: v[subset] for k, v in scores.items()}
         result["fqe"] = {"policies": [labels[i] for i in subset],
@@ -350,8 +351,8 @@ def main(argv):
     domain = envs.make(config.domain)
     collect_data(config)
     train_all(config)  # trains (or finds) every seed's FB run
-    arrays, _ = load_checked(config)
-    rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
+    loaded = load_checked(config)
+    rewards = np.asarray(relabel(domain, loaded.next_physics, loaded.action))
     cell_fn, num_cells = (None, 0)
     if domain.name == "point_mass":
         cell_fn, num_cells = _cell_fn(_CELLS.value), _CELLS.value ** 2
@@ -362,7 +363,7 @@ def main(argv):
             evaluator = make_evaluator(domain, fb_policy(agent.networks), _EPISODES.value,
                                        config.eval.episode_length or None, config.fb.discount,
                                        cell_fn, num_cells)
-        per_seed.append(study_seed(config, seed, arrays, rewards, evaluator, cell_fn, num_cells,
+        per_seed.append(study_seed(config, seed, loaded, rewards, evaluator, cell_fn, num_cells,
                                    state, agent, _FQE_SEEDS.value < 0 or i < _FQE_SEEDS.value))
         m = per_seed[-1]["metrics"]
         print(f"[ope] seed {seed}: mean Spearman " + ", ".join(

@@ -39,16 +39,16 @@ def main(argv):
     # Recorded before the run starts: the commit and working tree that the run executes.
     made_by = provenance(" ".join(["python -m studies.reward_coverage", *sys.argv[1:]]))
     collect_data(config)
-    arrays, _ = load_checked(config)
+    dataset = load_checked(config)
     domains = {"reported": envs.make(config.domain)}
     if config.domain in DEV_DOMAINS:
         domains["development"] = dev_domain(domains["reported"])
     rows = []
     for kind, domain in domains.items():
-        rewards = np.asarray(relabel(domain, arrays["next_physics"], arrays["action"]))
+        rewards = np.asarray(relabel(domain, dataset.next_physics, dataset.action))
         share = rewarded_in_sample(rewards, rewards.T) / len(rewards)
         per_seed = np.stack([rewarded_in_sample(rewards, inference_data(
-            arrays, rewards, config.eval.inference_samples, config.eval.num_starts,
+            dataset, rewards, config.eval.inference_samples, config.eval.num_starts,
             seed).rewards) for seed in config.seeds], axis=1)  # (tasks, seeds)
         for t, task in enumerate(domain.task_names):
             counts = [int(n) for n in per_seed[t]]
@@ -59,7 +59,7 @@ def main(argv):
                   f"(seeds {list(config.seeds)})", flush=True)
     stem = _OUT.value or os.path.join("studies", "reward_coverage", "results",
                                       f"reward_coverage_{config.domain}")
-    result = {"domain": config.domain, "dataset_rows": int(len(arrays["obs"])),
+    result = {"domain": config.domain, "dataset_rows": dataset.rows,
               "rule": REWARDED_RULE,
               "inference_samples": config.eval.inference_samples, "seeds": list(config.seeds),
               "rows": rows, "provenance": made_by}

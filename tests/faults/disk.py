@@ -183,10 +183,10 @@ def _enospc_dataset(folder, case) -> None:
     shutil.rmtree(data_dir, ignore_errors=True)
     store.save_dataset(data_dir, _small_dataset(), env="point_mass",
                        tasks=["reach_top_left"], collection={}, seed=0)
-    before = store.read_dataset(data_dir)[0]
+    before = store.read_dataset(data_dir).arrays()
 
     def unchanged(message, what):
-        after = store.read_dataset(data_dir)[0]
+        after = store.read_dataset(data_dir).arrays()
         leftovers = [n for n in os.listdir(data_dir) if n.endswith(".tmp")]
         ok = (all(np.array_equal(before[k], after[k]) for k in before) and not leftovers
               and what in message and "No space left" in message)

@@ -93,7 +93,9 @@ def _bad_datasets(folder) -> list[BadInput]:
                       "next_physics": rng.normal(size=(6, cheetah.physics_dim))}
 
     def cheetah_as_walker():
-        check_domain(cheetah_arrays, {"env": "walker", "tasks": ["run"]}, "cheetah_as_walker")
+        manifest = store.Manifest(env="walker", tasks=("run",), collection={}, seed=0,
+                                  fields=store._field_specs(cheetah_arrays))
+        check_domain(store.Dataset(**cheetah_arrays, manifest=manifest), "cheetah_as_walker")
 
     return [
         BadInput("truncated shard", lambda: store.read_dataset(truncated),
