@@ -117,14 +117,17 @@ def agreement(name: str, batch: int, option: str, steps: int) -> dict:
         return float(np.sqrt(sum(np.sum(np.square(np.asarray(x, np.float64)))
                                  for x in jax.tree.leaves(tree))))
 
-    moved = {k: norm(jax.tree.map(lambda a, b: a - b, f32[k], start[k])) for k in f32}
-    apart = {k: norm(jax.tree.map(lambda a, b: a - b, other[k], f32[k])) for k in f32}
+    names = [k for k in ("forward", "backward", "actor") if getattr(f32, k) is not None]
+    moved = {k: norm(jax.tree.map(lambda a, b: a - b, getattr(f32, k), getattr(start, k)))
+             for k in names}
+    apart = {k: norm(jax.tree.map(lambda a, b: a - b, getattr(other, k), getattr(f32, k)))
+             for k in names}
     return {"benchmark": "fb_update_agreement", "config": name, "batch": batch,
             "option": option, "updates": steps,
             "mean_fb_loss": {"float32": round(loss32, 4), option: round(loss_other, 4)},
             "fb_loss_rel_diff": round(abs(loss_other - loss32) / max(abs(loss32), 1e-12), 5),
             "params_distance_over_float32_step": {k: round(apart[k] / max(moved[k], 1e-12), 5)
-                                                  for k in f32}}
+                                                  for k in names}}
 
 
 def _child(args, extra: list[str]) -> list[str]:

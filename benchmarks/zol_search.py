@@ -64,8 +64,8 @@ def search_flops(size, num_prompts, steps, num_samples, num_starts) -> float:
     stays when its gradient is dropped (under 1% of a one-step call, tests/test_benchmarks.py)."""
     agent, params, starts, next_obs, rewards, z0 = _setup(size, 1, num_samples, num_starts)
     nets, gamma, config = agent.networks, agent.config.discount, ZOLConfig(steps=steps)
-    backward = jax.jit(lambda o: nets.backward(params["backward"], o)).lower(next_obs)
-    b = nets.backward(params["backward"], next_obs)
+    backward = jax.jit(lambda o: nets.backward(params.backward, o)).lower(next_obs)
+    b = nets.backward(params.backward, next_obs)
 
     def objective(z):
         return zol_objective(z, nets, params, starts, b, rewards[0], z0[0], gamma, config)
@@ -88,7 +88,7 @@ def _achieved(row: dict, flops: float) -> dict:
 def _stepwise_seconds(nets, params, starts, next_obs, rewards, z0, gamma, config, looped):
     """The naive baseline: one Adam step per Python dispatch, best iterate tracked on the host,
     for the first `looped` prompts."""
-    b = nets.backward(params["backward"], next_obs)
+    b = nets.backward(params.backward, next_obs)
     opt = optax.adam(config.lr)
 
     @jax.jit

@@ -60,7 +60,7 @@ def _batched(config, combos) -> list[dict]:
     for i, seed in enumerate(config.seeds):
         agent, state, _ = load_fb(Workdir.of(config).fb_run(seed))
         data = inference_data(dataset, rewards, ev.inference_samples, ev.num_starts, seed)
-        zs = infer_latents(agent, state.params, data, grid, rwr_iterations=0)["grid"]
+        zs = infer_latents(agent, state.params, data, grid, rwr_iterations=0).grid
         if evaluator is None:
             evaluator = make_evaluator(domain, fb_policy(agent.networks), ev.num_episodes,
                                        ev.episode_length or None, config.fb.discount)

@@ -13,6 +13,7 @@ _EXPORTS = {
     "FBAgent": ("fbjax.fb", "FBAgent"),
     "FBConfig": ("fbjax.fb", "FBConfig"),
     "FBNetworks": ("fbjax.fb", "FBNetworks"),
+    "FBParams": ("fbjax.fb", "FBParams"),
     "FBState": ("fbjax.fb", "FBState"),
     "act": ("fbjax.fb", "act"),
     "goal_inference": ("fbjax.fb", "goal_inference"),

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from fbjax.train import Checkpointer, checkpoint, read_config
-from tests.helpers import continuous_agent, random_batch
+from tests.helpers import continuous_agent, discrete_agent, random_batch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -32,6 +32,31 @@ def test_round_trip_is_bit_exact_and_keeps_structure(tmp_path):
     for a, b in zip(jax.tree.leaves(agent.update(restored, batch, key)[0]),
                     jax.tree.leaves(agent.update(state, batch, key)[0]), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("discrete", [False, True])
+def test_a_checkpoint_whose_networks_were_dicts_restores_into_fbparams(tmp_path, discrete):
+    """Runs written before FBParams held {"forward", "backward"[, "actor"]} dicts (no actor for
+    discrete actions, none in the targets): they restore bit for bit into the typed state."""
+    agent = discrete_agent() if discrete else continuous_agent()
+    state = agent.init(jax.random.PRNGKey(0))
+    state, _ = agent.update(state, random_batch(6, discrete), jax.random.PRNGKey(1))
+
+    def as_dicts(networks):
+        return {k: getattr(networks, k) for k in ("forward", "backward", "actor")
+                if getattr(networks, k) is not None}
+
+    old = state.replace(params=as_dicts(state.params), target_params=as_dicts(state.target_params),
+                        opt_state=as_dicts(state.opt_state))
+    assert "actor" not in old.target_params and ("actor" in old.params) != discrete
+    ckpt = Checkpointer(str(tmp_path / "run"))
+    ckpt.save(1, old, {"step": 1})
+    restored, _ = ckpt.restore(agent.init(jax.random.PRNGKey(9)))
+    assert type(restored.params).__name__ == "FBParams" and restored.target_params.actor is None
+    assert jax.tree.structure(restored) == jax.tree.structure(state)
+    for a, b in zip(jax.tree.leaves(restored), jax.tree.leaves(state), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert checkpoint.state_digest(restored) == checkpoint.state_digest(old)
 
 
 def test_keeps_the_last_checkpoints_only(tmp_path):

@@ -32,7 +32,7 @@ def test_loss_matches_per_sample_reference(problem):
     got = dice.loss(params, batch, jnp.asarray(batch.next_obs @ probs), start, start @ probs)
 
     def values(name, obs):
-        return np.asarray(dice.module.apply({"params": params[name]}, obs[None]))[0]
+        return np.asarray(dice.module.apply({"params": getattr(params, name)}, obs[None]))[0]
 
     total = 0.0
     for i in range(12):

@@ -38,7 +38,7 @@ def test_returns_equal_a_python_rollout_loop():
             state = domain.reset(jax.random.split(episode_key(key, int(task_ids[p]), e))[0])
             total = discounted = 0.0
             for t in range(LENGTH):
-                action = actor(params["actor"], state.obs[None], zs[p][None])[0]
+                action = actor(params.actor, state.obs[None], zs[p][None])[0]
                 state = step(state, action)
                 reward = float(domain.task_rewards(state.data, action)[int(task_ids[p])])
                 total += reward

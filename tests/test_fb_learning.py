@@ -89,11 +89,11 @@ def test_goal_space_merges_states_in_the_successor_measure_and_the_free_ratio():
     exact_d = merge(occupancy(mdp.transitions, policy, rho0, gamma))
 
     goal_points = jnp.concatenate([jnp.eye(kept), jnp.zeros((1, kept))])  # g(s) of each class
-    b = nets.backward_goal(params["backward"], goal_points)  # (kept + 1, d)
+    b = nets.backward_goal(params.backward, goal_points)  # (kept + 1, d)
     states = jnp.asarray(mdp.one_hot(np.arange(mdp.num_states)))
     z = jnp.broadcast_to(jax.random.normal(jax.random.PRNGKey(7), (fb.z_dim,)),
                          (mdp.num_states, fb.z_dim))
-    f = nets.forward(params["forward"], states, None, z).mean(axis=0)  # (S, A, d)
+    f = nets.forward(params.forward, states, None, z).mean(axis=0)  # (S, A, d)
     learned_m = np.asarray(jnp.einsum("sad,gd->sag", f, b)) * rho_g
     tv_m = mean_row_tv(learned_m, exact_m)
     w = (1 - gamma) * np.einsum("s,sa,sad,gd->g", rho0, policy, np.asarray(f), np.asarray(b))

@@ -8,6 +8,7 @@ import pytest
 from fbjax.eval import methods
 from fbjax.eval.methods import PromptContext, register_prompt
 from fbjax.eval.report import markdown_report, summarize
+from fbjax.eval.results import Row
 from fbjax.pipeline.config import EvalConfig
 
 
@@ -61,18 +62,19 @@ def _context(z_r) -> PromptContext:
 
 
 def test_prompts_roll_out_after_fb_and_the_grid_and_a_wrong_shape_names_the_method(registered):
+    from fbjax.eval.zero_shot import Latents
     from fbjax.pipeline.mjx import _prompts
 
     z_r = np.arange(6, dtype=np.float32).reshape(2, 3)
     grid = np.stack([z_r + 1, z_r + 2])
-    out = _prompts(_context(z_r), {"fb": z_r, "grid": grid}, ("fb", registered, "zol_selected"))
+    out = _prompts(_context(z_r), Latents(fb=z_r, grid=grid), ("fb", registered, "zol_selected"))
     assert list(out) == ["fb", "zol_grid_0", "zol_grid_1", registered]
     assert [g for _, g in out.values()] == [None, 0, 1, None]  # the grid setting, not parsed
     np.testing.assert_array_equal(out[registered][0], 2 * z_r)
     methods.unregister(registered)
     register_prompt(registered, lambda c: c.latents["fb"][0])  # one z, not one per task
     with pytest.raises(ValueError, match=r"method 'fb_scaled'.*shape \(3,\); expected \(2, 3\)"):
-        _prompts(_context(z_r), {"fb": z_r}, ("fb", registered))
+        _prompts(_context(z_r), Latents(fb=z_r), ("fb", registered))
 
 
 def _rows(method):
@@ -80,8 +82,7 @@ def _rows(method):
     for seed in (0, 1, 2):
         base = np.array([10.0, 30.0, 50.0, 70.0]) + seed
         for name, returns in (("fb", base), (method, base + 5), ("td3", [200.0] * 4)):
-            rows.append({"seed": seed, "task": "a", "method": name, "returns": list(returns),
-                         "discounted": list(np.asarray(returns) / 2)})
+            rows.append(Row(seed, "a", name, list(returns), list(np.asarray(returns) / 2)))
     return rows
 
 

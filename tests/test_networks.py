@@ -24,31 +24,31 @@ def test_shapes_and_backward_on_sphere():
     agent = continuous_agent()
     params = agent.networks.init(jax.random.PRNGKey(0))
     obs, z = jnp.ones((5, OBS_DIM)), jnp.ones((5, TINY.z_dim))
-    b = agent.networks.backward(params["backward"], obs)
+    b = agent.networks.backward(params.backward, obs)
     assert b.shape == (5, TINY.z_dim)
     np.testing.assert_allclose(np.linalg.norm(b, axis=1), np.sqrt(TINY.z_dim), rtol=1e-5)
-    f = agent.networks.forward(params["forward"], obs, jnp.zeros((5, ACTION_DIM)), z)
+    f = agent.networks.forward(params.forward, obs, jnp.zeros((5, ACTION_DIM)), z)
     assert f.shape == (TINY.ensemble_size, 5, TINY.z_dim)
     assert not np.allclose(f[0], f[1]), "ensemble members must have their own parameters"
-    assert agent.networks.actor_mean(params["actor"], obs, z).shape == (5, ACTION_DIM)
+    assert agent.networks.actor_mean(params.actor, obs, z).shape == (5, ACTION_DIM)
 
 
 def test_discrete_forward_has_one_embedding_per_action_and_no_actor():
     agent = discrete_agent()
     params = agent.networks.init(jax.random.PRNGKey(0))
-    f = agent.networks.forward(params["forward"], jnp.ones((5, OBS_DIM)), None,
+    f = agent.networks.forward(params.forward, jnp.ones((5, OBS_DIM)), None,
                                jnp.ones((5, TINY.z_dim)))
     assert f.shape == (TINY.ensemble_size, 5, NUM_ACTIONS, TINY.z_dim)
-    assert "actor" not in params
+    assert params.actor is None
 
 
 def test_biases_start_at_zero_and_kernels_orthogonal():
     params = continuous_agent().networks.init(jax.random.PRNGKey(0))
-    leaves = jax.tree_util.tree_leaves_with_path(params["backward"])
+    leaves = jax.tree_util.tree_leaves_with_path(params.backward)
     biases = [v for path, v in leaves if "bias" in jax.tree_util.keystr(path)
               and "LayerNorm" not in jax.tree_util.keystr(path)]
     assert biases and all(np.all(np.asarray(b) == 0) for b in biases)
-    kernel = np.asarray(params["backward"]["Dense_0"]["kernel"])  # (obs_dim, hidden): wide
+    kernel = np.asarray(params.backward["Dense_0"]["kernel"])  # (obs_dim, hidden): wide
     np.testing.assert_allclose(kernel @ kernel.T, np.eye(OBS_DIM), atol=1e-5)
 
 
@@ -58,15 +58,15 @@ def test_sampled_actions_stay_inside_bounds_with_straight_through_gradient():
     params = agent.networks.init(jax.random.PRNGKey(0))
     obs, z = jnp.ones((64, OBS_DIM)) * 5.0, jnp.ones((64, TINY.z_dim))
     key = jax.random.PRNGKey(1)
-    a = agent.networks.sample_action(params["actor"], obs, z, key)
+    a = agent.networks.sample_action(params.actor, obs, z, key)
     assert np.all(np.abs(a) < 1.0)
     assert np.mean(np.abs(np.asarray(a)) > 0.999) > 0.2
-    mu = agent.networks.actor_mean(params["actor"], obs, z)
+    mu = agent.networks.actor_mean(params.actor, obs, z)
     assert np.all(np.abs(np.asarray(a - mu)) <= wide.noise_clip + 1e-6)
 
     # d(sum a)/d(params) equals d(sum mu)/d(params) although some samples are clipped.
     def total(fn):
-        return jax.grad(lambda p: fn(p).sum())(params["actor"])
+        return jax.grad(lambda p: fn(p).sum())(params.actor)
 
     g_sample = total(lambda p: agent.networks.sample_action(p, obs, z, key))
     g_mean = total(lambda p: agent.networks.actor_mean(p, obs, z))
@@ -108,12 +108,12 @@ def test_bfloat16_matmuls_agree_with_float32_and_keep_float32_outputs():
     action = jnp.asarray(rng.uniform(-1, 1, (256, ACTION_DIM)), jnp.float32)
     z = project_z(jnp.asarray(rng.normal(size=(256, config.z_dim)), jnp.float32))
     pairs = {
-        "backward": (f32.networks.backward(params["backward"], obs),
-                     bf16.networks.backward(params["backward"], obs)),
-        "forward": (f32.networks.forward(params["forward"], obs, action, z),
-                    bf16.networks.forward(params["forward"], obs, action, z)),
-        "actor": (f32.networks.actor_mean(params["actor"], obs, z),
-                  bf16.networks.actor_mean(params["actor"], obs, z)),
+        "backward": (f32.networks.backward(params.backward, obs),
+                     bf16.networks.backward(params.backward, obs)),
+        "forward": (f32.networks.forward(params.forward, obs, action, z),
+                    bf16.networks.forward(params.forward, obs, action, z)),
+        "actor": (f32.networks.actor_mean(params.actor, obs, z),
+                  bf16.networks.actor_mean(params.actor, obs, z)),
     }
     for name, (reference, low) in pairs.items():
         assert low.dtype == jnp.float32, name

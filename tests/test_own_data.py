@@ -183,7 +183,7 @@ def test_fb_trains_on_an_imported_hdf5_file_and_its_prompts_seek_their_rewards(t
     data = load_transitions(os.path.join(moved, saved["dataset"]))  # relative to the workdir
 
     rewards = observation_rewards({"right": near(0.6), "left": near(-0.6)}, data)
-    z = reward_inference(agent.networks, loaded.params["backward"], jnp.asarray(data.next_obs),
+    z = reward_inference(agent.networks, loaded.params.backward, jnp.asarray(data.next_obs),
                          jnp.asarray(rewards.T))
     starts = jnp.asarray(data.obs[data.start > 0])
     for i, sign in enumerate((1, -1)):

@@ -64,7 +64,7 @@ def test_a_registered_domain_runs_the_whole_pipeline(tmp_path, monkeypatch):
     collect_data(config)
     train_all(config)
     rows = evaluate_all(config)
-    assert {(r["task"], r["method"]) for r in rows} == {
+    assert {(r.task, r.method) for r in rows} == {
         (t, m) for t in ("right", "left") for m in ("fb", "random")}
     with open(os.path.join(tmp_path, "dataset", "manifest.json")) as f:
         assert json.load(f)["env"] == "bead_test"
@@ -79,16 +79,16 @@ def test_a_registered_domain_runs_the_whole_pipeline(tmp_path, monkeypatch):
     swapped = dataclasses.replace(config, eval=dataclasses.replace(
         config.eval, methods="fb,random,bead_swapped"))
     more = evaluate_all(swapped)
-    others = [r for r in more if r["method"] != "bead_swapped"]
-    assert [{k: v for k, v in r.items() if k not in ("returns", "discounted")} for r in others] \
-        == [{k: v for k, v in r.items() if k not in ("returns", "discounted")} for r in rows]
+    others = [r for r in more if r.method != "bead_swapped"]
+    assert [(r.seed, r.task, r.method, r.fields) for r in others] \
+        == [(r.seed, r.task, r.method, r.fields) for r in rows]
     # The same episodes in a larger batch of prompts: equal up to float32 summation order over
     # an episode's 100 steps (n * eps = 100 * 6e-8 = 6e-6).
     for kind in ("returns", "discounted"):
-        np.testing.assert_allclose([r[kind] for r in others], [r[kind] for r in rows],
-                                   rtol=1e-5, atol=1e-6)
-    mine = {r["task"]: r for r in more if r["method"] == "bead_swapped"}
-    assert set(mine) == {"right", "left"} and all("ope_ratio" in r for r in mine.values())
+        np.testing.assert_allclose([getattr(r, kind) for r in others],
+                                   [getattr(r, kind) for r in rows], rtol=1e-5, atol=1e-6)
+    mine = {r.task: r for r in more if r.method == "bead_swapped"}
+    assert set(mine) == {"right", "left"} and all("ope_ratio" in r.fields for r in mine.values())
     assert "bead_swapped − fb" in report(swapped)
 
     # A reward of the user's own, of observations, on the same data and the same FB model: a
@@ -100,7 +100,7 @@ def test_a_registered_domain_runs_the_whole_pipeline(tmp_path, monkeypatch):
                                eval=dataclasses.replace(config.eval, tasks="centre"))
     train_all(plus)  # the same run: resumed at its last step, nothing trained
     rows = evaluate_all(plus)
-    assert {(r["task"], r["method"]) for r in rows} == {("centre", "fb"), ("centre", "random")}
+    assert {(r.task, r.method) for r in rows} == {("centre", "fb"), ("centre", "random")}
     assert "centre" in report(plus)
 
 
@@ -150,7 +150,7 @@ def test_a_playground_environment_runs_the_whole_pipeline(tmp_path, monkeypatch)
     collect_data(config)
     train_all(config)
     rows = evaluate_all(config)
-    assert {(r["task"], r["method"]) for r in rows} == {("upright", "fb"), ("upright", "random")}
+    assert {(r.task, r.method) for r in rows} == {("upright", "fb"), ("upright", "random")}
     # The balance task starts near upright: 50 steps earn most of the 50 available.
-    assert all(sum(r["returns"]) / len(r["returns"]) > 10 for r in rows)
+    assert all(sum(r.returns) / len(r.returns) > 10 for r in rows)
     assert "# cartpole_pg: zero-shot FB" in report(config)

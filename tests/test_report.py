@@ -1,14 +1,16 @@
 """The report's statistics and tables on hand-made rows with known answers."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from fbjax.eval.report import markdown_report, ope_rank_correlation, oracle_of, summarize
+from fbjax.eval.results import Row
 
 
 def _row(seed, task, method, returns, **extra):
-    return {"seed": seed, "task": task, "method": method, "returns": list(returns),
-            "discounted": [r / 2 for r in returns], **extra}
+    return Row(seed, task, method, list(returns), [r / 2 for r in returns], extra)
 
 
 def _rows():
@@ -63,7 +65,7 @@ def test_report_tables_show_cis_differences_and_aggregates():
 
 
 def test_an_oracle_that_does_not_beat_random_is_no_oracle():
-    rows = [r for r in _rows() if r["method"] != "random"]
+    rows = [r for r in _rows() if r.method != "random"]
     rows += [_row(seed, "a", "random", [150.0, 250.0, 150.0, 250.0]) for seed in (0, 1, 2)]
     rows += [_row(seed, "b", "random", [0.0] * 4) for seed in (0, 1, 2)]
     s = summarize(rows, reps=300)
@@ -104,8 +106,8 @@ def test_rewarded_note_gives_each_tasks_span_over_seeds_and_flags_sparse_prompts
 def test_a_method_above_the_oracles_ci_is_flagged():
     """Task a's TD3 earns 200; a zol_selected far above it (fb + 500: mean 546) lies wholly above
     TD3's CI, so the report says the oracle is beaten there and only there, by that method."""
-    rows = [dict(r, returns=[x + 500 for x in r["returns"]])
-            if r["method"] == "zol_selected" and r["task"] == "a" else r for r in _rows()]
+    rows = [dataclasses.replace(r, returns=[x + 500 for x in r.returns])
+            if r.method == "zol_selected" and r.task == "a" else r for r in _rows()]
     s = summarize(rows, reps=300)
     assert s.oracle_beaten_by == {"a": ["zol_selected"]}
     assert "**The oracle is beaten** on a (by zol_selected)" in markdown_report(s, "")

@@ -61,26 +61,27 @@ def test_latents_per_task_equal_single_prompt_calls(prompted):
     grid = [ZOLConfig(steps=3, starts="data_topk", top_k=0.1),
             ZOLConfig(steps=3, starts="data_topk", top_k=0.1, lr=0.1)]
     zs = infer_latents(agent, params, data, grid, rwr_iterations=2)
-    assert set(zs) == {"fb", "grid", "grid_info", "rwr"}
-    assert zs["grid"].shape == (2, TASKS, agent.config.z_dim)
+    assert all(x is not None for x in (zs.fb, zs.grid, zs.grid_info, zs.rwr))
+    assert zs.grid_info.trace is None  # dropped: the evaluation keeps the diagnostics only
+    assert zs.grid.shape == (2, TASKS, agent.config.z_dim)
     for t in range(TASKS):
-        z = reward_inference(agent.networks, params["backward"], data.next_obs, data.rewards[t])
-        np.testing.assert_allclose(zs["fb"][t], z, rtol=1e-5, atol=1e-6)
+        z = reward_inference(agent.networks, params.backward, data.next_obs, data.rewards[t])
+        np.testing.assert_allclose(zs.fb[t], z, rtol=1e-5, atol=1e-6)
     # Grid setting 1 for task 2 equals a single search with task 2's own start set.
     starts = zol_starts(grid[1], data)
     assert starts.shape == (TASKS, 4 + 3, 3)  # 4 dataset states + the top 10% of 30 samples
     z1, _ = zol_search(agent.networks, params, starts[2:3], data.next_obs, data.rewards[2:3],
-                       zs["fb"][2:3], agent.config.discount, grid[1])
-    np.testing.assert_allclose(zs["grid"][1, 2], z1[0], rtol=1e-4, atol=1e-5)
-    for z in (zs["grid"][0], zs["grid"][1], zs["rwr"]):
+                       zs.fb[2:3], agent.config.discount, grid[1])
+    np.testing.assert_allclose(zs.grid[1, 2], z1[0], rtol=1e-4, atol=1e-5)
+    for z in (zs.grid[0], zs.grid[1], zs.rwr):
         norms = np.linalg.norm(np.asarray(z), axis=1)
         np.testing.assert_allclose(norms, np.sqrt(agent.config.z_dim), rtol=1e-5)
-    assert zs["grid_info"]["at_z"]["ess"].shape == (2, TASKS)
+    assert zs.grid_info.at_z.ess.shape == (2, TASKS)
 
 
 def test_off_policy_estimates_equal_one_task_at_a_time(prompted):
     agent, params, data = prompted
-    zs = reward_inference(agent.networks, params["backward"], data.next_obs, data.rewards)
+    zs = reward_inference(agent.networks, params.backward, data.next_obs, data.rewards)
     out = off_policy_estimates(agent, params, data, zs)
     gamma = agent.config.discount
     for t in range(TASKS):

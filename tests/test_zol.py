@@ -9,6 +9,7 @@ import pytest
 
 from fbjax import tabular
 from fbjax.fb import goal_inference
+from fbjax.fb.networks import FBParams
 from fbjax.types import Transition
 from fbjax.zol import (
     ZOLConfig,
@@ -86,7 +87,7 @@ def test_ratio_of_an_exact_factorisation_is_the_exact_density_ratio(exact_setup)
                                   rho)
     states = np.eye(8)
     with jax.enable_x64(True):
-        w = density_ratio(fb, {"forward": None, "backward": None}, jnp.asarray(states),
+        w = density_ratio(fb, FBParams(forward=None, backward=None), jnp.asarray(states),
                           jnp.asarray(states), jnp.asarray(z), GAMMA,
                           start_weights=jnp.asarray(mdp.initial))
         np.testing.assert_allclose(np.asarray(w), exact, atol=1e-5, rtol=0)
@@ -96,7 +97,7 @@ def test_ratio_estimate_of_an_exact_factorisation_is_the_exact_return(exact_setu
     mdp, policy, rho, reward, fb, z = exact_setup
     states = np.eye(8)
     with jax.enable_x64(True):
-        w = density_ratio(fb, {"forward": None, "backward": None}, jnp.asarray(states),
+        w = density_ratio(fb, FBParams(forward=None, backward=None), jnp.asarray(states),
                           jnp.asarray(states), jnp.asarray(z), GAMMA,
                           start_weights=jnp.asarray(mdp.initial))
         # E_rho[w r] over the 8 states with probabilities rho:
@@ -137,7 +138,7 @@ def tiny_model():
     start_obs = jnp.asarray(rng.normal(size=(16, OBS_DIM)), jnp.float32)
     next_obs = jnp.asarray(rng.normal(size=(40, OBS_DIM)), jnp.float32)
     rewards = jnp.asarray(rng.normal(size=(3, 40)), jnp.float32)
-    z0 = goal_inference(agent.networks, params["backward"], next_obs[:3])
+    z0 = goal_inference(agent.networks, params.backward, next_obs[:3])
     return agent, params, start_obs, next_obs, rewards, z0
 
 
@@ -146,7 +147,7 @@ def test_fb_value_estimate_of_an_exact_factorisation_is_the_exact_return(exact_s
     states = np.eye(8)
     with jax.enable_x64(True):
         # E_rho[r B] over the 8 states with probabilities rho, as 8 equally weighted samples:
-        value = float(fb_value_estimate(fb, {"forward": None, "backward": None},
+        value = float(fb_value_estimate(fb, FBParams(forward=None, backward=None),
                                         jnp.asarray(states), jnp.asarray(states),
                                         jnp.asarray(reward * rho * 8), jnp.asarray(z),
                                         start_weights=jnp.asarray(mdp.initial)))
@@ -174,7 +175,7 @@ def test_zol_objective_gradient_matches_finite_differences(tiny_model):
     config = ZOLConfig(beta=2.0)
     with jax.enable_x64(True):
         params64 = jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), params)
-        b = agent.networks.backward(params64["backward"], jnp.asarray(next_obs, jnp.float64))
+        b = agent.networks.backward(params64.backward, jnp.asarray(next_obs, jnp.float64))
         args = (agent.networks, params64, jnp.asarray(start_obs, jnp.float64), b,
                 jnp.asarray(rewards[0], jnp.float64), jnp.asarray(z0[0], jnp.float64), 0.9,
                 config)
@@ -208,29 +209,29 @@ def test_zol_search_over_prompts_equals_single_prompt_calls(tiny_model, search_r
         np.testing.assert_allclose(z_batch[p], z_single[0], rtol=1e-4, atol=1e-5)
         # The objective is a float32 mean of 40 terms of size ~1 and can sit near 0: batched and
         # single programs may round differently by ~40 ulp of 1 (40 * 6e-8 = 2.4e-6).
-        np.testing.assert_allclose(info["objective"][p], info_single["objective"][0], rtol=1e-5,
+        np.testing.assert_allclose(info.objective[p], info_single.objective[0], rtol=1e-5,
                                    atol=2.4e-6)
 
 
 def test_zol_search_keeps_the_best_measured_iterate(tiny_model, search_results):
     agent, params, start_obs, next_obs, rewards, z0 = tiny_model
     _, (z, info), config = search_results
-    b = agent.networks.backward(params["backward"], next_obs)
+    b = agent.networks.backward(params.backward, next_obs)
     for p in range(rewards.shape[0]):
         obj, _ = zol_objective(z[p], agent.networks, params, start_obs, b, rewards[p], z0[p],
                                TINY.discount, config)
-        np.testing.assert_allclose(obj, info["objective"][p], rtol=1e-4, atol=1e-6)
-        assert float(obj) >= float(np.max(info["trace"][p])) - 1e-5
-        assert float(obj) >= float(info["initial_objective"][p]) - 1e-6
+        np.testing.assert_allclose(obj, info.objective[p], rtol=1e-4, atol=1e-6)
+        assert float(obj) >= float(np.max(info.trace[p])) - 1e-5
+        assert float(obj) >= float(info.initial_objective[p]) - 1e-6
     np.testing.assert_allclose(np.linalg.norm(z, axis=1), np.sqrt(TINY.z_dim), rtol=1e-5)
-    assert float(np.max(info["objective"] - info["initial_objective"])) > 0  # it does improve
+    assert float(np.max(info.objective - info.initial_objective)) > 0  # it does improve
 
 
 def test_ratio_weighted_regression_step_and_batching(tiny_model):
     agent, params, start_obs, next_obs, rewards, z0 = tiny_model
     z1, _ = ratio_weighted_regression(agent.networks, params, start_obs, next_obs, rewards, z0,
                                       TINY.discount, iterations=1)
-    b = np.asarray(agent.networks.backward(params["backward"], next_obs))
+    b = np.asarray(agent.networks.backward(params.backward, next_obs))
     for p in range(rewards.shape[0]):
         w = np.asarray(density_ratio(agent.networks, params, start_obs, next_obs, z0[p],
                                      TINY.discount, transform="linear"))
@@ -249,7 +250,7 @@ def test_zol_gradient_is_tangential_to_the_sphere(tiny_model):
     """O is evaluated at proj(z): at z on the sphere its gradient has no radial part, and scaling
     z changes nothing."""
     agent, params, start_obs, next_obs, rewards, z0 = tiny_model
-    b = agent.networks.backward(params["backward"], next_obs)
+    b = agent.networks.backward(params.backward, next_obs)
     config = ZOLConfig(beta=2.0)
 
     def objective(z):
@@ -275,7 +276,10 @@ def test_zol_grid_equals_one_search_per_config(tiny_model):
         z, one = zol_search(agent.networks, params, start_obs, next_obs, rewards, z0,
                             TINY.discount, config)
         np.testing.assert_allclose(z_grid[g], z, rtol=1e-4, atol=1e-5)
-        np.testing.assert_allclose(info["at_z"]["ess"][g], one["at_z"]["ess"], rtol=1e-4)
+        np.testing.assert_allclose(info.at_z.ess[g], one.at_z.ess, rtol=1e-4)
+    # The settings a grid may vary are exactly the traced ones.
+    from fbjax.zol.search import NUMERIC, Numeric
+    assert tuple(f.name for f in dataclasses.fields(Numeric)) == NUMERIC
     with pytest.raises(ValueError, match="differ in steps"):
         zol_grid(agent.networks, params, start_obs, next_obs, rewards, z0, TINY.discount,
                  [ZOLConfig(steps=3), ZOLConfig(steps=4)])

@@ -14,6 +14,7 @@ ratio of SPEC section 5 follows from it: d^pi(s') / rho(s') = E_D[zeta(s, a) | s
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import flax.linen as nn
 import flax.struct
@@ -23,7 +24,7 @@ import optax
 
 from fbjax.agent import sample_batch, scan_updates
 from fbjax.nets import MLP, dense
-from fbjax.types import Params, PRNGKey, Transition
+from fbjax.types import PRNGKey, Transition
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,9 +47,28 @@ class _ActionValues(nn.Module):
 
 
 @flax.struct.dataclass
+class NuZeta:
+    """One thing per network of the saddle point: nu (minimised) and zeta (maximised)."""
+
+    nu: Any
+    zeta: Any
+
+
+@flax.struct.dataclass
 class DualDICEState:
-    params: dict[str, Params]  # nu, zeta
-    opt_state: dict[str, optax.OptState]
+    params: NuZeta  # of Params
+    opt_state: NuZeta  # of optax.OptState
+
+
+@flax.struct.dataclass
+class DiceBatch:
+    """What one update sees: sampled transitions, pi(. | s') at their next states, and every
+    start state with pi(. | s0)."""
+
+    transition: Transition
+    next_probs: jax.Array
+    start_obs: jax.Array
+    start_probs: jax.Array
 
 
 class DualDICE:
@@ -65,39 +85,39 @@ class DualDICE:
     def init(self, key: PRNGKey) -> DualDICEState:
         obs = jnp.zeros((1, self.obs_dim))
         nu_key, zeta_key = jax.random.split(key)
-        params = {"nu": self.module.init(nu_key, obs)["params"],
-                  "zeta": self.module.init(zeta_key, obs)["params"]}
-        return DualDICEState(params, {k: self.optimizer.init(v) for k, v in params.items()})
+        params = NuZeta(*(self.module.init(k, obs)["params"] for k in (nu_key, zeta_key)))
+        return DualDICEState(params, NuZeta(self.optimizer.init(params.nu),
+                                            self.optimizer.init(params.zeta)))
 
     def _values(self, params, obs):
         return self.module.apply({"params": params}, obs)
 
-    def loss(self, params, batch: Transition, next_probs, start_obs, start_probs):
+    def loss(self, params: NuZeta, batch: Transition, next_probs, start_obs, start_probs):
         """L(nu, zeta) on a batch; next_probs = pi(. | s'), start_probs = pi(. | s0)."""
         gamma = self.config.discount
         take = jax.vmap(lambda v, a: v[a])
-        nu = take(self._values(params["nu"], batch.obs), batch.action)
-        zeta = take(self._values(params["zeta"], batch.obs), batch.action)
-        nu_next = jnp.sum(self._values(params["nu"], batch.next_obs) * next_probs, axis=-1)
-        nu_start = jnp.sum(self._values(params["nu"], start_obs) * start_probs, axis=-1)
+        nu = take(self._values(params.nu, batch.obs), batch.action)
+        zeta = take(self._values(params.zeta, batch.obs), batch.action)
+        nu_next = jnp.sum(self._values(params.nu, batch.next_obs) * next_probs, axis=-1)
+        nu_start = jnp.sum(self._values(params.nu, start_obs) * start_probs, axis=-1)
         residual = nu - gamma * (1.0 - batch.terminal) * nu_next
         return jnp.mean(residual * zeta - 0.5 * zeta**2) - (1.0 - gamma) * jnp.mean(nu_start)
 
-    def update(self, state: DualDICEState, batch: dict, key: PRNGKey):
+    def update(self, state: DualDICEState, batch: DiceBatch, key: PRNGKey):
         """One simultaneous Adam step (the `fbjax.agent.Agent` protocol): descent for nu, ascent
-        for zeta. batch: transition (a Transition), next_probs = pi(. | s'), start_obs and
-        start_probs = pi(. | s0). The step is deterministic given the batch; `key` is unused."""
+        for zeta. The step is deterministic given the batch; `key` is unused."""
         del key
         value, grads = jax.value_and_grad(self.loss)(
-            state.params, batch["transition"], batch["next_probs"], batch["start_obs"],
-            batch["start_probs"])
-        grads = {"nu": grads["nu"], "zeta": jax.tree.map(jnp.negative, grads["zeta"])}
-        params, opt_state = {}, {}
-        for name in ("nu", "zeta"):
-            updates, opt_state[name] = self.optimizer.update(
-                grads[name], state.opt_state[name], state.params[name])
-            params[name] = optax.apply_updates(state.params[name], updates)
-        return DualDICEState(params, opt_state), {"loss": value}
+            state.params, batch.transition, batch.next_probs, batch.start_obs, batch.start_probs)
+        nu, nu_opt = self._step(grads.nu, state.opt_state.nu, state.params.nu)
+        zeta, zeta_opt = self._step(jax.tree.map(jnp.negative, grads.zeta), state.opt_state.zeta,
+                                    state.params.zeta)
+        return DualDICEState(NuZeta(nu, zeta), NuZeta(nu_opt, zeta_opt)), {"loss": value}
+
+    def _step(self, grads, opt_state, params):
+        """(new params, new optimiser state) of one network."""
+        updates, opt_state = self.optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state
 
     def train(self, state: DualDICEState, dataset: Transition, target_probs, start_obs,
               key: PRNGKey) -> tuple[DualDICEState, dict]:
@@ -107,12 +127,12 @@ class DualDICE:
 
         def sample(batch_key):
             transition = sample_batch(dataset, batch_key, self.batch_size)
-            return {"transition": transition, "next_probs": target_probs(transition.next_obs),
-                    "start_obs": start_obs, "start_probs": start_probs}
+            return DiceBatch(transition, target_probs(transition.next_obs), start_obs,
+                             start_probs)
 
         return scan_updates(self.update, state, sample, key, self.config.steps)
 
     def state_action_ratio(self, state: DualDICEState, obs, action) -> jax.Array:
         """zeta(s, a) ~ d^pi(s, a) / d^D(s, a)."""
-        values = self._values(state.params["zeta"], obs)
+        values = self._values(state.params.zeta, obs)
         return jnp.take_along_axis(values, action[:, None], axis=1)[:, 0]

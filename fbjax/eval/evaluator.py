@@ -34,7 +34,7 @@ def fb_policy(networks: FBNetworks) -> PolicyFn:
     """pi_z's mean action; shared = FB params, per-prompt = z (d,)."""
     def policy(params, z, obs, key):
         del key
-        return networks.actor_mean(params["actor"], obs, jnp.broadcast_to(z, (obs.shape[0],
+        return networks.actor_mean(params.actor, obs, jnp.broadcast_to(z, (obs.shape[0],
                                                                                z.shape[-1])))
     return policy
 

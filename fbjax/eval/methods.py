@@ -94,7 +94,7 @@ def _goal(context: PromptContext) -> np.ndarray:
     nets, goals = context.agent.networks, np.asarray(context.goals, np.float32)
     if nets.goal_dim != goals.shape[-1]:
         goals = np.pad(goals, ((0, 0), (0, nets.obs_dim - goals.shape[-1])))
-    return np.asarray(goal_inference(nets, context.params["backward"], goals))
+    return np.asarray(goal_inference(nets, context.params.backward, goals))
 
 
 _BUILT_IN = (

@@ -64,7 +64,7 @@ def perturb(z: jax.Array, degrees: float, key: jax.Array) -> jax.Array:
 def policy_pool(agent: FBAgent, params: Params, data: InferenceData, grid: list[ZOLConfig],
                 config: PoolConfig, key: jax.Array) -> tuple[np.ndarray, list[str], list[str]]:
     """(z (P, d), stratum per policy, label per policy) for one model."""
-    nets, b_params = agent.networks, params["backward"]
+    nets, b_params = agent.networks, params.backward
     num_tasks = data.rewards.shape[0]
     zs, strata, labels = [], [], []
 
@@ -99,7 +99,7 @@ def policy_pool(agent: FBAgent, params: Params, data: InferenceData, grid: list[
     if perturbed:
         add(jnp.stack(perturbed), "perturbed", names)
     latents = infer_latents(agent, params, data, grid, rwr_iterations=0)
-    add(latents["grid"].reshape(-1, z_r.shape[-1]), "zol",
+    add(latents.grid.reshape(-1, z_r.shape[-1]), "zol",
         [f"zol setting {g} task {t}" for g in range(len(grid)) for t in range(num_tasks)])
     return np.concatenate(zs), strata, labels
 

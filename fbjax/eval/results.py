@@ -1,6 +1,6 @@
-"""The report's types: the evaluation's rows as arrays per (task, method), and the summary that
-`fbjax.eval.report.summarize` makes of them (what `markdown_report`, the figures and summary.json
-read). `as_dict` gives each one's summary.json form."""
+"""The report's types: the evaluation's rows, the rows as arrays per (task, method), and the
+summary that `fbjax.eval.report.summarize` makes of them (what `markdown_report`, the figures and
+summary.json read). `as_dict` gives each one's summary.json form."""
 
 from __future__ import annotations
 
@@ -16,6 +16,35 @@ OPE_FIELDS = ("ope_ratio", "ope_fb_value", "ope_c_z", "ope_ess", "ope_max_w",
 ZOL_FIELDS = ("zol_cos_z0", "zol_ess", "zol_chi2", "zol_max_w", "zol_frac_negative", "zol_c_z",
               "zol_weighted_reward_z0", "zol_weighted_reward", "zol_objective_z0",
               "zol_objective", "control_cos_z0")
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One seed's episodes of one method on one task: returns and discounted returns per episode
+    (paired by episode across methods), and the per-seed scalars the method carries (`fields`:
+    the OPE_FIELDS of every FB prompt, the ZOL arms' ZOL_FIELDS and grid `setting`, the control
+    arm's control_cos_z0 / control_draws). In results.json a row is one flat object."""
+
+    seed: int
+    task: str
+    method: str
+    returns: list[float]
+    discounted: list[float]
+    fields: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"seed": self.seed, "task": self.task, "method": self.method,
+                "returns": self.returns, "discounted": self.discounted, **self.fields}
+
+    @classmethod
+    def from_json(cls, obj: dict) -> Row:
+        core = {f.name for f in dataclasses.fields(cls)} - {"fields"}
+        return cls(**{k: obj[k] for k in core}, fields={k: v for k, v in obj.items()
+                                                       if k not in core})
+
+    def as_method(self, method: str) -> Row:
+        """The same episodes under another method's name (an arm that reuses a grid setting)."""
+        return dataclasses.replace(self, method=method)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,19 +66,19 @@ class Cell:
         return self.seeds == other.seeds and self.returns.shape == other.returns.shape
 
 
-def cells(rows: list[dict]) -> dict[tuple[str, str], Cell]:
+def cells(rows: list[Row]) -> dict[tuple[str, str], Cell]:
     """(task, method) -> its `Cell`, from the evaluate stage's rows."""
     grouped = defaultdict(list)
     for row in rows:
-        grouped[(row["task"], row["method"])].append(row)
+        grouped[(row.task, row.method)].append(row)
     out = {}
     for key, group in grouped.items():
-        group = sorted(group, key=lambda r: r["seed"])
-        out[key] = Cell([r["seed"] for r in group],
-                        np.array([r["returns"] for r in group], np.float64),
-                        np.array([r["discounted"] for r in group], np.float64),
-                        {f: np.array([r[f] for r in group], np.float64)
-                         for f in (*OPE_FIELDS, *ZOL_FIELDS) if f in group[0]})
+        group = sorted(group, key=lambda r: r.seed)
+        out[key] = Cell([r.seed for r in group],
+                        np.array([r.returns for r in group], np.float64),
+                        np.array([r.discounted for r in group], np.float64),
+                        {f: np.array([r.fields[f] for r in group], np.float64)
+                         for f in (*OPE_FIELDS, *ZOL_FIELDS) if f in group[0].fields})
     return out
 
 

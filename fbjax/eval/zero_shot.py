@@ -24,6 +24,7 @@ E_rho[r B], and the ratio's per-prompt diagnostics.
 
 import dataclasses
 
+import flax.struct
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -35,6 +36,7 @@ from fbjax.types import Params, Transition
 from fbjax.zol.ope import fb_value_estimate, ratio_estimate
 from fbjax.zol.ratio import density_ratio, positive_ratio
 from fbjax.zol.search import (
+    SearchInfo,
     ZOLConfig,
     ratio_diagnostics,
     ratio_weighted_regression,
@@ -94,27 +96,37 @@ def zol_starts(config: ZOLConfig, data: InferenceData) -> jax.Array:
     return start_sets(config, data.start_obs, data_obs, data.next_obs, data.rewards)
 
 
+@flax.struct.dataclass
+class Latents:
+    """The prompts of T tasks: `fb` = z_r (T, d); where asked for, ZOL's z for every setting of a
+    grid (G, T, d) with its per-prompt diagnostics `grid_info` (leaves (G, T, ...), no trace),
+    and `rwr` (T, d), the ratio-weighted regression's."""
+
+    fb: jax.Array
+    grid: jax.Array | None = None
+    grid_info: SearchInfo | None = None
+    rwr: jax.Array | None = None
+
+
 def infer_latents(agent: FBAgent, params: Params, data: InferenceData,
                   grid: list[ZOLConfig], rwr_iterations: int = 10,
-                  z_r: jax.Array | None = None) -> dict:
-    """One prompt per task, all tasks at once: {"fb": z_r (T, d)}, and when asked for, "grid":
-    ZOL's z for every config of `grid` (G, T, d) with "grid_info", its per-prompt diagnostics
-    (leaves (G, T, ...)), and "rwr" (T, d) after `rwr_iterations` > 0 regression steps. The
-    grid's configs differ only in numeric settings (`zol_grid`). z_r: the reward prompts
-    (T, d) when made elsewhere (e.g. over every dataset row); default: reward inference on
-    the inference sample."""
+                  z_r: jax.Array | None = None) -> Latents:
+    """One prompt per task, all tasks at once: z_r, and ZOL's z for every config of `grid` (which
+    differ only in numeric settings, `zol_grid`) where it is not empty, and the regression's
+    after `rwr_iterations` > 0 steps. z_r: the reward prompts (T, d) when made elsewhere (e.g.
+    over every dataset row); default: reward inference on the inference sample."""
     nets, discount = agent.networks, agent.config.discount
     if z_r is None:
-        z_r = reward_inference(nets, params["backward"], data.next_obs, data.rewards)
-    out = {"fb": z_r}
+        z_r = reward_inference(nets, params.backward, data.next_obs, data.rewards)
+    out = Latents(fb=z_r)
     if grid:
-        out["grid"], info = zol_grid(nets, params, zol_starts(grid[0], data), data.next_obs,
-                                     data.rewards, z_r, discount, grid)
-        out["grid_info"] = {k: v for k, v in info.items() if k != "trace"}
+        z, info = zol_grid(nets, params, zol_starts(grid[0], data), data.next_obs, data.rewards,
+                           z_r, discount, grid)
+        out = out.replace(grid=z, grid_info=info.replace(trace=None))
     if rwr_iterations > 0:
-        out["rwr"], _ = ratio_weighted_regression(nets, params, data.start_obs, data.next_obs,
-                                                  data.rewards, z_r, discount,
-                                                  iterations=rwr_iterations)
+        z, _ = ratio_weighted_regression(nets, params, data.start_obs, data.next_obs,
+                                         data.rewards, z_r, discount, iterations=rwr_iterations)
+        out = out.replace(rwr=z)
     return out
 
 

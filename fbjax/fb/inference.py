@@ -91,14 +91,14 @@ def act(
                          "observations: jnp.broadcast_to(z, obs.shape[:-1] + z.shape[-1:]))")
     if networks.discrete:
         coef = networks.config.actor_pessimism if pessimism is None else pessimism
-        f = networks.forward(params["forward"], obs, None, z)
+        f = networks.forward(params.forward, obs, None, z)
         q = jnp.einsum("k...ad,...d->k...a", f, z)
         return jnp.argmax(pessimistic_mean(q, coef), axis=-1)
     if mean:
-        return networks.actor_mean(params["actor"], obs, z)
+        return networks.actor_mean(params.actor, obs, z)
     if key is None:
         raise ValueError("act: mean=False samples noise and needs a key")
-    return networks.sample_action(params["actor"], obs, z, key)
+    return networks.sample_action(params.actor, obs, z, key)
 
 
 def reward_inference_all(networks: FBNetworks, backward_params: Params, next_obs, rewards,

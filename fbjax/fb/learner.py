@@ -25,15 +25,15 @@ from fbjax.fb.losses import (
     pessimistic_mean,
     sample_z,
 )
-from fbjax.fb.networks import FBNetworks
+from fbjax.fb.networks import FBNetworks, FBParams
 from fbjax.types import Metrics, Params, PRNGKey, Transition
 
 
 @flax.struct.dataclass
 class FBState:
-    params: dict[str, Params]  # forward, backward[, actor]
-    target_params: dict[str, Params]  # forward, backward
-    opt_state: dict[str, optax.OptState]
+    params: FBParams  # of Params
+    target_params: FBParams  # of Params; no actor
+    opt_state: FBParams  # of optax.OptState; no actor where none is trained
     step: jax.Array
 
 
@@ -62,12 +62,9 @@ class FBAgent:
         self.networks = FBNetworks(config, obs_dim, action_dim, num_actions)
         self.target_policy = target_policy
         self.batch_size = config.batch_size
-        self.optimizers = {
-            "forward": optax.adam(config.lr_forward),
-            "backward": optax.adam(config.lr_backward),
-        }
-        if self.has_actor_step:
-            self.optimizers["actor"] = optax.adam(config.lr_actor)
+        self.optimizers = FBParams(
+            forward=optax.adam(config.lr_forward), backward=optax.adam(config.lr_backward),
+            actor=optax.adam(config.lr_actor) if self.has_actor_step else None)
 
     @property
     def discrete(self) -> bool:
@@ -80,8 +77,12 @@ class FBAgent:
     def init(self, key: PRNGKey) -> FBState:
         params = self.networks.init(key)
         # jnp.copy: target buffers must not alias the online ones (donation would fail).
-        target = {name: jax.tree.map(jnp.copy, params[name]) for name in ("forward", "backward")}
-        opt_state = {name: opt.init(params[name]) for name, opt in self.optimizers.items()}
+        target = FBParams(forward=jax.tree.map(jnp.copy, params.forward),
+                          backward=jax.tree.map(jnp.copy, params.backward))
+        opts = self.optimizers
+        opt_state = FBParams(forward=opts.forward.init(params.forward),
+                             backward=opts.backward.init(params.backward),
+                             actor=None if opts.actor is None else opts.actor.init(params.actor))
         return FBState(params, target, opt_state, jnp.zeros((), jnp.int32))
 
     # ----- forward map evaluated at given actions -----
@@ -99,7 +100,7 @@ class FBAgent:
         policy; for discrete policies the expectation over a' is exact. Shape (N, N)."""
         c, nets = self.config, self.networks
         if self.discrete:
-            f_all = nets.forward(target_params["forward"], next_obs, None, z)  # (K, N, A, d)
+            f_all = nets.forward(target_params.forward, next_obs, None, z)  # (K, N, A, d)
             if self.target_policy is not None:
                 probs = self.target_policy(next_obs)
             else:
@@ -110,20 +111,20 @@ class FBAgent:
             if self.target_policy is not None:
                 next_action = self.target_policy(next_obs, key)
             else:
-                next_action = nets.sample_action(params["actor"], next_obs, z, key)
-            target_f = nets.forward(target_params["forward"], next_obs, next_action, z)
-        target_b = nets.backward(target_params["backward"], next_obs)
+                next_action = nets.sample_action(params.actor, next_obs, z, key)
+            target_f = nets.forward(target_params.forward, next_obs, next_action, z)
+        target_b = nets.backward(target_params.backward, next_obs)
         successor = jnp.einsum("knd,md->knm", target_f, target_b)
         return jax.lax.stop_gradient(pessimistic_mean(successor, c.forward_pessimism))
 
     # ----- losses -----
 
-    def fb_loss(self, fb_params, batch: Transition, z, target):
-        """Total FB + orthonormality loss for params {'forward', 'backward'}; `target` is the
-        (N, N) matrix of `target_successor`."""
+    def fb_loss(self, fb_params: FBParams, batch: Transition, z, target):
+        """Total FB + orthonormality loss for the forward and backward params (actor None);
+        `target` is the (N, N) matrix of `target_successor`."""
         c, nets = self.config, self.networks
-        b_next = nets.backward(fb_params["backward"], batch.next_obs)
-        f = self.forward_at(fb_params["forward"], batch.obs, batch.action, z)
+        b_next = nets.backward(fb_params.backward, batch.next_obs)
+        f = self.forward_at(fb_params.forward, batch.obs, batch.action, z)
         m = jnp.einsum("knd,md->knm", f, b_next)
         discount = c.discount * (1.0 - batch.terminal)
         fb, parts = fb_measure_loss(m, target, discount)
@@ -148,37 +149,41 @@ class FBAgent:
 
     # ----- the update -----
 
-    def _apply(self, name, grads, state_params, opt_state):
-        updates, opt_state = self.optimizers[name].update(grads, opt_state, state_params)
+    @staticmethod
+    def _apply(optimizer, grads, state_params, opt_state):
+        updates, opt_state = optimizer.update(grads, opt_state, state_params)
         return optax.apply_updates(state_params, updates), opt_state
 
     def update(self, state: FBState, batch: Transition, key: PRNGKey) -> tuple[FBState, Metrics]:
         chex.assert_shape([batch.obs, batch.next_obs], (None, self.networks.obs_dim))
         chex.assert_equal_shape_prefix(jax.tree.leaves(batch), 1)
         z_key, next_key, actor_key = jax.random.split(key, 3)
-        params, c = dict(state.params), self.config
-        b_next = self.networks.backward(params["backward"], batch.next_obs)
+        params, opt_state, c = state.params, state.opt_state, self.config
+        b_next = self.networks.backward(params.backward, batch.next_obs)
         z = sample_z(z_key, b_next, c.z_dim, c.goal_ratio)
         target = self.target_successor(params, state.target_params, batch.next_obs, z, next_key)
 
-        fb_params = {"forward": params["forward"], "backward": params["backward"]}
+        fb_params = FBParams(forward=params.forward, backward=params.backward)
         grads, metrics = jax.grad(self.fb_loss, has_aux=True)(fb_params, batch, z, target)
-        opt_state = dict(state.opt_state)
+        stepped = {}
         for name in ("forward", "backward"):
-            params[name], opt_state[name] = self._apply(
-                name, grads[name], params[name], opt_state[name])
-            metrics[f"grad_norm_{name}"] = optax.tree.norm(grads[name])
+            stepped[name] = self._apply(getattr(self.optimizers, name), getattr(grads, name),
+                                        getattr(params, name), getattr(opt_state, name))
+            metrics[f"grad_norm_{name}"] = optax.tree.norm(getattr(grads, name))
+        params = params.replace(**{k: p for k, (p, _) in stepped.items()})
+        opt_state = opt_state.replace(**{k: o for k, (_, o) in stepped.items()})
 
         if self.has_actor_step:
             actor_grads, actor_metrics = jax.grad(self.actor_loss, has_aux=True)(
-                params["actor"], params["forward"], batch.obs, z, actor_key)
-            params["actor"], opt_state["actor"] = self._apply(
-                "actor", actor_grads, params["actor"], opt_state["actor"])
+                params.actor, params.forward, batch.obs, z, actor_key)
+            actor, actor_opt = self._apply(self.optimizers.actor, actor_grads, params.actor,
+                                           opt_state.actor)
+            params, opt_state = params.replace(actor=actor), opt_state.replace(actor=actor_opt)
             metrics.update(actor_metrics, grad_norm_actor=optax.tree.norm(actor_grads))
 
-        target_params = {
-            name: optax.incremental_update(params[name], state.target_params[name], c.tau)
-            for name in ("forward", "backward")
-        }
+        target_params = FBParams(**{
+            name: optax.incremental_update(getattr(params, name),
+                                           getattr(state.target_params, name), c.tau)
+            for name in ("forward", "backward")})
         new_state = FBState(params, target_params, opt_state, state.step + 1)
         return new_state, metrics

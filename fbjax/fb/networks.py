@@ -63,6 +63,38 @@ class Actor(nn.Module):
         return jnp.tanh(full_precision(dense(self.action_dim, self.dtype)(x), self.dtype))
 
 
+
+@jax.tree_util.register_pytree_with_keys_class
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FBParams:
+    """One thing per network of an FB agent: its parameters, and likewise its target parameters
+    (no actor), optimiser states and optimisers. `actor` is None for discrete actions (the policy
+    is greedy in F) and where no actor is trained.
+
+    As a pytree, a None network is absent (not a None child) and the networks come in name order:
+    the tree has the keys and leaf order the {"forward", "backward"[, "actor"]} dicts of earlier
+    versions had, so their checkpoints restore into it and digests are unchanged."""
+
+    actor: Any = None
+    backward: Any
+    forward: Any
+
+    def replace(self, **networks) -> "FBParams":
+        return dataclasses.replace(self, **networks)
+
+    def tree_flatten_with_keys(self):
+        names = tuple(n for n in ("actor", "backward", "forward") if getattr(self, n) is not None)
+        return [(jax.tree_util.GetAttrKey(n), getattr(self, n)) for n in names], names
+
+    def tree_flatten(self):
+        children, names = self.tree_flatten_with_keys()
+        return [child for _, child in children], names
+
+    @classmethod
+    def tree_unflatten(cls, names, children) -> "FBParams":
+        return cls(**dict(zip(names, children, strict=True)))
+
+
 @dataclasses.dataclass(frozen=True)
 class FBNetworks:
     """Static modules of one FB agent. `num_actions` set means discrete actions (no actor)."""
@@ -120,19 +152,16 @@ class FBNetworks:
         c = self.config
         return Actor(self.action_dim, c.actor_hidden, c.actor_layers, self.dtype)
 
-    def init(self, key: PRNGKey) -> dict[str, Params]:
-        """Parameters {'forward', 'backward'[, 'actor']} for unbatched dummy inputs."""
+    def init(self, key: PRNGKey) -> "FBParams":
+        """Parameters of F, B and (continuous actions) the actor, for unbatched dummy inputs."""
         f_key, b_key, a_key = jax.random.split(key, 3)
         obs = jnp.zeros((1, self.obs_dim))
         z = jnp.zeros((1, self.config.z_dim))
         action = None if self.discrete else jnp.zeros((1, self.action_dim))
-        params = {
-            "forward": self.forward_module.init(f_key, obs, action, z)["params"],
-            "backward": self.backward_module.init(b_key, self.goal(obs))["params"],
-        }
-        if not self.discrete:
-            params["actor"] = self.actor_module.init(a_key, obs, z)["params"]
-        return params
+        actor = None if self.discrete else self.actor_module.init(a_key, obs, z)["params"]
+        return FBParams(forward=self.forward_module.init(f_key, obs, action, z)["params"],
+                        backward=self.backward_module.init(b_key, self.goal(obs))["params"],
+                        actor=actor)
 
     def backward(self, params: Params, obs: jax.Array) -> jax.Array:
         """B(g(s)) of observations (..., obs_dim)."""

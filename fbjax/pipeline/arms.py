@@ -5,12 +5,13 @@ the grid's, and the rows of the matched-angle control arm zol_control."""
 import numpy as np
 
 from fbjax.eval.methods import grid_name
+from fbjax.eval.results import Row
 from fbjax.pipeline.config import EvalConfig
 from fbjax.pipeline.rollouts import Rollouts
 from fbjax.zol.search import ZOLConfig
 
 
-def select_settings(rows: list[dict], grid: list[ZOLConfig], tasks: list[str],
+def select_settings(rows: list[Row], grid: list[ZOLConfig], tasks: list[str],
                     dev_seeds: tuple[int, ...] = ()) -> dict:
     """For each task, the grid setting with the best mean score on the *other* tasks: a setting's
     score on a task is its mean true return (all seeds and episodes) rescaled to [0, 1] between
@@ -19,12 +20,11 @@ def select_settings(rows: list[dict], grid: list[ZOLConfig], tasks: list[str],
     With `dev_seeds`: the setting with the best mean return on the task itself over those seeds'
     rows only (development seeds, never reported), ties to the earlier setting."""
     if dev_seeds:
-        rows = [r for r in rows if r["seed"] in dev_seeds]
+        rows = [r for r in rows if r.seed in dev_seeds]
     means = np.zeros((len(grid), len(tasks)))
     for g in range(len(grid)):
         for t, task in enumerate(tasks):
-            returns = [r["returns"] for r in rows
-                       if r["method"] == grid_name(g) and r["task"] == task]
+            returns = [r.returns for r in rows if r.method == grid_name(g) and r.task == task]
             means[g, t] = np.mean(returns)
     if dev_seeds:
         return {task: {"index": (g := int(np.argmax(means[:, t]))),
@@ -48,15 +48,15 @@ def zol_arms(ev: EvalConfig) -> list[str]:
     return [m for m in ("zol_published", "zol_selected", "zol_control") if m in ev.chosen]
 
 
-def add_zol_arms(rows: list[dict], selection: dict, arms_chosen: list[str]) -> list[dict]:
+def add_zol_arms(rows: list[Row], selection: dict, arms_chosen: list[str]) -> list[Row]:
     """zol_published = grid setting 0; zol_selected = each task's selected setting."""
     arms = []
     for row in rows:
-        if row["method"] == grid_name(0) and "zol_published" in arms_chosen:
-            arms.append({**row, "method": "zol_published"})
+        if row.method == grid_name(0) and "zol_published" in arms_chosen:
+            arms.append(row.as_method("zol_published"))
         if "zol_selected" in arms_chosen and \
-                row["method"] == grid_name(selection[row["task"]]["index"]):
-            arms.append({**row, "method": "zol_selected"})
+                row.method == grid_name(selection[row.task]["index"]):
+            arms.append(row.as_method("zol_selected"))
     return rows + arms
 
 

@@ -42,7 +42,9 @@ from fbjax.eval import methods
 from fbjax.eval.evaluator import actor_policy, fb_policy, navigator_policy, random_policy
 from fbjax.eval.methods import PromptContext, grid_name
 from fbjax.eval.oracle import train_oracles, train_oracles_seeds
+from fbjax.eval.results import Row
 from fbjax.eval.zero_shot import (
+    Latents,
     infer_latents,
     inference_data,
     matched_rotations,
@@ -50,13 +52,7 @@ from fbjax.eval.zero_shot import (
 )
 from fbjax.fb.inference import reward_inference_all
 from fbjax.fb.learner import FBAgent
-from fbjax.pipeline.arms import (
-    CONTROL_STREAM,
-    add_control,
-    add_zol_arms,
-    select_settings,
-    zol_arms,
-)
+from fbjax.pipeline.arms import CONTROL_STREAM, add_control, add_zol_arms, select_settings, zol_arms
 from fbjax.pipeline.config import ExperimentConfig
 from fbjax.pipeline.rollouts import Rollouts
 from fbjax.pipeline.workdir import Workdir, dataset_description, load_checked, one_writer
@@ -64,6 +60,7 @@ from fbjax.train.cores import run_on_cores
 from fbjax.train.loop import local_step, print_progress
 from fbjax.train.run import is_sharded, load_fb, train_run
 from fbjax.train.seeds import train_seeds
+from fbjax.zol.search import SearchInfo
 
 
 @one_writer
@@ -174,13 +171,14 @@ def train_all(config: ExperimentConfig) -> dict[int, object]:
     return {seed: train_fb(config, seed, dataset)[1] for seed in config.seeds}
 
 
-def _flat_zol_info(info, g: int) -> dict[str, np.ndarray]:
+def _flat_zol_info(info: SearchInfo, g: int) -> dict[str, np.ndarray]:
     """Grid setting g's per-task ZOL diagnostics as flat row fields: zol_X at the chosen z,
     zol_X_z0 at z_r."""
-    out = {"zol_cos_z0": np.asarray(info["cos_z0"][g])}
-    for k, v in info["at_z"].items():
+    out = {"zol_cos_z0": np.asarray(info.cos_z0[g])}
+    at_z0 = info.at_z0.fields()
+    for k, v in info.at_z.fields().items():
         out[f"zol_{k}"] = np.asarray(v[g])
-        out[f"zol_{k}_z0"] = np.asarray(info["at_z0"][k][g])
+        out[f"zol_{k}_z0"] = np.asarray(at_z0[k][g])
     return out
 
 
@@ -200,21 +198,20 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, dataset: Dataset,
     rollouts.count_rewarded(seed, rewards, data.rewards)
     grid = ev.grid() if zol_arms(ev) else []
     began = time.perf_counter()
-    z_r = (reward_inference_all(agent.networks, state.params["backward"], dataset.next_obs,
+    z_r = (reward_inference_all(agent.networks, state.params.backward, dataset.next_obs,
                                 rewards) if ev.reward_prompt == "all" else None)
     zs = jax.tree.map(np.asarray, infer_latents(
         agent, state.params, data, grid, ev.rwr_iterations if "rwr" in ev.chosen else 0, z_r))
     print(f"[evaluate] seed {seed}: reward inference, ZOL ({len(grid)} settings x "
           f"{len(task_ids)} tasks x {ev.zol.steps} steps, one program) and regression in "
           f"{time.perf_counter() - began:.1f}s", flush=True)
-    context = PromptContext(agent, state.params, data,
-                            {k: zs[k] for k in ("fb", "rwr") if k in zs}, tuple(rollouts.tasks),
-                            goals, key)
+    latents = {"fb": zs.fb} | ({} if zs.rwr is None else {"rwr": zs.rwr})
+    context = PromptContext(agent, state.params, data, latents, tuple(rollouts.tasks), goals, key)
     prompts = _prompts(context, zs, ev.chosen)
-    control = (np.asarray(matched_rotations(zs["fb"], zs["grid"][0],
+    control = (np.asarray(matched_rotations(zs.fb, zs.grid[0],
                                             jax.random.fold_in(key, CONTROL_STREAM),
                                             ev.control_draws))
-               if "zol_control" in ev.chosen else np.zeros((0, *zs["fb"].shape)))
+               if "zol_control" in ev.chosen else np.zeros((0, *zs.fb.shape)))
     stacked = jnp.concatenate([jnp.asarray(z) for z in (*(z for z, _ in prompts.values()),
                                                          *control)])
     out = rollouts.run("fb", fb_policy(agent.networks), state.params, stacked,
@@ -224,13 +221,13 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, dataset: Dataset,
                                                              jnp.asarray(z)))
         extra = {f"ope_{k}": v for k, v in ope.items()}
         if g is not None:  # ZOL's grid setting g
-            extra.update(_flat_zol_info(zs["grid_info"], g))
+            extra.update(_flat_zol_info(zs.grid_info, g))
             extra["setting"] = np.full(len(task_ids), g)
         rollouts.add(seed, name, out, i * len(task_ids), extra)
     if len(control):
-        add_control(rollouts, seed, out, len(prompts) * len(task_ids), control, zs["fb"])
+        add_control(rollouts, seed, out, len(prompts) * len(task_ids), control, zs.fb)
     for t, task in enumerate(rollouts.tasks if grid else ()):
-        d = {k: float(v[t]) for k, v in _flat_zol_info(zs["grid_info"], 0).items()}
+        d = {k: float(v[t]) for k, v in _flat_zol_info(zs.grid_info, 0).items()}
         print(f"[evaluate] seed {seed} {task} zol_published: cos(z, z_r) {d['zol_cos_z0']:.3f}"
               f"  ESS {d['zol_ess']:.3f}  chi2 {d['zol_chi2']:.2f}  max w {d['zol_max_w']:.1f}"
               f"  l<0 {d['zol_frac_negative']:.2f}  c_z {d['zol_c_z']:.2f}  "
@@ -244,19 +241,20 @@ def _goals(rollouts: Rollouts, chosen) -> np.ndarray | None:
     return np.asarray(envs.navigator_goals(_base(rollouts.domain), rollouts.tasks))
 
 
-def _prompts(context: PromptContext, zs: dict, chosen) -> dict[str, tuple[np.ndarray, int | None]]:
+def _prompts(context: PromptContext, zs: Latents, chosen
+             ) -> dict[str, tuple[np.ndarray, int | None]]:
     """name -> ((T, d) latents, ZOL grid setting or None), in rollout order: fb (where ZOL
     starts), ZOL's grid, then the other chosen prompts in the registry's order. A registered
     prompt that returns another shape is refused, naming it."""
-    grid = {grid_name(g): (z, g) for g, z in enumerate(zs.get("grid", ()))}
-    out = {"fb": (zs["fb"], None), **grid}
+    grid = {grid_name(g): (z, g) for g, z in enumerate(() if zs.grid is None else zs.grid)}
+    out = {"fb": (zs.fb, None), **grid}
     for method in methods.prompts(chosen):
         if method.name == "fb":
             continue
         z = np.asarray(method.prompt(context), np.float32)
-        if z.shape != zs["fb"].shape:
+        if z.shape != zs.fb.shape:
             raise ValueError(f"evaluate: method {method.name!r}'s prompt returned latents of "
-                             f"shape {z.shape}; expected {zs['fb'].shape} (one z per task of "
+                             f"shape {z.shape}; expected {zs.fb.shape} (one z per task of "
                              f"{list(context.tasks)})")
         out[method.name] = (z, None)
     return out
@@ -316,7 +314,7 @@ def _evaluate_oracle(config: ExperimentConfig, rollouts: Rollouts, dataset: Data
 
 
 @one_writer
-def evaluate_all(config: ExperimentConfig) -> list[dict]:
+def evaluate_all(config: ExperimentConfig) -> list[Row]:
     """Every chosen method x every task x every seed, paired (one evaluation key per seed, shared
     by every method); rows written to WORKDIR/eval/results.json with the ZOL selection, after
     every seed (see `_write_results`)."""
@@ -358,7 +356,7 @@ def evaluate_all(config: ExperimentConfig) -> list[dict]:
 
 
 def _write_results(config: ExperimentConfig, rollouts: Rollouts, manifest: Manifest,
-                   done: list[int]) -> list[dict]:
+                   done: list[int]) -> list[Row]:
     """WORKDIR/eval/results.json with the rows of the seeds evaluated so far (written after each
     seed, so an evaluation cut short keeps what it finished: "complete" is false until every
     seed is in); the ZOL selection is made on those seeds."""
@@ -383,7 +381,8 @@ def _write_results(config: ExperimentConfig, rollouts: Rollouts, manifest: Manif
               "oracle_steps": config.oracle.train.num_steps, "fb_steps": config.train.num_steps,
               "fb_steps_trained": rollouts.fb_steps,
               "rewarded_in_inference_sample": rollouts.rewarded,
-              "selection": selection, "grid": [to_dict(c) for c in ev.grid()], "rows": rows}
+              "selection": selection, "grid": [to_dict(c) for c in ev.grid()],
+              "rows": [row.to_json() for row in rows]}
     tmp = workdir.results + ".tmp"
     with open(tmp, "w") as f:
         json.dump(result, f)

@@ -16,7 +16,7 @@ from fbjax.eval.report import (
     ope_rank_correlation_within_tasks,
     summarize,
 )
-from fbjax.eval.results import Summary
+from fbjax.eval.results import Row, Summary
 from fbjax.eval.zero_shot import FEW_REWARDED, REWARDED_RULE
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
 from fbjax.pipeline.workdir import Workdir, one_writer
@@ -104,7 +104,8 @@ def report(config: ExperimentConfig) -> str:
         result = json.load(f)
     ev = from_dict(EvalConfig, result["eval"], f"{results_path}: eval")
     dev = set(ev.selection_seeds)
-    summary = summarize([r for r in result["rows"] if r["seed"] not in dev], ev.bootstrap_reps)
+    rows = [Row.from_json(r) for r in result["rows"]]
+    summary = summarize([r for r in rows if r.seed not in dev], ev.bootstrap_reps)
     spearman = ope_rank_correlation(summary)
     note = inference_note(ev, result.get("selection"))
     collection = result["collection"]

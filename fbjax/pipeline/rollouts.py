@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fbjax.eval.evaluator import make_evaluator
+from fbjax.eval.results import Row
 from fbjax.eval.zero_shot import FEW_REWARDED, REWARDED_RULE, rewarded_in_sample
 
 
@@ -48,10 +49,8 @@ class Rollouts:
                   "collect data that reaches it)", flush=True)
 
     def add(self, seed, method, out, offset=0, extra=None) -> None:
+        returns, discounted = out["return"], out["discounted"]
         for t, task in enumerate(self.tasks):
-            row = {"seed": seed, "task": task, "method": method,
-                   "returns": out["return"][offset + t].tolist(),
-                   "discounted": out["discounted"][offset + t].tolist()}
-            if extra is not None:
-                row.update({k: float(v[t]) for k, v in extra.items()})
-            self.rows.append(row)
+            fields = {k: float(v[t]) for k, v in (extra or {}).items()}
+            self.rows.append(Row(seed, task, method, returns[offset + t].tolist(),
+                                 discounted[offset + t].tolist(), fields))

@@ -15,8 +15,8 @@ def learned_successor_measure(agent: FBAgent, params: Params, mdp: FiniteMDP, rh
     """M_hat[s, a, s'] = mean_k F_k(s, a, z) . B(s') rho(s'), shape (S, A, S), for one z."""
     states = jnp.asarray(mdp.one_hot(np.arange(mdp.num_states)))
     zs = jnp.broadcast_to(jnp.asarray(z), (mdp.num_states, z.shape[-1]))
-    f = agent.networks.forward(params["forward"], states, None, zs).mean(axis=0)  # (S, A, d)
-    b = agent.networks.backward(params["backward"], states)  # (S, d)
+    f = agent.networks.forward(params.forward, states, None, zs).mean(axis=0)  # (S, A, d)
+    b = agent.networks.backward(params.backward, states)  # (S, d)
     return np.asarray(jnp.einsum("sad,td->sat", f, b)) * rho[None, None, :]
 
 
@@ -55,7 +55,7 @@ def goal_reaching(agent: FBAgent, params: Params, mdp: FiniteMDP, goals, horizon
     * tv: if `rho` is given, the mean row TV between the learned M_hat^{pi_z} and the exact
       M^{pi_z} of that very greedy policy."""
     horizon = 2 * mdp.num_states if horizon is None else horizon
-    z_all = np.asarray(goal_inference(agent.networks, params["backward"],
+    z_all = np.asarray(goal_inference(agent.networks, params.backward,
                                       jnp.asarray(mdp.one_hot(np.asarray(goals)))))
     results = []
     for goal, z in zip(goals, z_all, strict=True):

@@ -28,7 +28,7 @@ def prompt_policies(agent: FBAgent, params: Params, mdp: FiniteMDP, data: Tabula
     goals = rng.choice(mdp.num_states, size=num_goals, replace=num_goals > mdp.num_states)
     goal_rewards = np.eye(mdp.num_states)[goals]
     random_rewards = rng.normal(size=(num_rewards, mdp.num_states))
-    nets, b_params = agent.networks, params["backward"]
+    nets, b_params = agent.networks, params.backward
     z_goal = goal_inference(nets, b_params, jnp.asarray(mdp.one_hot(goals)))
     z_reward = reward_inference(nets, b_params, jnp.asarray(mdp.one_hot(data.next_state)),
                                 jnp.asarray(random_rewards[:, data.next_state], jnp.float32))

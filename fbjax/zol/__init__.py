@@ -14,6 +14,8 @@ from fbjax.zol.ratio import (
 from fbjax.zol.search import (
     PUBLISHED,
     START_SETS,
+    Measured,
+    SearchInfo,
     ZOLConfig,
     ratio_diagnostics,
     ratio_weighted_regression,
@@ -28,6 +30,8 @@ __all__ = [
     "RHO0_SOURCES",
     "START_SETS",
     "TRANSFORMS",
+    "Measured",
+    "SearchInfo",
     "ZOLConfig",
     "density_ratio",
     "fb_value_estimate",

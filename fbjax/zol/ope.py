@@ -22,5 +22,5 @@ def fb_value_estimate(networks: FBNetworks, params: Params, start_obs: jax.Array
     The reward vector is left unprojected: F . E_rho[r B] = integral of M(s0, a0, ds') r(s') is the
     value; proj() would drop its scale."""
     w_mean = start_state_mean(networks, params, start_obs, z, start_weights)
-    b = jax.lax.stop_gradient(networks.backward(params["backward"], next_obs))
+    b = jax.lax.stop_gradient(networks.backward(params.backward, next_obs))
     return w_mean @ (rewards @ b / rewards.shape[-1])

@@ -27,11 +27,11 @@ def start_state_mean(networks: FBNetworks, params: Params, start_obs: jax.Array,
     zs = jnp.broadcast_to(z, (start_obs.shape[0], z.shape[-1]))
     if networks.discrete:
         action = jax.lax.stop_gradient(act(networks, params, start_obs, zs))
-        f_all = networks.forward(params["forward"], start_obs, None, zs).mean(axis=0)
+        f_all = networks.forward(params.forward, start_obs, None, zs).mean(axis=0)
         f = jnp.take_along_axis(f_all, action[:, None, None], axis=1)[:, 0]
     else:
-        action = networks.actor_mean(params["actor"], start_obs, zs)
-        f = networks.forward(params["forward"], start_obs, action, zs).mean(axis=0)
+        action = networks.actor_mean(params.actor, start_obs, zs)
+        f = networks.forward(params.forward, start_obs, action, zs).mean(axis=0)
     if start_weights is None:
         return f.mean(axis=0)
     return start_weights @ f / start_weights.sum()
@@ -85,7 +85,7 @@ def density_ratio(networks: FBNetworks, params: Params, start_obs: jax.Array,
                          f"{networks.obs_dim} and z of {networks.config.z_dim}; got start_obs "
                          f"{start_obs.shape}, next_obs {next_obs.shape}, z {z.shape}")
     w_mean = start_state_mean(networks, params, start_obs, z, start_weights)
-    backward_next = jax.lax.stop_gradient(networks.backward(params["backward"], next_obs))
+    backward_next = jax.lax.stop_gradient(networks.backward(params.backward, next_obs))
     linear = linear_ratio(w_mean, backward_next, discount)
     if transform is None:
         return linear

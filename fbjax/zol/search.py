@@ -14,6 +14,7 @@
 
 import dataclasses
 
+import flax.struct
 import jax
 import jax.numpy as jnp
 import optax
@@ -65,10 +66,21 @@ PUBLISHED = ZOLConfig(lr=3e-4, steps=200, beta=2.0, clip=50.0, chi2_coef=2.5e-3,
                       trust_coef=0.035, starts="data_topk", top_k=0.05)
 
 
-def numeric(config: ZOLConfig) -> dict[str, jax.Array]:
+@flax.struct.dataclass
+class Numeric:
+    """The settings of a config that one program may vary (NUMERIC), as traced float32 values."""
+
+    lr: jax.Array
+    beta: jax.Array
+    clip: jax.Array
+    chi2_coef: jax.Array
+    trust_coef: jax.Array
+
+
+def numeric(config: ZOLConfig) -> Numeric:
     """The traced settings of a config (clip None -> inf, which clips nothing)."""
-    return {k: jnp.asarray(jnp.inf if getattr(config, k) is None else getattr(config, k),
-                           jnp.float32) for k in NUMERIC}
+    return Numeric(**{k: jnp.asarray(jnp.inf if getattr(config, k) is None else getattr(config, k),
+                                     jnp.float32) for k in NUMERIC})
 
 
 def start_sets(config: ZOLConfig, init_obs, data_obs, next_obs, rewards) -> jax.Array:
@@ -85,6 +97,42 @@ def start_sets(config: ZOLConfig, init_obs, data_obs, next_obs, rewards) -> jax.
     return jnp.concatenate([data, next_obs[top]], axis=1)
 
 
+@flax.struct.dataclass
+class Measured:
+    """The ZOL objective at one z, its parts, and the ratio's diagnostics there (each per prompt
+    when batched): c_z = E_rho[l] (1 for an exact model), ess (effective sample size of w as a
+    fraction of n), chi2 = mean (w - 1)^2, max_w, and frac_negative, the fraction l < 0."""
+
+    objective: jax.Array
+    weighted_reward: jax.Array
+    chi2_term: jax.Array
+    trust_term: jax.Array
+    c_z: jax.Array
+    ess: jax.Array
+    chi2: jax.Array
+    max_w: jax.Array
+    frac_negative: jax.Array
+
+    def fields(self) -> dict[str, jax.Array]:
+        """name -> value in name order (the order of the evaluation's row fields zol_NAME)."""
+        return {name: getattr(self, name) for name in sorted(f.name for f in
+                                                             dataclasses.fields(self))}
+
+
+@flax.struct.dataclass
+class SearchInfo:
+    """What a search reports per prompt: the objective at the chosen z and at z0
+    (`initial_objective`), the objective at every step (`trace`, None where it was dropped),
+    cos(z, z0), and everything measured at z0 and at the chosen z."""
+
+    objective: jax.Array
+    initial_objective: jax.Array
+    trace: jax.Array | None
+    cos_z0: jax.Array
+    at_z0: Measured
+    at_z: Measured
+
+
 def ratio_diagnostics(linear: jax.Array, w: jax.Array) -> dict[str, jax.Array]:
     """Per-prompt health of a ratio: c_z = E_rho[l] (1 for an exact model), the effective sample
     size of w as a fraction of n, chi^2 = mean (w - 1)^2, max w, and the fraction l < 0."""
@@ -94,29 +142,28 @@ def ratio_diagnostics(linear: jax.Array, w: jax.Array) -> dict[str, jax.Array]:
 
 
 def zol_objective(z, networks: FBNetworks, params: Params, start_obs, backward_next, rewards,
-                  z0, discount: float, config: ZOLConfig, values: dict | None = None):
+                  z0, discount: float, config: ZOLConfig, values: Numeric | None = None):
     """O(proj(z)) for one prompt; backward_next = B(s') (n, d), held fixed; `values` overrides
-    the NUMERIC settings with traced ones. Returns (O, parts)."""
+    the NUMERIC settings with traced ones. Returns (O, `Measured`)."""
     h = numeric(config) if values is None else values
     z = project_z(z)  # the objective lives on the sphere: its gradient is tangential
     linear = linear_ratio(start_state_mean(networks, params, start_obs, z), backward_next,
                           discount)
-    w = positive_ratio(linear, config.transform, h["beta"], h["clip"])
+    w = positive_ratio(linear, config.transform, h.beta, h.clip)
     r = rewards - rewards.mean() if config.center_rewards else rewards
     if config.scale_rewards:
         r = r / jnp.maximum(rewards.std(), 1e-8)
     weighted = jnp.sum(w * r) / jnp.sum(w)
     chi2 = jnp.mean((w - 1.0) ** 2)
     trust = jnp.mean((z - z0) ** 2)
-    objective = weighted - h["chi2_coef"] * chi2 - h["trust_coef"] * trust
-    parts = {"objective": objective, "weighted_reward": weighted, "chi2_term": chi2,
-             "trust_term": trust}
-    return objective, {**parts, **ratio_diagnostics(linear, w)}
+    objective = weighted - h.chi2_coef * chi2 - h.trust_coef * trust
+    return objective, Measured(objective=objective, weighted_reward=weighted, chi2_term=chi2,
+                               trust_term=trust, **ratio_diagnostics(linear, w))
 
 
 def _search_one(networks, params, start_obs, backward_next, rewards, z0, discount, config,
                 values):
-    opt = optax.adam(values["lr"])
+    opt = optax.adam(values.lr)
     value_and_grad = jax.value_and_grad(zol_objective, has_aux=True)
 
     def measure(z):
@@ -140,12 +187,12 @@ def _search_one(networks, params, start_obs, backward_next, rewards, z0, discoun
     _, at_z0, _ = measure(z0)
     _, at_z, _ = measure(best_z)
     cos = best_z @ z0 / (jnp.linalg.norm(best_z) * jnp.linalg.norm(z0))
-    return best_z, {"objective": at_z["objective"], "initial_objective": trace[0],
-                    "trace": trace, "cos_z0": cos, "at_z0": at_z0, "at_z": at_z}
+    return best_z, SearchInfo(objective=at_z.objective, initial_objective=trace[0], trace=trace,
+                              cos_z0=cos, at_z0=at_z0, at_z=at_z)
 
 
 def _search(networks, params, start_obs, next_obs, rewards, z0, discount, config, values):
-    backward_next = jax.lax.stop_gradient(networks.backward(params["backward"], next_obs))
+    backward_next = jax.lax.stop_gradient(networks.backward(params.backward, next_obs))
     starts = start_obs if start_obs.ndim == 3 else jnp.broadcast_to(
         start_obs, (rewards.shape[0], *start_obs.shape))
 
@@ -180,8 +227,8 @@ def zol_search(networks: FBNetworks, params: Params, start_obs, next_obs, reward
                discount: float, config: ZOLConfig = ZOLConfig()):
     """ZOL latent search for P prompts: rewards (P, n) on next_obs (n, obs_dim), z0 (P, d) (e.g.
     reward_inference's z_r), start_obs (m, obs_dim) shared or (P, m, obs_dim) per prompt (see
-    `start_sets`). Returns (z (P, d), info): the objective at the chosen z and at z0, the trace,
-    cos(z, z0), and "at_z0" / "at_z": the objective's parts and the ratio's diagnostics there."""
+    `start_sets`). Returns (z (P, d), `SearchInfo`): the objective at the chosen z and at z0, the
+    trace, cos(z, z0), and at_z0 / at_z: the objective's parts and the ratio's diagnostics there."""
     check_prompts("zol_search", networks, start_obs, next_obs, rewards, z0)
     return _search(networks, params, start_obs, next_obs, rewards, z0, discount, config,
                    numeric(config))
@@ -211,7 +258,7 @@ def ratio_weighted_regression(networks: FBNetworks, params: Params, start_obs, n
                               clip: float | None = 20.0):
     """Fixed-point iteration z <- proj(mean_i w_z(s'_i) r_i B(s'_i)) for P prompts; rewards (P, n),
     z0 (P, d). Returns (z (P, d), the per-iteration change ||z_t+1 - z_t|| (P, iterations))."""
-    backward_next = jax.lax.stop_gradient(networks.backward(params["backward"], next_obs))
+    backward_next = jax.lax.stop_gradient(networks.backward(params.backward, next_obs))
 
     def one(r, z0):
         def step(z, _):

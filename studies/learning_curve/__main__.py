@@ -107,8 +107,8 @@ def main(argv):
             evaluator = make_evaluator(domain, fb_policy(agent.networks), episodes,
                                        discount=discount)
         for prompt in prompts:
-            z = (infer_latents(agent, state.params, data, [], 0)["fb"] if prompt == "reward"
-                 else goal_inference(agent.networks, state.params["backward"], goal_states(goals)))
+            z = (infer_latents(agent, state.params, data, [], 0).fb if prompt == "reward"
+                 else goal_inference(agent.networks, state.params.backward, goal_states(goals)))
             returns = _mean_returns(evaluator(state.params, z, task_ids, key))
             share = [r / n for r, n in zip(returns, reference["navigator"], strict=True)]
             row = {"updates": steps, "train_wall_s": round(train_seconds, 1), "prompt": prompt,

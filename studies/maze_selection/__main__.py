@@ -85,11 +85,11 @@ def _evaluate(domain, agent, states, seeds, goals, dev_rewards, dataset, episode
     nets, num_goals = agent.networks, len(goals)
     zs = {"reward": [], "goal": []}
     for seed in seeds:
-        b = states[seed].params["backward"]
+        b = states[seed].params.backward
         zs["reward"].append(reward_inference_all(nets, b, dataset.next_obs, dev_rewards))
         zs["goal"].append(goal_inference(nets, b, goals))
     prompts = [(p, s) for p in zs for s in range(len(seeds))]
-    actors = stack([states[seeds[s]].params["actor"] for p, s in prompts])
+    actors = stack([states[seeds[s]].params.actor for p, s in prompts])
     z = jnp.stack([zs[p][s] for p, s in prompts]).reshape(len(prompts), num_goals, -1)
 
     def policy(shared, per_prompt, obs, key):

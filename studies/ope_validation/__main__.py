@@ -96,7 +96,7 @@ def _fqe(agent, params, loaded, rewards, data, zs, discount, steps, seed):
               loaded.action.shape[1], rewards.shape[1])
     copies = Vmapped(fqe, len(zs), per_copy=("next_action",))
     next_obs = jnp.asarray(loaded.next_obs, jnp.float32)
-    act = jax.jit(lambda z: nets.actor_mean(params["actor"], next_obs,
+    act = jax.jit(lambda z: nets.actor_mean(params.actor, next_obs,
                                             jnp.broadcast_to(z, (next_obs.shape[0], z.shape[-1]))))
     dataset = Labelled(obs=jnp.asarray(loaded.obs, jnp.float32),
                        action=jnp.asarray(loaded.action, jnp.float32), next_obs=next_obs,
@@ -115,7 +115,7 @@ def _fqe(agent, params, loaded, rewards, data, zs, discount, steps, seed):
               f"{done / (time.perf_counter() - start):.0f} steps/s", flush=True)
 
     def value(p, z):
-        action = nets.actor_mean(params["actor"], data.start_obs,
+        action = nets.actor_mean(params.actor, data.start_obs,
                                  jnp.broadcast_to(z, (data.start_obs.shape[0], z.shape[-1])))
         return fqe.value(p, data.start_obs, action)
 
