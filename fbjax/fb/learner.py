@@ -165,13 +165,15 @@ class FBAgent:
 
         fb_params = FBParams(forward=params.forward, backward=params.backward)
         grads, metrics = jax.grad(self.fb_loss, has_aux=True)(fb_params, batch, z, target)
-        stepped = {}
-        for name in ("forward", "backward"):
-            stepped[name] = self._apply(getattr(self.optimizers, name), getattr(grads, name),
-                                        getattr(params, name), getattr(opt_state, name))
-            metrics[f"grad_norm_{name}"] = optax.tree.norm(getattr(grads, name))
-        params = params.replace(**{k: p for k, (p, _) in stepped.items()})
-        opt_state = opt_state.replace(**{k: o for k, (_, o) in stepped.items()})
+        opts = self.optimizers
+        forward, forward_opt = self._apply(opts.forward, grads.forward, params.forward,
+                                           opt_state.forward)
+        backward, backward_opt = self._apply(opts.backward, grads.backward, params.backward,
+                                             opt_state.backward)
+        metrics.update(grad_norm_forward=optax.tree.norm(grads.forward),
+                       grad_norm_backward=optax.tree.norm(grads.backward))
+        params = params.replace(forward=forward, backward=backward)
+        opt_state = opt_state.replace(forward=forward_opt, backward=backward_opt)
 
         if self.has_actor_step:
             actor_grads, actor_metrics = jax.grad(self.actor_loss, has_aux=True)(
