@@ -70,9 +70,9 @@ def _batched(config, combos) -> list[dict]:
         returns[:, :, i] = np.asarray(out["return"]).reshape(len(grid), num_tasks, -1)
         print(f"[sweep] seed {seed}: {len(grid)} settings x {num_tasks} tasks in one program",
               flush=True)
-    return [{"combo": c, "tasks": {task: hierarchical_bootstrap(returns[g, t], ev.bootstrap_reps)
-                                   for t, task in enumerate(names)}}
-            for g, c in enumerate(combos)]
+    return [{"combo": c, "tasks": {
+        task: hierarchical_bootstrap(returns[g, t], ev.bootstrap_reps).as_dict()
+        for t, task in enumerate(names)}} for g, c in enumerate(combos)]
 
 
 def _separate(base: dict, combos, root: str) -> list[dict]:

@@ -15,9 +15,12 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def from_dict(cls: type[T], values: dict[str, Any] | T, where: str = "config") -> T:
-    """`cls(**values)` with nested dataclass fields built from their dicts; lists become tuples
-    where the field is a tuple. Raises ValueError naming `where.field` for unknown fields."""
+def from_dict(cls: type[T], values: dict[str, Any] | T, where: str = "config",
+              strict: bool = True) -> T:
+    """`cls(**values)` with nested dataclass fields built from their dicts (also as the items of
+    tuple, list and dict fields); lists become tuples where the field is a tuple. Raises
+    ValueError naming `where.field` for unknown fields, or, with strict=False (a record read from
+    a file that holds more than the reader needs), leaves them out."""
     if isinstance(values, cls):
         return values
     if not isinstance(values, dict):
@@ -26,6 +29,8 @@ def from_dict(cls: type[T], values: dict[str, Any] | T, where: str = "config") -
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(values) - set(fields))
+    if unknown and not strict:
+        values, unknown = {k: v for k, v in values.items() if k in fields}, []
     if unknown:
         raise ValueError(f"{where}: unknown field(s) {unknown}; {cls.__name__} has "
                          f"{sorted(fields)}")
@@ -34,7 +39,7 @@ def from_dict(cls: type[T], values: dict[str, Any] | T, where: str = "config") -
         default = fields[name].default
         if dataclasses.is_dataclass(default) and isinstance(value, dict):
             value = _deep_merge(dataclasses.asdict(default), value)
-        kwargs[name] = _convert(hints[name], value, f"{where}.{name}")
+        kwargs[name] = _convert(hints[name], value, f"{where}.{name}", strict)
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as e:
@@ -50,17 +55,20 @@ def _deep_merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def _convert(hint, value, where: str):
+def _convert(hint, value, where: str, strict: bool = True):
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        return from_dict(hint, value, where)
+        return from_dict(hint, value, where, strict)
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(hint)
-        nested = [a for a in options if dataclasses.is_dataclass(a)]
-        if nested and isinstance(value, dict):
-            return from_dict(nested[0], value, where)
         if value is None and type(None) in options:
             return None
+        given = [a for a in options if a is not type(None)]
+        if len(given) == 1:  # X | None with a value: an X
+            return _convert(given[0], value, where, strict)
+        nested = [a for a in options if dataclasses.is_dataclass(a)]
+        if nested and isinstance(value, dict):
+            return from_dict(nested[0], value, where, strict)
         scalars = [a for a in options if a in _SCALARS]
         if scalars and not any(_fits(a, value) for a in scalars):
             raise ValueError(f"{where}: expected {' or '.join(a.__name__ for a in options)}, "
@@ -73,8 +81,20 @@ def _convert(hint, value, where: str):
             raise ValueError(f"{where}: expected a list, got {type(value).__name__} {value!r}")
         args = typing.get_args(hint)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
+            return tuple(_convert(args[0], v, f"{where}[{i}]", strict)
+                         for i, v in enumerate(value))
         return tuple(value)
+    if origin is list and typing.get_args(hint):
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"{where}: expected a list, got {type(value).__name__} {value!r}")
+        item = typing.get_args(hint)[0]
+        return [_convert(item, v, f"{where}[{i}]", strict) for i, v in enumerate(value)]
+    if origin is dict and len(typing.get_args(hint)) == 2:
+        if not isinstance(value, dict):
+            raise ValueError(f"{where}: expected a mapping, got {type(value).__name__} "
+                             f"{value!r}")
+        item = typing.get_args(hint)[1]
+        return {k: _convert(item, v, f"{where}.{k}", strict) for k, v in value.items()}
     if hint in _SCALARS:
         if not _fits(hint, value):
             raise ValueError(f"{where}: expected {hint.__name__}, got {type(value).__name__} "

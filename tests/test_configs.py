@@ -24,6 +24,30 @@ def test_lists_become_tuples_and_ints_floats():
     assert isinstance(config.fb.discount, float)
 
 
+def test_records_read_from_files_build_their_items_and_may_hold_more():
+    """A record read from a results file: dataclass items of dict, list and optional fields are
+    built too, and strict=False leaves out what the reader does not need (a file may hold
+    more); a wrong item still names its path."""
+    @dataclasses.dataclass(frozen=True)
+    class Item:
+        index: int
+        score: float | None = None
+
+    @dataclasses.dataclass(frozen=True)
+    class Record:
+        by_task: dict[str, Item] | None
+        items: list[Item]
+
+    got = from_dict(Record, {"by_task": {"a": {"index": 1, "score": 2, "extra": 0}},
+                             "items": [{"index": 3}], "more": []}, "r.json", strict=False)
+    assert got == Record({"a": Item(1, 2.0)}, [Item(3)])
+    assert from_dict(Record, {"by_task": None, "items": []}).by_task is None
+    with pytest.raises(ValueError, match=r"r.json.items\[0\].index: expected int"):
+        from_dict(Record, {"by_task": None, "items": [{"index": "x"}]}, "r.json")
+    with pytest.raises(ValueError, match="unknown field"):
+        from_dict(Record, {"by_task": None, "items": [], "more": 1}, "r.json")
+
+
 def test_unknown_fields_and_bad_values_name_their_path():
     with pytest.raises(ValueError, match=r"config\.collect\.rnd: unknown field\(s\) \['size'\]"):
         from_dict(ExperimentConfig, {"collect": {"rnd": {"size": 3}}}, "config")

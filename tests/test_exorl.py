@@ -44,9 +44,9 @@ def test_import_recomputes_observations_and_the_pipeline_keeps_the_dataset(tmp_p
     dest = tmp_path / "work" / "dataset"
     summary = import_exorl(str(tmp_path / "buffer"), str(dest), "point_mass",
                            episodes_per_shard=2, progress_fn=None)
-    assert summary["episodes"] == 3 and summary["transitions"] == 3 * STEPS
+    assert summary.episodes == 3 and summary.transitions == 3 * STEPS
     # float32 physics -> observation: the same function the environment ran
-    assert summary["max_observation_difference"] <= 1e-6
+    assert summary.max_observation_difference <= 1e-6
     dataset = load_dataset(str(dest))
     assert dataset.manifest.source == "exorl" and len(dataset.manifest.shards) == 2
     np.testing.assert_allclose(dataset.obs[:STEPS], shown[0][:-1], atol=1e-6)

@@ -19,8 +19,8 @@ from fbjax.data import (
     observation_rewards,
     save_transitions,
 )
+from fbjax.data.hdf5 import Hdf5Summary, read_hdf5
 from fbjax.data.hdf5 import main as hdf5_main
-from fbjax.data.hdf5 import read_hdf5
 from fbjax.fb import FBConfig, act, reward_inference
 from fbjax.fb.learner import FBAgent
 from fbjax.train.run import TrainConfig, load_fb, train_run
@@ -102,7 +102,7 @@ def test_hdf5_flat_without_next_observations_drops_the_rows_whose_s_prime_is_mis
         f["terminals"], f["timeouts"] = terminals, timeouts
     t, summary = read_hdf5(path)
     keep = [0, 1, 2, 3, 5, 6, 8]  # rows 4 and 7 end episodes, row 9 is the last
-    assert summary == {"layout": "flat", "rows": 7, "dropped_rows": 3}
+    assert summary == Hdf5Summary(layout="flat", rows=7, dropped_rows=3)
     np.testing.assert_array_equal(t.obs, obs[keep].astype(np.float32))
     np.testing.assert_array_equal(t.next_obs, obs[[k + 1 for k in keep]].astype(np.float32))
     assert np.flatnonzero(t.start).tolist() == [0, 4, 6]  # rows 0, 5 and 8 of the file
@@ -119,7 +119,7 @@ def test_hdf5_episodes_layout_and_its_errors(tmp_path):
             group["actions"] = action[rows]
             group["terminations"] = np.array([0, 0, e])
     t, summary = read_hdf5(path)
-    assert summary["layout"] == "episodes" and len(t) == 6
+    assert summary.layout == "episodes" and len(t) == 6
     np.testing.assert_array_equal(t.next_obs, next_obs.astype(np.float32))
     assert t.start.tolist() == [1, 0, 0, 1, 0, 0] and t.terminal.tolist() == [0] * 5 + [1]
     with h5py.File(path, "a") as f:

@@ -45,9 +45,9 @@ def test_summary_means_paired_differences_and_oracles():
     assert s.normalised_tasks == ["a"]
     assert "zol_grid_0" not in s.methods
     agg = s.aggregates
-    assert agg["td3"]["iqm"] == pytest.approx(1.0)
-    assert agg["zol_selected"]["poi"] == pytest.approx(1.0)  # better on every seed
-    assert agg["random"]["poi"] == pytest.approx(0.0)
+    assert agg["td3"].iqm.value == pytest.approx(1.0)
+    assert agg["zol_selected"].poi.value == pytest.approx(1.0)  # better on every seed
+    assert agg["random"].poi.value == pytest.approx(0.0)
 
 
 def test_report_tables_show_cis_differences_and_aggregates():
@@ -87,20 +87,21 @@ def test_the_navigator_normalises_where_it_was_evaluated():
 
 
 def test_rewarded_note_gives_each_tasks_span_over_seeds_and_flags_sparse_prompts():
-    from fbjax.pipeline.mjx_report import rewarded_note
+    from fbjax.pipeline.mjx_report import Collection, EvalResult, rewarded_note
 
-    result = {"eval": {"inference_samples": 10000},
-              "rewarded_in_inference_sample": {"0": {"near": 130, "far": 3},
-                                               "1": {"near": 109, "far": 12}}}
+    result = EvalResult(domain="d", eval={"inference_samples": 10000},
+                        collection=Collection("rnd", 1, 1), seeds=[0, 1], rows=[],
+                        rewarded_in_inference_sample={"0": {"near": 130, "far": 3},
+                                                      "1": {"near": 109, "far": 12}})
     note = rewarded_note(result)
     assert ("in the 10000 samples that ZOL, rwr and OPE read, over the seeds: near 109-130; "
             "far 3-12." in note)
     assert "Under 10 for far:" in note and "near:" not in note.split("Under")[1]
-    every_row = rewarded_note({**result, "eval": {"inference_samples": 10000,
-                                                  "reward_prompt": "all"}})
+    every_row = rewarded_note(dataclasses.replace(
+        result, eval={"inference_samples": 10000, "reward_prompt": "all"}))
     assert "read (reward inference reads every row), over the seeds" in every_row
     # Results from before the evaluation counted them: no note.
-    assert rewarded_note({"eval": {"inference_samples": 10}}) == ""
+    assert rewarded_note(dataclasses.replace(result, rewarded_in_inference_sample=None)) == ""
 
 
 def test_a_method_above_the_oracles_ci_is_flagged():

@@ -19,11 +19,11 @@ def test_a_task_never_selects_by_its_own_returns():
              {"a": [100.0], "b": [0.0], "c": [0.0]}]
     grid = [PUBLISHED, ZOLConfig(lr=1e-4)]
     selection = select_settings(_rows(table), grid, ["a", "b", "c"])
-    assert selection["a"]["index"] == 0  # chosen on b and c, where setting 0 wins
-    assert selection["b"]["index"] == 0 and selection["b"]["held_out_score"] == 0.5
+    assert selection["a"].index == 0  # chosen on b and c, where setting 0 wins
+    assert selection["b"].index == 0 and selection["b"].held_out_score == 0.5
     # Changing task a's own returns cannot change task a's choice.
     table[1]["a"] = [-100.0]
-    assert select_settings(_rows(table), grid, ["a", "b", "c"])["a"]["index"] == 0
+    assert select_settings(_rows(table), grid, ["a", "b", "c"])["a"].index == 0
     rows = add_zol_arms(_rows(table), selection, ["zol_published", "zol_selected"])
     selected = [r for r in rows if r.method == "zol_selected"]
     assert {r.task for r in selected} == {"a", "b", "c"}
@@ -37,10 +37,10 @@ def test_with_development_seeds_a_task_selects_on_those_seeds_alone():
     dev = _rows([{"a": [0.0]}, {"a": [10.0]}])
     test = [dataclasses.replace(r, seed=1, returns=[10.0 - r.returns[0]]) for r in dev]
     selection = select_settings(dev + test, grid, ["a"], dev_seeds=(0,))
-    assert selection["a"]["index"] == 1 and selection["a"]["dev_seed_return"] == 10.0
-    assert selection["a"]["dev_seeds"] == [0]
+    assert selection["a"].index == 1 and selection["a"].dev_seed_return == 10.0
+    assert selection["a"].dev_seeds == [0]
     flipped = [dataclasses.replace(r, returns=[1e6 * (r.method == "zol_grid_0")]) for r in test]
-    assert select_settings(dev + flipped, grid, ["a"], dev_seeds=(0,))["a"]["index"] == 1
+    assert select_settings(dev + flipped, grid, ["a"], dev_seeds=(0,))["a"].index == 1
 
 
 def test_development_seeds_must_leave_a_test_seed():

@@ -21,11 +21,11 @@ def test_paired_difference_finds_a_small_effect_hidden_by_start_state_spread():
     b = rng.normal(100.0, 50.0, (3, 40))
     a = b + 1.0 + rng.normal(0.0, 0.1, b.shape)
     diff = paired_difference(a, b)
-    assert separates(diff) and diff["lo"] > 0.9 and diff["hi"] < 1.1
+    assert separates(diff) and diff.lo > 0.9 and diff.hi < 1.1
     ca, cb = hierarchical_bootstrap(a), hierarchical_bootstrap(b)
-    assert ca["lo"] < cb["hi"]  # unpaired, the two cannot be told apart
+    assert ca.lo < cb.hi  # unpaired, the two cannot be told apart
     worse = paired_difference(b, a)
-    assert worse["hi"] < 0
+    assert worse.hi < 0
     with pytest.raises(ValueError, match="not paired"):
         paired_difference(a, b[:, :5])
 
@@ -41,7 +41,7 @@ def test_hierarchical_bootstrap_covers_the_true_mean_in_most_repetitions():
     for i in range(reps):
         values = rng.normal(0.0, 1.0, (10, 1)) + rng.normal(0.0, 1.0, (10, 20))
         ci = hierarchical_bootstrap(values, reps=1000, seed=i)
-        covered += ci["lo"] <= 0.0 <= ci["hi"]
+        covered += ci.lo <= 0.0 <= ci.hi
     assert 0.85 <= covered / reps <= 0.99
 
 
@@ -50,7 +50,7 @@ def test_bootstrap_resamples_seeds_not_only_episodes():
     width interval; resampling seeds spans both."""
     values = np.concatenate([np.zeros((1, 50)), np.full((1, 50), 10.0)])
     ci = hierarchical_bootstrap(values)
-    assert ci["mean"] == 5.0 and ci["lo"] == 0.0 and ci["hi"] == 10.0
+    assert ci.mean == 5.0 and ci.lo == 0.0 and ci.hi == 10.0
     with pytest.raises(ValueError, match="seeds, episodes"):
         hierarchical_bootstrap(np.zeros(5))
 
@@ -62,12 +62,12 @@ def test_rliable_aggregates_on_known_scores():
     scores = {"fb": np.full((3, 5), 0.5), "better": np.full((3, 5), 0.8),
               "same": np.full((3, 5), 0.5), "split": np.tile([1.0, 0, 0, 0, 0], (3, 1))}
     out = aggregate_scores(scores, "fb", reps=200)
-    assert out["fb"]["iqm"] == pytest.approx(0.5) and out["fb"]["mean_hi"] == pytest.approx(0.5)
-    assert out["split"]["mean"] == pytest.approx(0.2)
-    assert out["better"]["iqm_lo"] == pytest.approx(0.8)
-    assert out["better"]["poi"] == pytest.approx(1.0)
-    assert out["same"]["poi"] == pytest.approx(0.5)
-    assert "poi" not in out["fb"]
+    assert out["fb"].iqm.value == pytest.approx(0.5) and out["fb"].mean.hi == pytest.approx(0.5)
+    assert out["split"].mean.value == pytest.approx(0.2)
+    assert out["better"].iqm.lo == pytest.approx(0.8)
+    assert out["better"].poi.value == pytest.approx(1.0)
+    assert out["same"].poi.value == pytest.approx(0.5)
+    assert out["fb"].poi is None
 
 
 def test_aggregate_scores_are_reproducible_and_leave_numpys_global_state_alone():
@@ -96,21 +96,21 @@ def test_seed_level_test_is_the_paired_t_test_over_per_seed_means():
     out = seed_level_test(per_seed, np.zeros(4))
     reference = stats.ttest_1samp(per_seed, 0.0)
     interval = reference.confidence_interval(0.95)
-    assert out["mean"] == pytest.approx(92.5)
-    assert out["p"] == pytest.approx(reference.pvalue) and out["p"] == pytest.approx(0.0696,
+    assert out.mean == pytest.approx(92.5)
+    assert out.p == pytest.approx(reference.pvalue) and out.p == pytest.approx(0.0696,
                                                                                       abs=1e-4)
-    assert (out["lo"], out["hi"]) == pytest.approx((interval.low, interval.high))
-    assert out["seeds"] == 4 and out["sd"] == pytest.approx(np.std(per_seed, ddof=1))
+    assert (out.lo, out.hi) == pytest.approx((interval.low, interval.high))
+    assert out.seeds == 4 and out.sd == pytest.approx(np.std(per_seed, ddof=1))
     rng = np.random.default_rng(0)
     b = rng.normal(0.0, 5.0, (4, 30))
     a = b + per_seed[:, None] + rng.normal(0.0, 1.0, (4, 30))
     episodes = seed_level_test(a, b)
-    assert episodes["per_seed"] == pytest.approx((a - b).mean(axis=1))
+    assert episodes.per_seed == pytest.approx((a - b).mean(axis=1))
     one = seed_level_test(a[:1], b[:1])
-    assert np.isnan(one["p"]) and np.isnan(one["lo"])
+    assert np.isnan(one.p) and np.isnan(one.lo)
     flat = seed_level_test(np.ones((3, 2)), np.zeros((3, 2)))
-    assert flat["p"] == 0.0 and flat["lo"] == flat["hi"] == 1.0
-    assert seed_level_test(np.ones(3), np.ones(3))["p"] == 1.0
+    assert flat.p == 0.0 and flat.lo == flat.hi == 1.0
+    assert seed_level_test(np.ones(3), np.ones(3)).p == 1.0
     with pytest.raises(ValueError, match="equal"):
         seed_level_test(a, b[:, :5])
 
@@ -128,8 +128,8 @@ def test_the_seed_level_interval_covers_at_its_level_where_the_bootstrap_does_no
         values = rng.normal(0.0, 1.0, (4, 1)) + rng.normal(0.0, 1.0, (4, 20))
         t = seed_level_test(values, np.zeros_like(values))
         boot = hierarchical_bootstrap(values, reps=500, seed=i)
-        t_cover += t["lo"] <= 0.0 <= t["hi"]
-        boot_cover += boot["lo"] <= 0.0 <= boot["hi"]
+        t_cover += t.lo <= 0.0 <= t.hi
+        boot_cover += boot.lo <= 0.0 <= boot.hi
     assert 0.91 <= t_cover / reps <= 0.99
     assert boot_cover / reps < 0.9
 

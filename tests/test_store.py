@@ -10,7 +10,6 @@ from fbjax.data.store import (
     DatasetError,
     FieldSpec,
     append_dataset,
-    import_exorl_episode,
     read_dataset,
     save_dataset,
 )
@@ -101,19 +100,21 @@ def test_manifest_that_does_not_fit(tmp_path):
 
 
 def test_exorl_episode_import(tmp_path):
+    from fbjax.data.exorl import import_exorl_episode
+
     rng = np.random.default_rng(0)
     t = 6
     episode = {"observation": rng.normal(size=(t + 1, 4)), "action": rng.normal(size=(t + 1, 2)),
                "physics": rng.normal(size=(t + 1, 6)), "reward": rng.normal(size=(t + 1, 1)),
                "discount": np.ones((t + 1, 1))}
     np.savez(tmp_path / "ep.npz", **episode)
-    arrays = import_exorl_episode(str(tmp_path / "ep.npz"))
-    np.testing.assert_allclose(arrays["obs"], episode["observation"][:-1], rtol=1e-6)
-    np.testing.assert_allclose(arrays["next_obs"], episode["observation"][1:], rtol=1e-6)
-    np.testing.assert_allclose(arrays["action"], episode["action"][1:], rtol=1e-6)
-    np.testing.assert_array_equal(arrays["next_physics"], episode["physics"][1:])
-    assert arrays["start"].tolist() == [1, 0, 0, 0, 0, 0] and not arrays["terminal"].any()
-    save_dataset(str(tmp_path / "ds"), arrays, env="walker", tasks=["walk"],
+    imported = import_exorl_episode(str(tmp_path / "ep.npz"))
+    np.testing.assert_allclose(imported.obs, episode["observation"][:-1], rtol=1e-6)
+    np.testing.assert_allclose(imported.next_obs, episode["observation"][1:], rtol=1e-6)
+    np.testing.assert_allclose(imported.action, episode["action"][1:], rtol=1e-6)
+    np.testing.assert_array_equal(imported.next_physics, episode["physics"][1:])
+    assert imported.start.tolist() == [1, 0, 0, 0, 0, 0] and not imported.terminal.any()
+    save_dataset(str(tmp_path / "ds"), imported.arrays(), env="walker", tasks=["walk"],
                  collection={"source": "exorl"}, seed=0)
     assert read_dataset(str(tmp_path / "ds")).rows == t
     del episode["physics"]

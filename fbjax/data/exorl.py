@@ -14,20 +14,85 @@ end); the MJX pipeline keeps an imported dataset in WORKDIR/dataset as it is.
 """
 
 import argparse
+import dataclasses
 import glob
 import os
 import shutil
 import sys
+import zipfile
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import fbjax.envs as envs
-from fbjax.data.store import DatasetError, append_dataset, import_exorl_episode, save_dataset
+from fbjax.data.store import DatasetError, append_dataset, save_dataset
 from fbjax.envs.base import Domain, refresh_kinematics
 
 SOURCE = "exorl"
+
+
+@dataclasses.dataclass(frozen=True)
+class Episode:
+    """One ExoRL episode's transitions as fbjax stores them (T rows each)."""
+
+    obs: np.ndarray
+    action: np.ndarray
+    next_obs: np.ndarray
+    terminal: np.ndarray
+    start: np.ndarray
+    next_physics: np.ndarray
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The fields by name, as `fbjax.data.save_dataset` takes them."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+@dataclasses.dataclass(frozen=True)
+class _EpisodeFile:
+    """The fields fbjax reads from an ExoRL episode `.npz` (T+1 entries each, action[0] being a
+    placeholder)."""
+
+    observation: np.ndarray
+    action: np.ndarray
+    physics: np.ndarray
+    discount: np.ndarray
+
+
+def import_exorl_episode(path: str) -> Episode:
+    """Transitions of one ExoRL-format episode `.npz` (observation, action, physics, reward,
+    discount; T+1 entries each, action[0] and reward[0] being placeholders)."""
+    needed = [f.name for f in dataclasses.fields(_EpisodeFile)]
+    try:
+        with np.load(path) as npz:
+            stored = {k: npz[k] for k in npz.files}
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
+        raise DatasetError(f"{path}: unreadable, truncated or corrupt ({e})") from e
+    missing = [k for k in needed if k not in stored]
+    if missing:
+        raise DatasetError(f"{path}: missing field(s) {missing} of an ExoRL episode")
+    episode = _EpisodeFile(**{k: stored[k] for k in needed})
+    lengths = {k: len(getattr(episode, k)) for k in needed}
+    if len(set(lengths.values())) != 1 or len(episode.observation) < 2:
+        raise DatasetError(f"{path}: fields must share a length T+1 >= 2, got {lengths}")
+    obs = episode.observation.astype(np.float32)
+    steps = len(obs) - 1
+    start = np.zeros(steps, np.float32)
+    start[0] = 1.0
+    return Episode(obs=obs[:-1], action=episode.action[1:].astype(np.float32), next_obs=obs[1:],
+                   terminal=(episode.discount[1:] == 0).astype(np.float32).reshape(steps),
+                   start=start, next_physics=episode.physics[1:].astype(np.float64))
+
+
+@dataclasses.dataclass(frozen=True)
+class ExorlSummary:
+    """What an import wrote: episodes, transitions, the largest |ExoRL's observation - fbjax's|,
+    and where."""
+
+    episodes: int
+    transitions: int
+    max_observation_difference: float
+    dest: str | None = None
 
 
 def observations(domain: Domain):
@@ -37,8 +102,8 @@ def observations(domain: Domain):
 
 
 def import_exorl(src: str, dest: str, domain_name: str, max_episodes: int | None = None,
-                 episodes_per_shard: int = 500, progress_fn=print) -> dict:
-    """Writes DEST from the episodes in SRC (sorted by name); returns a summary dict."""
+                 episodes_per_shard: int = 500, progress_fn=print) -> ExorlSummary:
+    """Writes DEST from the episodes in SRC (sorted by name); returns what it wrote."""
     domain = envs.make(domain_name)
     if domain.refresh is not refresh_kinematics or domain.mj_model.na:
         raise DatasetError(
@@ -62,42 +127,42 @@ def import_exorl(src: str, dest: str, domain_name: str, max_episodes: int | None
         shutil.rmtree(partial, ignore_errors=True)  # nothing half-written stays behind
         raise
     os.replace(partial, dest)
-    summary["dest"] = dest
+    summary = dataclasses.replace(summary, dest=dest)
     with open(os.path.join(dest, "exorl_import.txt"), "w") as f:
-        f.write(f"{summary}\n")
+        f.write(f"{dataclasses.asdict(summary)}\n")
     return summary
 
 
 def _write(files, partial, domain, observe, collection, episodes_per_shard, progress_fn):
     worst, rows, block = 0.0, 0, []
     for i, path in enumerate(files):
-        arrays = import_exorl_episode(path)
+        episode = import_exorl_episode(path)
         with np.load(path) as npz:
-            physics = np.asarray(npz["physics"], np.float64)
-        if physics.shape[1] != domain.physics_dim or arrays["action"].shape[1] != \
+            physics = np.asarray(npz["physics"], np.float64)  # every state, s_0 included
+        if physics.shape[1] != domain.physics_dim or episode.action.shape[1] != \
                 domain.action_dim:
             raise DatasetError(
                 f"{path}: physics of size {physics.shape[1]} and actions of size "
-                f"{arrays['action'].shape[1]}, but domain {domain.name!r} has physics of size "
+                f"{episode.action.shape[1]}, but domain {domain.name!r} has physics of size "
                 f"{domain.physics_dim} (qpos + qvel) and {domain.action_dim} actions")
         obs = np.asarray(observe(jnp.asarray(physics, jnp.float32)))
-        worst = max(worst, float(np.max(np.abs(obs[:-1] - arrays["obs"]))))
-        arrays.update(obs=obs[:-1], next_obs=obs[1:],
-                      next_physics=arrays["next_physics"].astype(np.float32))
-        block.append(arrays)
+        worst = max(worst, float(np.max(np.abs(obs[:-1] - episode.obs))))
+        block.append(dataclasses.replace(episode, obs=obs[:-1], next_obs=obs[1:],
+                                         next_physics=episode.next_physics.astype(np.float32)))
         if len(block) == episodes_per_shard or i == len(files) - 1:
-            shard = {k: np.concatenate([b[k] for b in block]) for k in block[0]}
+            shard = {k: np.concatenate([getattr(b, k) for b in block])
+                     for k in block[0].arrays()}
             if rows == 0:
                 save_dataset(partial, shard, env=domain.name, tasks=list(domain.task_names),
                              collection=collection, seed=0)
             else:
                 append_dataset(partial, shard)
-            rows += len(shard["obs"])
+            rows += sum(len(b.obs) for b in block)
             block = []
             if progress_fn is not None:
                 progress_fn(f"exorl: {i + 1}/{len(files)} episodes, {rows:,} transitions; "
                             f"largest |stored - recomputed observation| so far {worst:.3g}")
-    return {"episodes": len(files), "transitions": rows, "max_observation_difference": worst}
+    return ExorlSummary(episodes=len(files), transitions=rows, max_observation_difference=worst)
 
 
 def main(argv=None) -> int:
@@ -112,9 +177,9 @@ def main(argv=None) -> int:
     except (DatasetError, FileExistsError) as e:
         print(f"exorl import failed: {e}", file=sys.stderr)
         return 1
-    print(f"imported {summary['episodes']} episodes ({summary['transitions']:,} transitions) "
-          f"into {summary['dest']}; largest difference between ExoRL's observations and "
-          f"fbjax's: {summary['max_observation_difference']:.3g}")
+    print(f"imported {summary.episodes} episodes ({summary.transitions:,} transitions) "
+          f"into {summary.dest}; largest difference between ExoRL's observations and "
+          f"fbjax's: {summary.max_observation_difference:.3g}")
     return 0
 
 

@@ -18,6 +18,7 @@ at the end) as a dataset with `"env": null`: train FB on it with `load_transitio
 """
 
 import argparse
+import dataclasses
 import os
 import shutil
 import sys
@@ -29,8 +30,33 @@ from fbjax.data.store import DatasetError
 from fbjax.types import Transition
 
 SOURCE = "hdf5"
-FLAT_KEYS = {"observations": "observations", "actions": "actions", "terminals": "terminals",
-             "next_observations": "next_observations", "timeouts": "timeouts"}
+
+
+@dataclasses.dataclass(frozen=True)
+class FlatKeys:
+    """The flat layout's dataset names (each defaults to its field's name)."""
+
+    observations: str = "observations"
+    actions: str = "actions"
+    terminals: str = "terminals"
+    next_observations: str = "next_observations"
+    timeouts: str = "timeouts"
+
+
+FLAT_KEYS = {f.name: f.default for f in dataclasses.fields(FlatKeys)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Hdf5Summary:
+    """What an HDF5 file gave: its layout ("flat" or "episodes"), the rows kept, the rows dropped
+    for want of their s' (flat, without next_observations); after an import, also the episodes
+    and where the dataset was written."""
+
+    layout: str
+    rows: int
+    dropped_rows: int
+    episodes: int | None = None
+    dest: str | None = None
 
 
 def _h5py():
@@ -56,12 +82,12 @@ def _read(group, key: str, path: str, required: bool = True):
     return np.asarray(value)
 
 
-def _flat(f, path: str, keys: dict[str, str]) -> tuple[Transition, int]:
-    obs = _read(f, keys["observations"], path)
-    action = _read(f, keys["actions"], path)
-    terminal = _read(f, keys["terminals"], path, required=False)
-    timeout = _read(f, keys["timeouts"], path, required=False)
-    next_obs = _read(f, keys["next_observations"], path, required=False)
+def _flat(f, path: str, keys: FlatKeys) -> tuple[Transition, int]:
+    obs = _read(f, keys.observations, path)
+    action = _read(f, keys.actions, path)
+    terminal = _read(f, keys.terminals, path, required=False)
+    timeout = _read(f, keys.timeouts, path, required=False)
+    next_obs = _read(f, keys.next_observations, path, required=False)
     terminal = np.zeros(len(obs)) if terminal is None else terminal
     if next_obs is not None:
         return from_arrays(obs, action, next_obs, terminal=terminal, timeout=timeout), 0
@@ -93,7 +119,7 @@ def _episodes(f, path: str) -> Transition:
     return from_arrays(*(np.concatenate([p[i] for p in parts]) for i in range(5)))
 
 
-def read_hdf5(path: str, keys: dict[str, str] | None = None) -> tuple[Transition, dict]:
+def read_hdf5(path: str, keys: dict[str, str] | None = None) -> tuple[Transition, Hdf5Summary]:
     """The transitions of an HDF5 file in either layout, and a summary (layout, rows, dropped).
     `keys` renames the flat layout's datasets (FLAT_KEYS gives the defaults)."""
     h5py = _h5py()
@@ -101,7 +127,7 @@ def read_hdf5(path: str, keys: dict[str, str] | None = None) -> tuple[Transition
     if unknown:
         raise ValueError(f"read_hdf5: unknown key(s) {unknown}; expected some of "
                          f"{sorted(FLAT_KEYS)}")
-    keys = {**FLAT_KEYS, **(keys or {})}
+    keys = FlatKeys(**(keys or {}))
     try:
         f = h5py.File(path, "r")
     except OSError as e:
@@ -111,10 +137,10 @@ def read_hdf5(path: str, keys: dict[str, str] | None = None) -> tuple[Transition
             transitions, layout, dropped = _episodes(f, path), "episodes", 0
         else:
             (transitions, dropped), layout = _flat(f, path, keys), "flat"
-    return transitions, {"layout": layout, "rows": len(transitions), "dropped_rows": dropped}
+    return transitions, Hdf5Summary(layout, len(transitions), dropped)
 
 
-def import_hdf5(src: str, dest: str, keys: dict[str, str] | None = None) -> dict:
+def import_hdf5(src: str, dest: str, keys: dict[str, str] | None = None) -> Hdf5Summary:
     """Writes DEST (an fbjax dataset without simulator state) from SRC; returns a summary."""
     if os.path.exists(dest):
         raise FileExistsError(f"{dest} exists; give another destination or delete it")
@@ -123,12 +149,13 @@ def import_hdf5(src: str, dest: str, keys: dict[str, str] | None = None) -> dict
     shutil.rmtree(partial, ignore_errors=True)
     try:
         save_transitions(partial, transitions,
-                         {"source": SOURCE, "path": os.path.abspath(src), **summary})
+                         {"source": SOURCE, "path": os.path.abspath(src), "layout": summary.layout,
+                          "rows": summary.rows, "dropped_rows": summary.dropped_rows})
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)  # nothing half-written stays behind
         raise
     os.replace(partial, dest)
-    return {**summary, "dest": dest, "episodes": int(transitions.start.sum())}
+    return dataclasses.replace(summary, dest=dest, episodes=int(transitions.start.sum()))
 
 
 def main(argv=None) -> int:
@@ -145,10 +172,10 @@ def main(argv=None) -> int:
     except (DatasetError, FileExistsError, ImportError) as e:
         print(f"hdf5 import failed: {e}", file=sys.stderr)
         return 1
-    dropped = (f"; {summary['dropped_rows']} rows without their s' in the file dropped"
-               if summary["dropped_rows"] else "")
-    print(f"imported {summary['rows']:,} transitions ({summary['episodes']} episodes, "
-          f"{summary['layout']} layout) into {summary['dest']}{dropped}")
+    dropped = (f"; {summary.dropped_rows} rows without their s' in the file dropped"
+               if summary.dropped_rows else "")
+    print(f"imported {summary.rows:,} transitions ({summary.episodes} episodes, "
+          f"{summary.layout} layout) into {summary.dest}{dropped}")
     return 0
 
 

@@ -366,28 +366,3 @@ def read_dataset(directory: str) -> Dataset:
 def _source(manifest: Manifest) -> str:
     where = manifest.collection.get("path")
     return f"from {manifest.source or 'outside fbjax'}" + (f" {where}" if where else "")
-
-
-def import_exorl_episode(path: str) -> dict[str, np.ndarray]:
-    """Transitions of one ExoRL-format episode `.npz` (observation, action, physics, reward,
-    discount; T+1 entries each, action[0] and reward[0] being placeholders)."""
-    try:
-        with np.load(path) as npz:
-            episode = {k: npz[k] for k in npz.files}
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
-        raise DatasetError(f"{path}: unreadable, truncated or corrupt ({e})") from e
-    needed = ("observation", "action", "physics", "discount")
-    missing = [k for k in needed if k not in episode]
-    if missing:
-        raise DatasetError(f"{path}: missing field(s) {missing} of an ExoRL episode")
-    lengths = {k: len(episode[k]) for k in needed}
-    if len(set(lengths.values())) != 1 or lengths["observation"] < 2:
-        raise DatasetError(f"{path}: fields must share a length T+1 >= 2, got {lengths}")
-    obs = episode["observation"].astype(np.float32)
-    steps = len(obs) - 1
-    start = np.zeros(steps, np.float32)
-    start[0] = 1.0
-    return {"obs": obs[:-1], "action": episode["action"][1:].astype(np.float32),
-            "next_obs": obs[1:],
-            "terminal": (episode["discount"][1:] == 0).astype(np.float32).reshape(steps),
-            "start": start, "next_physics": episode["physics"][1:].astype(np.float64)}

@@ -8,7 +8,7 @@ it), the contrasts as a second family. Each test carries the seeds a paired t-te
 detect +EFFECT of the oracle at POWER.
 
 `data` is the report's {(task, method): `Cell`} (`fbjax.eval.results`); `oracle` maps each task
-with an oracle to that oracle's mean {"returns", "discounted"}.
+with an oracle to that oracle's `Scale` (its mean return, undiscounted and discounted).
 """
 
 import dataclasses
@@ -16,13 +16,22 @@ import dataclasses
 import numpy as np
 
 from fbjax.eval.methods import BASELINE, CONTROL, ZOL_ARMS, is_fb_family
-from fbjax.eval.results import Cell, Claim, SeedTest
+from fbjax.eval.results import Cell, Claim
 from fbjax.eval.stats import holm, seed_level_test, seeds_for_power
 
 ALPHA = 0.05  # the level a Holm-adjusted p-value is read at
 # The smallest effect worth seeing: +5% of the oracle's return (0.05 on the normalised scale).
 EFFECT = 0.05
 POWER = 0.8
+
+
+@dataclasses.dataclass(frozen=True)
+class Scale:
+    """A task's oracle mean return, undiscounted and discounted: what normalises a score
+    (named as `Cell`'s attributes, so `getattr(scale, kind)` pairs with `getattr(cell, kind)`)."""
+
+    returns: float
+    discounted: float
 
 
 def contrasts(methods: list[str]) -> list[tuple[str, str]]:
@@ -44,8 +53,8 @@ def _paired(data: dict[tuple[str, str], Cell], task: str, method: str, against: 
 def _test(returns: tuple, discounted: tuple, effect: float | None) -> Claim:
     """a - b over seeds for (a, b) = `returns`, undiscounted with the `discounted` test beside it,
     and the seeds needed to detect `effect` (None: no scale to detect it on)."""
-    diff = SeedTest.of(seed_level_test(*returns))
-    return Claim(diff, SeedTest.of(seed_level_test(*discounted)),
+    diff = seed_level_test(*returns)
+    return Claim(diff, seed_level_test(*discounted),
                  None if effect is None else seeds_for_power(diff.sd, effect, POWER, ALPHA))
 
 
@@ -55,12 +64,12 @@ def _with_holm(tests: dict) -> dict:
 
 
 def seed_tests(data: dict[tuple[str, str], Cell], tasks: list[str], pairs,
-               oracle: dict) -> dict[tuple[str, str, str], Claim]:
+               oracle: dict[str, Scale]) -> dict[tuple[str, str, str], Claim]:
     """{(task, method, against): claim} for every paired contrast, Holm over all of them."""
     def claim(task, method, against):
         a, b = data[(task, method)], data[(task, against)]
         return _test((a.returns, b.returns), (a.discounted, b.discounted),
-                     EFFECT * oracle[task]["returns"] if task in oracle else None)
+                     EFFECT * oracle[task].returns if task in oracle else None)
 
     return _with_holm({(task, method, against): claim(task, method, against)
                        for task in tasks for method, against in pairs
@@ -76,15 +85,15 @@ def _iqm(scores: np.ndarray) -> np.ndarray:
 
 
 def primary_endpoint(data: dict[tuple[str, str], Cell], pairs,
-                     oracle: dict) -> dict[tuple[str, str], Claim]:
+                     oracle: dict[str, Scale]) -> dict[tuple[str, str], Claim]:
     """{(method, against): claim} of the per-seed IQM over the tasks of `oracle` of the
     normalised return, for the contrasts paired with the same seeds on every one of them; Holm
     over the contrasts."""
     valid = list(oracle)
 
     def per_seed(method, kind):
-        return _iqm(np.stack([getattr(data[(t, method)], kind).mean(axis=1) / oracle[t][kind]
-                              for t in valid], 1))
+        return _iqm(np.stack([getattr(data[(t, method)], kind).mean(axis=1)
+                              / getattr(oracle[t], kind) for t in valid], 1))
 
     return _with_holm({
         (method, against): _test((per_seed(method, "returns"), per_seed(against, "returns")),

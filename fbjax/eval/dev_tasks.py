@@ -5,12 +5,15 @@ count of rewarded transitions, and the tables the studies that choose settings o
 (studies/learning_curve, studies/reward_coverage, studies/maze_selection).
 """
 
+from __future__ import annotations
+
 import dataclasses
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fbjax.configs import from_dict
 from fbjax.envs.base import geom_id
 from fbjax.envs.point_mass import reach_reward
 from fbjax.eval.zero_shot import REWARDED_RULE, rewarded_in_sample
@@ -43,79 +46,149 @@ def goal_states(goals) -> jax.Array:
     return jnp.concatenate([goals, jnp.zeros_like(goals)], axis=-1)
 
 
-def rewarded(rewards: np.ndarray, sample_rewards) -> dict:
+@dataclasses.dataclass(frozen=True)
+class Rewarded:
+    """How often each task's reward fires: its share of the dataset's transitions and its count in
+    an inference sample of `inference_samples`, by `rule`. Files from before the rule was the
+    evaluation's recorded an absolute threshold (`reward_at_least`), the first ones neither."""
+
+    dataset_share: tuple[float, ...]
+    rewarded_in_inference_sample: tuple[int, ...]
+    inference_samples: int
+    rule: str | None = None
+    reward_at_least: float | None = None
+
+    def to_json(self) -> dict:
+        return {"rule": self.rule, "dataset_share": list(self.dataset_share),
+                "rewarded_in_inference_sample": list(self.rewarded_in_inference_sample),
+                "inference_samples": self.inference_samples}
+
+
+def rewarded(rewards: np.ndarray, sample_rewards) -> Rewarded:
     """rewards (N, T) of a dataset, sample_rewards (T, n) of an inference sample -> each task's
     share of rewarded transitions in the dataset and their count in the sample, by the
     evaluation's rule (`fbjax.eval.zero_shot.rewarded_in_sample`; for the reach tasks, the mass
     within about 3 cm of the goal)."""
     rewards = np.asarray(rewards)
-    return {"rule": REWARDED_RULE,
-            "dataset_share": [round(int(n) / len(rewards), 6)
-                              for n in rewarded_in_sample(rewards, rewards.T)],
-            "rewarded_in_inference_sample": [
-                int(n) for n in rewarded_in_sample(rewards, sample_rewards)],
-            "inference_samples": int(np.shape(sample_rewards)[1])}
+    return Rewarded(
+        rule=REWARDED_RULE,
+        dataset_share=tuple(round(int(n) / len(rewards), 6)
+                            for n in rewarded_in_sample(rewards, rewards.T)),
+        rewarded_in_inference_sample=tuple(
+            int(n) for n in rewarded_in_sample(rewards, sample_rewards)),
+        inference_samples=int(np.shape(sample_rewards)[1]))
 
 
-def rewarded_rule(record: dict) -> str:
+def rewarded_rule(record: Rewarded | CoverageResult) -> str:
     """The rewarded rule a result was counted by; files from before the rule was the evaluation's
     recorded an absolute threshold, the first curves none (they counted reward > 0)."""
-    if "rule" in record:
-        return record["rule"]
-    if "reward_at_least" in record:
-        return f"reward >= {record['reward_at_least']}"
+    if record.rule is not None:
+        return record.rule
+    if record.reward_at_least is not None:
+        return f"reward >= {record.reward_at_least}"
     return "reward > 0, which counts the Gaussian tail up to ~10 cm away"
 
 
-def coverage_table(result: dict) -> str:
+@dataclasses.dataclass(frozen=True)
+class CoverageRow:
+    kind: str  # "reported" or "development"
+    task: str
+    dataset_share: float
+    in_inference_sample: tuple[int, ...]  # per seed
+
+
+@dataclasses.dataclass(frozen=True)
+class CoverageResult:
+    """studies/reward_coverage's result (its .json, read with `from_json`)."""
+
+    domain: str
+    dataset_rows: int
+    inference_samples: int
+    seeds: tuple[int, ...]
+    rows: tuple[CoverageRow, ...]
+    rule: str | None = None
+    reward_at_least: float | None = None
+
+    @classmethod
+    def from_json(cls, obj: dict, where: str = "coverage result") -> CoverageResult:
+        return from_dict(cls, obj, where, strict=False)
+
+
+def coverage_table(result: CoverageResult) -> str:
     """studies/reward_coverage's result as markdown."""
-    seeds = result["seeds"]
-    lines = [f"# How often {result['domain']}'s rewards fire in the dataset",
+    lines = [f"# How often {result.domain}'s rewards fire in the dataset",
              "",
-             f"{result['dataset_rows']:,} transitions; rewarded = {rewarded_rule(result)}. Reward "
-             f"inference uses {result['inference_samples']:,} "
+             f"{result.dataset_rows:,} transitions; rewarded = {rewarded_rule(result)}. Reward "
+             f"inference uses {result.inference_samples:,} "
              "of them per seed. Command, commit and machine: the provenance in the .json beside "
              "this file.",
              "",
              "| tasks | task | share of the dataset | rewarded in the inference sample, seeds "
-             + ", ".join(str(s) for s in seeds) + " |",
+             + ", ".join(str(s) for s in result.seeds) + " |",
              "|---|---|---|---|"]
-    for row in result["rows"]:
-        counts = ", ".join(str(c) for c in row["in_inference_sample"])
-        lines.append(f"| {row['kind']} | {row['task']} | {row['dataset_share']:.3%} | {counts} |")
+    for row in result.rows:
+        counts = ", ".join(str(c) for c in row.in_inference_sample)
+        lines.append(f"| {row.kind} | {row.task} | {row.dataset_share:.3%} | {counts} |")
     return "\n".join(lines) + "\n"
 
 
-def learning_curve_table(result: dict) -> str:
-    """studies/learning_curve's result as a table; files written before prompts were a column
-    (reward inference only) render the same way."""
-    names = list(result["tasks"])
+@dataclasses.dataclass(frozen=True)
+class CurveRow:
+    """One checkpoint and prompt of a learning curve: its mean return per development task."""
+
+    updates: int
+    train_wall_s: float
+    returns: tuple[float, ...]
+    mean_return: float
+    pct_of_navigator: float
+    prompt: str = "reward"  # files from before prompts were a column: reward inference only
+
+
+@dataclasses.dataclass(frozen=True)
+class LearningCurve:
+    """studies/learning_curve's result (its .json, read with `from_json`)."""
+
+    domain: str
+    seed: int
+    tasks: dict[str, tuple[float, ...]]  # development goal per task
+    episodes: int
+    batch_size: int
+    dataset_rows: int
+    rows: tuple[CurveRow, ...]
+    reference: dict[str, tuple[float, ...]]  # navigator and random, per task
+    coverage: Rewarded | None = None
+
+    @classmethod
+    def from_json(cls, obj: dict, where: str = "learning curve") -> LearningCurve:
+        return from_dict(cls, obj, where, strict=False)
+
+
+def learning_curve_table(result: LearningCurve) -> str:
+    """studies/learning_curve's result as a table."""
+    names = list(result.tasks)
     head = ("| updates | training wall s | prompt | " + " | ".join(names)
             + " | mean | % of navigator |")
     lines = [
-        f"# FB learning curve on {result['domain']}'s development tasks",
+        f"# FB learning curve on {result.domain}'s development tasks",
         "",
-        f"Development seed {result['seed']}, {result['dataset_rows']:,} transitions, batch "
-        f"{result['batch_size']}; {result['episodes']} paired episodes per prompt. Prompts: "
+        f"Development seed {result.seed}, {result.dataset_rows:,} transitions, batch "
+        f"{result.batch_size}; {result.episodes} paired episodes per prompt. Prompts: "
         "reward = reward inference (the reports' prompt), goal = B(goal at rest). Goals: "
-        + ", ".join(f"{k} {tuple(v)}" for k, v in result["tasks"].items())
+        + ", ".join(f"{k} {tuple(v)}" for k, v in result.tasks.items())
         + ". Command, commit and machine: the provenance in the .json beside this file.",
     ]
-    if "coverage" in result:
-        cov = result["coverage"]
+    if (cov := result.coverage) is not None:
         lines += ["", f"Rewarded states ({rewarded_rule(cov)}) per goal: " + ", ".join(
-            f"{name} {share:.3%} of the dataset ({count} of the {cov['inference_samples']} "
+            f"{name} {share:.3%} of the dataset ({count} of the {cov.inference_samples} "
             "inference samples)" for name, share, count in
-            zip(names, cov["dataset_share"], cov["rewarded_in_inference_sample"], strict=True))
+            zip(names, cov.dataset_share, cov.rewarded_in_inference_sample, strict=True))
             + "."]
     lines += ["", head, "|" + "---|" * (len(names) + 5)]
-    for row in result["rows"]:
-        lines.append(f"| {row['updates']} | {row['train_wall_s']} | "
-                     f"{row.get('prompt', 'reward')} | "
-                     + " | ".join(str(r) for r in row["returns"])
-                     + f" | {row['mean_return']} | {row['pct_of_navigator']} |")
-    for name, returns in result["reference"].items():
+    for row in result.rows:
+        lines.append(f"| {row.updates} | {row.train_wall_s} | {row.prompt} | "
+                     + " | ".join(str(r) for r in row.returns)
+                     + f" | {row.mean_return} | {row.pct_of_navigator} |")
+    for name, returns in result.reference.items():
         lines.append(f"| {name} | | | " + " | ".join(str(r) for r in returns)
                      + f" | {round(float(np.mean(returns)), 1)} | |")
     return "\n".join(lines) + "\n"
-

@@ -122,23 +122,23 @@ def _rliable(summary: Summary, save) -> None:
     from rliable import plot_utils
 
     aggregates = {m: a for m, a in summary.aggregates.items()
-                  if isinstance(a, dict) and m not in ORACLES}  # an oracle scores 1 on itself
+                  if m not in ORACLES}  # an oracle scores 1 on itself
     if not aggregates:
         return
     methods = [m for m in summary.methods if m in aggregates]
     colors = {m: _color(m) for m in methods}
-    point = {m: np.array([aggregates[m]["iqm"], aggregates[m]["mean"]]) for m in methods}
-    interval = {m: np.array([[aggregates[m]["iqm_lo"], aggregates[m]["mean_lo"]],
-                             [aggregates[m]["iqm_hi"], aggregates[m]["mean_hi"]]])
+    point = {m: np.array([aggregates[m].iqm.value, aggregates[m].mean.value]) for m in methods}
+    interval = {m: np.array([[aggregates[m].iqm.lo, aggregates[m].mean.lo],
+                             [aggregates[m].iqm.hi, aggregates[m].mean.hi]])
                 for m in methods}
     fig, _ = plot_utils.plot_interval_estimates(
         point, interval, ["IQM", "mean"], algorithms=methods[::-1], colors=colors,
         xlabel="return / oracle's return", subfigure_width=3.0, row_height=0.4)
     save(fig, "intervals")
-    improving = [m for m in methods if "poi" in aggregates[m] and m != "random"][::-1]
+    improving = [m for m in methods if aggregates[m].poi and m != "random"][::-1]
     if improving:
-        pairs = {f"{m},{BASELINE}": np.array([aggregates[m]["poi"]]) for m in improving}
-        cis = {f"{m},{BASELINE}": np.array([[aggregates[m]["poi_lo"]], [aggregates[m]["poi_hi"]]])
+        pairs = {f"{m},{BASELINE}": np.array([aggregates[m].poi.value]) for m in improving}
+        cis = {f"{m},{BASELINE}": np.array([[aggregates[m].poi.lo], [aggregates[m].poi.hi]])
                for m in improving}
         ax = plot_utils.plot_probability_of_improvement(
             pairs, cis, figsize=(4.5, 0.5 * len(improving) + 1.2),

@@ -21,12 +21,13 @@ from fbjax.eval.claims import (
     BASELINE,
     EFFECT,
     POWER,
+    Scale,
     contrasts,
     primary_endpoint,
     seed_tests,
 )
 from fbjax.eval.methods import ORACLES, ablations, ordered
-from fbjax.eval.results import Claim, Entry, Interval, SeedTest, Summary, cells
+from fbjax.eval.results import Aggregate, Claim, Entry, Estimate, Interval, SeedTest, Summary, cells
 from fbjax.eval.stats import aggregate_scores, hierarchical_bootstrap
 
 # "% of oracle" needs an oracle that earns at least this much per episode; below it the ratio of
@@ -40,42 +41,42 @@ def summarize(rows: list[dict], reps: int = 2000) -> Summary:
     methods = ordered([method for _, method in data])
     tasks = list(dict.fromkeys(task for task, _ in data))
     per_task = {
-        (task, method): Entry(Interval.of(hierarchical_bootstrap(d.returns, reps)),
-                              Interval.of(hierarchical_bootstrap(d.discounted, reps)),
+        (task, method): Entry(hierarchical_bootstrap(d.returns, reps),
+                              hierarchical_bootstrap(d.discounted, reps),
                               d.seeds, d.episodes,
                               {f: float(v.mean()) for f, v in d.fields.items()})
         for (task, method), d in data.items() if method in methods}  # grid rows feed the arms
     oracle = {task: _has_oracle(per_task, task) for task in tasks}
     valid = [t for t in tasks if oracle[t]]
     pairs = contrasts(methods)
-    means = {t: {"returns": per_task[(t, oracle_of(per_task, t))].ret.mean,
-                 "discounted": per_task[(t, oracle_of(per_task, t))].discounted.mean}
-             for t in valid}
+    means = {t: Scale(per_task[(t, oracle_of(per_task, t))].ret.mean,
+                      per_task[(t, oracle_of(per_task, t))].discounted.mean) for t in valid}
     tests = seed_tests(data, tasks, pairs, means)
+    aggregates, skipped = _aggregates(data, per_task, methods, valid, reps)
     return Summary(
         tasks, methods, per_task,
         diffs={(t, m): test for (t, m, against), test in tests.items() if against == BASELINE},
         tests=tests, primary=primary_endpoint(data, pairs, means), oracle=oracle,
         normalised_tasks=valid,
         oracle_beaten_by={t: b for t in valid if (b := _beaten_by(per_task, t, methods))},
-        aggregates=_aggregates(data, per_task, methods, valid, reps))
+        aggregates=aggregates, aggregates_skipped=skipped)
 
 
 def _aggregates(data: dict, per_task: dict, methods: list[str], valid: list[str],
-                reps: int) -> dict:
+                reps: int) -> tuple[dict[str, Aggregate], str | None]:
     """rliable's aggregates of the oracle-normalised returns over the tasks with an oracle, for
     the methods evaluated with fb's seeds on every one of them."""
     scored = [m for m in methods if all((t, m) in data for t in valid)]
     if not valid or BASELINE not in scored:
-        return {}
+        return {}, None
     seeds = data[(valid[0], BASELINE)].seeds
     scores = {m: np.stack([data[(t, m)].returns.mean(axis=1)
                            / per_task[(t, oracle_of(per_task, t))].ret.mean for t in valid], 1)
               for m in scored if all(data[(t, m)].seeds == seeds for t in valid)}
     try:
-        return aggregate_scores(scores, BASELINE, reps)
+        return aggregate_scores(scores, BASELINE, reps), None
     except ImportError as error:  # a bare accelerator image without rliable
-        return {"unavailable": str(error)}
+        return {}, str(error)
 
 
 def _beaten_by(per_task: dict, task: str, methods: list[str]) -> list[str]:
@@ -211,15 +212,17 @@ def _difference_table(summary: Summary) -> list[str]:
     return lines
 
 
+def _estimate(e: Estimate) -> str:
+    return f"{e.value:.2f} [{e.lo:.2f}, {e.hi:.2f}]"
+
+
 def _aggregate_lines(summary: Summary) -> list[str]:
     agg, lines = summary.aggregates, []
-    if "unavailable" in agg:
-        lines += [f"Aggregates skipped: {agg['unavailable']} (pip install -c constraints.txt "
-                  "-e \".[report]\").", ""]
+    if summary.aggregates_skipped:
+        lines += [f"Aggregates skipped: {summary.aggregates_skipped} (pip install -c "
+                  "constraints.txt -e \".[report]\").", ""]
     elif agg:
-        rows = [[m, f"{a['mean']:.2f} [{a['mean_lo']:.2f}, {a['mean_hi']:.2f}]",
-                 f"{a['iqm']:.2f} [{a['iqm_lo']:.2f}, {a['iqm_hi']:.2f}]",
-                 f"{a['poi']:.2f} [{a['poi_lo']:.2f}, {a['poi_hi']:.2f}]" if "poi" in a else "—"]
+        rows = [[m, _estimate(a.mean), _estimate(a.iqm), _estimate(a.poi) if a.poi else "—"]
                 for m, a in agg.items()]
         lines += [f"**Aggregates over the tasks with an oracle** "
                   f"({', '.join(summary.normalised_tasks)}; the oracle, "

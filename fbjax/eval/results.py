@@ -90,10 +90,6 @@ class Interval:
     lo: float
     hi: float
 
-    @classmethod
-    def of(cls, d: dict) -> Interval:
-        return cls(d["mean"], d["lo"], d["hi"])
-
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
 
@@ -126,10 +122,6 @@ class SeedTest:
     seeds: int
     per_seed: list[float]
 
-    @classmethod
-    def of(cls, d: dict) -> SeedTest:
-        return cls(**d)
-
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
 
@@ -151,11 +143,39 @@ class Claim:
 
 
 @dataclasses.dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its 95% interval."""
+
+    value: float
+    lo: float
+    hi: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Aggregate:
+    """rliable's aggregates of one method's oracle-normalised scores: the IQM and the mean with
+    their 95% stratified-bootstrap CIs, and P(method > baseline) with its CI (None for the
+    baseline itself). summary.json keeps the flat form (iqm, iqm_lo, iqm_hi, mean, ...)."""
+
+    iqm: Estimate
+    mean: Estimate
+    poi: Estimate | None = None
+
+    def as_dict(self) -> dict:
+        out = {}
+        for name in ("iqm", "mean", "poi"):
+            if (e := getattr(self, name)) is not None:
+                out.update({name: e.value, f"{name}_lo": e.lo, f"{name}_hi": e.hi})
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
 class Summary:
     """What `summarize` finds: the tasks and methods in the report's order, an `Entry` per
     (task, method), the seed-level claims per (task, method, against) with those against fb
     (`diffs`, per (task, method)) and the primary endpoint's per (method, against), which tasks
-    have an oracle (and where a method beats it), and rliable's aggregates over those tasks."""
+    have an oracle (and where a method beats it), and rliable's aggregates over those tasks (or,
+    where rliable is not installed, why they were skipped)."""
 
     tasks: list[str]
     methods: list[str]
@@ -166,7 +186,8 @@ class Summary:
     oracle: dict[str, bool]
     normalised_tasks: list[str]
     oracle_beaten_by: dict[str, list[str]]
-    aggregates: dict
+    aggregates: dict[str, Aggregate]
+    aggregates_skipped: str | None = None
 
     def as_dict(self) -> dict:
         """summary.json's form: lists of records keyed by task / method / against."""
@@ -177,4 +198,5 @@ class Summary:
                 "primary_endpoint": [{"method": m, "against": a, **c.as_dict()}
                                      for (m, a), c in self.primary.items()],
                 "oracle": self.oracle, "oracle_beaten_by": self.oracle_beaten_by,
-                "aggregates": self.aggregates}
+                "aggregates": ({"unavailable": self.aggregates_skipped} if self.aggregates_skipped
+                               else {m: a.as_dict() for m, a in self.aggregates.items()})}

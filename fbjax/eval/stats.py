@@ -14,13 +14,17 @@ Across tasks: the IQM of oracle-normalised scores and the probability of improve
 rliable's stratified bootstrap over runs (seeds).
 """
 
+import dataclasses
+
 import numpy as np
+
+from fbjax.eval.results import Aggregate, Estimate, Interval, SeedTest
 
 CONFIDENCE = 0.95
 
 
 def hierarchical_bootstrap(values: np.ndarray, reps: int = 2000, seed: int = 0,
-                           confidence: float = CONFIDENCE) -> dict[str, float]:
+                           confidence: float = CONFIDENCE) -> Interval:
     """Mean of `values` (S seeds, E episodes) with a percentile CI: each replicate draws S seeds
     with replacement, then E episodes with replacement within each drawn seed."""
     values = np.asarray(values, np.float64)
@@ -34,11 +38,11 @@ def hierarchical_bootstrap(values: np.ndarray, reps: int = 2000, seed: int = 0,
     means = values[seed_idx[:, :, None], episode_idx].mean(axis=(1, 2))
     alpha = (1.0 - confidence) / 2
     lo, hi = np.quantile(means, [alpha, 1.0 - alpha])
-    return {"mean": float(values.mean()), "lo": float(lo), "hi": float(hi)}
+    return Interval(float(values.mean()), float(lo), float(hi))
 
 
 def paired_difference(a: np.ndarray, b: np.ndarray, reps: int = 2000,
-                      seed: int = 0) -> dict[str, float]:
+                      seed: int = 0) -> Interval:
     """a - b with its hierarchical-bootstrap CI, a and b (S, E) paired by seed and episode."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.shape != b.shape:
@@ -47,7 +51,7 @@ def paired_difference(a: np.ndarray, b: np.ndarray, reps: int = 2000,
 
 
 def seed_level_test(a: np.ndarray, b: np.ndarray,
-                    confidence: float = CONFIDENCE) -> dict[str, float | int | list]:
+                    confidence: float = CONFIDENCE) -> SeedTest:
     """The paired difference a - b tested over seeds: a and b are (S, E) returns paired by seed
     and episode, or (S,) per-seed values. The S per-seed mean differences d_s give the mean, its
     Student t interval (S - 1 degrees of freedom), the two-sided p-value of mean 0, the sample
@@ -61,20 +65,18 @@ def seed_level_test(a: np.ndarray, b: np.ndarray,
                          f"arrays, got shapes {a.shape} and {b.shape}")
     per_seed = (a - b).mean(axis=1) if a.ndim == 2 else a - b
     seeds, mean = per_seed.size, float(per_seed.mean())
-    out = {"mean": mean, "lo": float("nan"), "hi": float("nan"), "p": float("nan"),
-           "sd": float("nan"), "seeds": seeds, "per_seed": per_seed.tolist()}
+    nan = float("nan")
+    out = SeedTest(mean=mean, lo=nan, hi=nan, p=nan, sd=nan, seeds=seeds,
+                   per_seed=per_seed.tolist())
     if seeds < 2:
         return out
     sd = float(per_seed.std(ddof=1))
-    out["sd"] = sd
     if sd == 0.0:
-        out.update(lo=mean, hi=mean, p=1.0 if mean == 0.0 else 0.0)
-        return out
+        return dataclasses.replace(out, lo=mean, hi=mean, p=1.0 if mean == 0.0 else 0.0, sd=sd)
     se = sd / np.sqrt(seeds)
     half = float(stats.t.ppf(0.5 + confidence / 2, seeds - 1)) * se
-    out.update(lo=float(mean - half), hi=float(mean + half),
-               p=float(2 * stats.t.sf(abs(mean) / se, seeds - 1)))
-    return out
+    return dataclasses.replace(out, lo=float(mean - half), hi=float(mean + half), sd=sd,
+                               p=float(2 * stats.t.sf(abs(mean) / se, seeds - 1)))
 
 
 def holm(pvalues: dict) -> dict:
@@ -110,13 +112,13 @@ def seeds_for_power(sd: float, delta: float, power: float = 0.8, alpha: float = 
     return None
 
 
-def separates(interval: dict[str, float]) -> bool:
+def separates(interval: Interval | SeedTest) -> bool:
     """Whether a CI excludes 0."""
-    return interval["lo"] > 0 or interval["hi"] < 0
+    return interval.lo > 0 or interval.hi < 0
 
 
 def aggregate_scores(scores: dict[str, np.ndarray], baseline: str, reps: int = 2000,
-                     seed: int = 0) -> dict[str, dict[str, float]]:
+                     seed: int = 0) -> dict[str, Aggregate]:
     """rliable aggregates of normalised scores {method: (runs, tasks)}: the IQM and the mean with
     their 95% stratified-bootstrap CIs, and P(method > baseline) with its CI, for every
     method."""
@@ -143,12 +145,10 @@ def aggregate_scores(scores: dict[str, np.ndarray], baseline: str, reps: int = 2
                     pairs, metrics.probability_of_improvement, reps=reps, random_state=state)
     finally:
         np.random.set_state(saved)
-    out = {m: {"iqm": float(iqm[m][0]), "iqm_lo": float(iqm_ci[m][0, 0]),
-               "iqm_hi": float(iqm_ci[m][1, 0]), "mean": float(iqm[m][1]),
-               "mean_lo": float(iqm_ci[m][0, 1]), "mean_hi": float(iqm_ci[m][1, 1])}
-           for m in scores}
-    if pairs:
-        for m in pairs:
-            lo, hi = np.ravel(poi_ci[m])
-            out[m].update(poi=float(np.ravel(poi[m])[0]), poi_lo=float(lo), poi_hi=float(hi))
-    return out
+    def estimate(point, ci, i=0):
+        return Estimate(float(np.ravel(point)[i]), float(ci[0, i]), float(ci[1, i]))
+
+    return {m: Aggregate(iqm=estimate(iqm[m], iqm_ci[m]), mean=estimate(iqm[m], iqm_ci[m], 1),
+                         poi=estimate(poi[m], np.reshape(poi_ci[m], (2, 1))) if m in pairs
+                         else None)
+            for m in scores}

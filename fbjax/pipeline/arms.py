@@ -2,6 +2,8 @@
 on the other tasks, or on development seeds), the rows of zol_published / zol_selected made from
 the grid's, and the rows of the matched-angle control arm zol_control."""
 
+import dataclasses
+
 import numpy as np
 
 from fbjax.eval.methods import grid_name
@@ -11,8 +13,26 @@ from fbjax.pipeline.rollouts import Rollouts
 from fbjax.zol.search import ZOLConfig
 
 
+@dataclasses.dataclass(frozen=True)
+class Choice:
+    """zol_selected's grid setting for one task: its index in the grid, its (lr, chi2_coef), and
+    what chose it: the mean return on the task over the development seeds, or (without them) the
+    held-out score on the other tasks. results.json keeps the old form (`to_json`)."""
+
+    index: int
+    setting: dict[str, float]
+    dev_seed_return: float | None = None
+    dev_seeds: list[int] | None = None
+    held_out_score: float | None = None
+
+    def to_json(self) -> dict:
+        chosen_by = ({"dev_seed_return": self.dev_seed_return, "dev_seeds": self.dev_seeds}
+                     if self.dev_seeds is not None else {"held_out_score": self.held_out_score})
+        return {"index": self.index, **chosen_by, "setting": self.setting}
+
+
 def select_settings(rows: list[Row], grid: list[ZOLConfig], tasks: list[str],
-                    dev_seeds: tuple[int, ...] = ()) -> dict:
+                    dev_seeds: tuple[int, ...] = ()) -> dict[str, Choice]:
     """For each task, the grid setting with the best mean score on the *other* tasks: a setting's
     score on a task is its mean true return (all seeds and episodes) rescaled to [0, 1] between
     the worst and best setting there, so every task weighs the same. Ties go to the earlier
@@ -27,9 +47,9 @@ def select_settings(rows: list[Row], grid: list[ZOLConfig], tasks: list[str],
             returns = [r.returns for r in rows if r.method == grid_name(g) and r.task == task]
             means[g, t] = np.mean(returns)
     if dev_seeds:
-        return {task: {"index": (g := int(np.argmax(means[:, t]))),
-                       "dev_seed_return": float(means[g, t]), "dev_seeds": list(dev_seeds),
-                       "setting": {k: getattr(grid[g], k) for k in ("lr", "chi2_coef")}}
+        return {task: Choice(index=(g := int(np.argmax(means[:, t]))),
+                             dev_seed_return=float(means[g, t]), dev_seeds=list(dev_seeds),
+                             setting=_setting(grid[g]))
                 for t, task in enumerate(tasks)}
     span = means.max(axis=0) - means.min(axis=0)
     scores = np.where(span > 0, (means - means.min(axis=0)) / np.where(span > 0, span, 1), 0.5)
@@ -38,9 +58,14 @@ def select_settings(rows: list[Row], grid: list[ZOLConfig], tasks: list[str],
         others = [u for u in range(len(tasks)) if u != t]
         held_out = scores[:, others].mean(axis=1) if others else np.zeros(len(grid))
         g = int(np.argmax(held_out))
-        out[task] = {"index": g, "held_out_score": float(held_out[g]),
-                     "setting": {k: getattr(grid[g], k) for k in ("lr", "chi2_coef")}}
+        out[task] = Choice(index=g, held_out_score=float(held_out[g]),
+                           setting=_setting(grid[g]))
     return out
+
+
+def _setting(config: ZOLConfig) -> dict[str, float]:
+    """The grid's two axes of a setting."""
+    return {"lr": config.lr, "chi2_coef": config.chi2_coef}
 
 
 def zol_arms(ev: EvalConfig) -> list[str]:
@@ -48,14 +73,15 @@ def zol_arms(ev: EvalConfig) -> list[str]:
     return [m for m in ("zol_published", "zol_selected", "zol_control") if m in ev.chosen]
 
 
-def add_zol_arms(rows: list[Row], selection: dict, arms_chosen: list[str]) -> list[Row]:
+def add_zol_arms(rows: list[Row], selection: dict[str, Choice],
+                 arms_chosen: list[str]) -> list[Row]:
     """zol_published = grid setting 0; zol_selected = each task's selected setting."""
     arms = []
     for row in rows:
         if row.method == grid_name(0) and "zol_published" in arms_chosen:
             arms.append(row.as_method("zol_published"))
         if "zol_selected" in arms_chosen and \
-                row.method == grid_name(selection[row.task]["index"]):
+                row.method == grid_name(selection[row.task].index):
             arms.append(row.as_method("zol_selected"))
     return rows + arms
 

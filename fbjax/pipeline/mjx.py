@@ -226,12 +226,14 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, dataset: Dataset,
         rollouts.add(seed, name, out, i * len(task_ids), extra)
     if len(control):
         add_control(rollouts, seed, out, len(prompts) * len(task_ids), control, zs.fb)
+    published = jax.tree.map(lambda v: v[0], zs.grid_info)  # grid setting 0, per task
     for t, task in enumerate(rollouts.tasks if grid else ()):
-        d = {k: float(v[t]) for k, v in _flat_zol_info(zs.grid_info, 0).items()}
-        print(f"[evaluate] seed {seed} {task} zol_published: cos(z, z_r) {d['zol_cos_z0']:.3f}"
-              f"  ESS {d['zol_ess']:.3f}  chi2 {d['zol_chi2']:.2f}  max w {d['zol_max_w']:.1f}"
-              f"  l<0 {d['zol_frac_negative']:.2f}  c_z {d['zol_c_z']:.2f}  "
-              f"O {d['zol_objective_z0']:.3g} -> {d['zol_objective']:.3g}", flush=True)
+        info = jax.tree.map(lambda v, t=t: float(v[t]), published)
+        at_z = info.at_z
+        print(f"[evaluate] seed {seed} {task} zol_published: cos(z, z_r) {info.cos_z0:.3f}"
+              f"  ESS {at_z.ess:.3f}  chi2 {at_z.chi2:.2f}  max w {at_z.max_w:.1f}"
+              f"  l<0 {at_z.frac_negative:.2f}  c_z {at_z.c_z:.2f}  "
+              f"O {info.at_z0.objective:.3g} -> {at_z.objective:.3g}", flush=True)
 
 
 def _goals(rollouts: Rollouts, chosen) -> np.ndarray | None:
@@ -368,10 +370,10 @@ def _write_results(config: ExperimentConfig, rollouts: Rollouts, manifest: Manif
         selection = select_settings(rows, ev.grid(), rollouts.tasks, dev)
         rows = add_zol_arms(rows, selection, zol_arms(ev))
         for task, chosen in selection.items() if complete else ():
-            print(f"[evaluate] {task}: zol_selected uses grid setting {chosen['index']} "
-                  f"{chosen['setting']} " + (
-                      f"(return {chosen['dev_seed_return']:.2f} on development seeds {list(dev)})"
-                      if dev else f"(held-out score {chosen['held_out_score']:.2f} on the other "
+            print(f"[evaluate] {task}: zol_selected uses grid setting {chosen.index} "
+                  f"{chosen.setting} " + (
+                      f"(return {chosen.dev_seed_return:.2f} on development seeds {list(dev)})"
+                      if dev else f"(held-out score {chosen.held_out_score:.2f} on the other "
                       "tasks)"), flush=True)
     os.makedirs(workdir.eval, exist_ok=True)
     result = {"domain": rollouts.domain.name, "dataset": workdir.dataset, "collection":
@@ -381,7 +383,9 @@ def _write_results(config: ExperimentConfig, rollouts: Rollouts, manifest: Manif
               "oracle_steps": config.oracle.train.num_steps, "fb_steps": config.train.num_steps,
               "fb_steps_trained": rollouts.fb_steps,
               "rewarded_in_inference_sample": rollouts.rewarded,
-              "selection": selection, "grid": [to_dict(c) for c in ev.grid()],
+              "selection": None if selection is None else {t: c.to_json()
+                                                           for t, c in selection.items()},
+              "grid": [to_dict(c) for c in ev.grid()],
               "rows": [row.to_json() for row in rows]}
     tmp = workdir.results + ".tmp"
     with open(tmp, "w") as f:

@@ -1,8 +1,10 @@
 """The MJX pipeline's last stage: WORKDIR/eval/results.json -> WORKDIR/report/ (results.md with
 the bootstrap CIs, paired differences and aggregates, summary.json, the figures)."""
 
+import dataclasses
 import json
 import os
+from typing import Any
 
 import numpy as np
 
@@ -18,11 +20,45 @@ from fbjax.eval.report import (
 )
 from fbjax.eval.results import Row, Summary
 from fbjax.eval.zero_shot import FEW_REWARDED, REWARDED_RULE
+from fbjax.pipeline.arms import Choice
 from fbjax.pipeline.config import EvalConfig, ExperimentConfig
 from fbjax.pipeline.workdir import Workdir, one_writer
 
 
-def inference_note(ev: EvalConfig, selection: dict | None) -> str:
+@dataclasses.dataclass(frozen=True)
+class Collection:
+    """What the report says of the dataset (the manifest's collection holds more)."""
+
+    policy: str
+    num_envs: int
+    num_episodes: int
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalResult:
+    """WORKDIR/eval/results.json as the report reads it (`read`). A field a file from before it
+    was written lacks takes its default; `eval` stays the file's dict, since its defaults
+    changed (a file without reward_prompt sampled)."""
+
+    domain: str
+    eval: dict[str, Any]
+    collection: Collection
+    seeds: list[int]
+    rows: list[dict[str, Any]]
+    seeds_planned: list[int] | None = None
+    complete: bool = True
+    fb_steps: int | None = None
+    oracle_steps: int | None = None
+    selection: dict[str, Choice] | None = None
+    rewarded_in_inference_sample: dict[str, dict[str, int]] | None = None
+
+    @classmethod
+    def read(cls, path: str) -> "EvalResult":
+        with open(path) as f:
+            return from_dict(cls, json.load(f), path, strict=False)
+
+
+def inference_note(ev: EvalConfig, selection: dict[str, Choice] | None) -> str:
     grid = ev.grid()
     lines = ["How every inference setting was chosen (none on the test return of the task it is "
              "reported on):",
@@ -42,9 +78,9 @@ def inference_note(ev: EvalConfig, selection: dict | None) -> str:
                 "only the task is held out.")]
     if selection:
         lines.append("  Selected: " + "; ".join(
-            f"{task} -> {c['setting']} " + (f"(development-seed return {c['dev_seed_return']:.2f})"
-                                            if "dev_seed_return" in c else
-                                            f"(held-out score {c['held_out_score']:.2f})")
+            f"{task} -> {c.setting} " + (f"(development-seed return {c.dev_seed_return:.2f})"
+                                         if c.dev_seed_return is not None else
+                                         f"(held-out score {c.held_out_score:.2f})")
             for task, c in selection.items()) + ".")
     if ev.zol.starts == "data_topk" and _zol_arms_chosen(ev):
         lines.append("* ZOL's start set is data_topk (dataset states plus the top-reward "
@@ -65,19 +101,19 @@ def inference_note(ev: EvalConfig, selection: dict | None) -> str:
     return "\n".join(lines)
 
 
-def rewarded_note(result: dict) -> str:
+def rewarded_note(result: EvalResult) -> str:
     """What reward inference had to go on: each task's rewarded transitions in its inference
     sample (over the seeds), and which tasks had too few. Empty for results from before the
     evaluation counted them."""
-    counts = result.get("rewarded_in_inference_sample")
+    counts = result.rewarded_in_inference_sample
     if not counts:
         return ""
     tasks = list(next(iter(counts.values())))
     spans = {t: (min(c[t] for c in counts.values()), max(c[t] for c in counts.values()))
              for t in tasks}
-    every_row = result["eval"].get("reward_prompt", "sample") == "all"
+    every_row = result.eval.get("reward_prompt", "sample") == "all"
     text = (f"Rewarded transitions ({REWARDED_RULE}) in the "
-            f"{result['eval']['inference_samples']} samples that ZOL, rwr and OPE read"
+            f"{result.eval.get('inference_samples')} samples that ZOL, rwr and OPE read"
             + (" (reward inference reads every row)" if every_row else "")
             + ", over the seeds: "
             + "; ".join(f"{t} {lo}" + (f"-{hi}" if hi != lo else "")
@@ -100,27 +136,26 @@ def report(config: ExperimentConfig) -> str:
     if not os.path.exists(results_path):
         raise FileNotFoundError(f"report: no {results_path}; run python -m experiments.evaluate "
                                 "first")
-    with open(results_path) as f:
-        result = json.load(f)
-    ev = from_dict(EvalConfig, result["eval"], f"{results_path}: eval")
+    result = EvalResult.read(results_path)
+    ev = from_dict(EvalConfig, result.eval, f"{results_path}: eval")
     dev = set(ev.selection_seeds)
-    rows = [Row.from_json(r) for r in result["rows"]]
+    rows = [Row.from_json(r) for r in result.rows]
     summary = summarize([r for r in rows if r.seed not in dev], ev.bootstrap_reps)
     spearman = ope_rank_correlation(summary)
-    note = inference_note(ev, result.get("selection"))
-    collection = result["collection"]
-    partial = "" if result.get("complete", True) else (
-        f"**Partial evaluation**: it stopped after seeds {result['seeds']} of "
-        f"{result['seeds_planned']}; every figure below is from those seeds alone.\n\n")
+    note = inference_note(ev, result.selection)
+    collection = result.collection
+    partial = "" if result.complete else (
+        f"**Partial evaluation**: it stopped after seeds {result.seeds} of "
+        f"{result.seeds_planned}; every figure below is from those seeds alone.\n\n")
     oracles = " and ".join(ORACLE_NAMES[m] for m in ORACLES[::-1] if m in ev.chosen)
-    td3 = (f", TD3 {result.get('oracle_steps', '?')} per task" if "td3" in ev.chosen else "")
-    table = (f"# {result['domain']}: zero-shot FB and ZOL against {oracles or 'no oracle'}\n\n"
+    td3 = (f", TD3 {_or_unknown(result.oracle_steps)} per task" if "td3" in ev.chosen else "")
+    table = (f"# {result.domain}: zero-shot FB and ZOL against {oracles or 'no oracle'}\n\n"
              + partial + ("Test" if dev else "Training")
-             + f" seeds {[x for x in result['seeds'] if x not in dev]}"
+             + f" seeds {[x for x in result.seeds if x not in dev]}"
              + (f" (development seeds {sorted(dev)}, which chose zol_selected's settings, are "
-                "not shown)" if dev else "") + f" (FB {result.get('fb_steps', '?')} "
-             f"updates{td3}); dataset {collection['policy']} ({collection['num_envs']} envs x "
-             f"{collection['num_episodes']} episodes).\n\n" + markdown_report(summary, note))
+                "not shown)" if dev else "") + f" (FB {_or_unknown(result.fb_steps)} "
+             f"updates{td3}); dataset {collection.policy} ({collection.num_envs} envs x "
+             f"{collection.num_episodes} episodes).\n\n" + markdown_report(summary, note))
     if rewarded_note(result):
         table += "\n\n" + rewarded_note(result)
     within = ope_rank_correlation_within_tasks(summary)
@@ -150,6 +185,10 @@ def report(config: ExperimentConfig) -> str:
         print(f"report: no figures ({error}); pip install -c constraints.txt -e "
               "\".[report]\" draws them", flush=True)
     return table
+
+
+def _or_unknown(steps: int | None) -> int | str:
+    return "?" if steps is None else steps
 
 
 def _json_summary(summary: Summary, spearman) -> dict:

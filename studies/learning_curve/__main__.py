@@ -32,7 +32,14 @@ from absl import flags
 import fbjax.envs as envs
 from experiments.common import read_config, run
 from fbjax.data.relabel import relabel
-from fbjax.eval.dev_tasks import DEV_GOALS, dev_domain, goal_states, learning_curve_table, rewarded
+from fbjax.eval.dev_tasks import (
+    DEV_GOALS,
+    LearningCurve,
+    dev_domain,
+    goal_states,
+    learning_curve_table,
+    rewarded,
+)
 from fbjax.eval.evaluator import fb_policy, make_evaluator, navigator_policy, random_policy
 from fbjax.eval.zero_shot import infer_latents, inference_data
 from fbjax.fb.inference import goal_inference
@@ -92,9 +99,9 @@ def main(argv):
     data = inference_data(dataset, rewards, config.eval.inference_samples, config.eval.num_starts,
                           _SEED.value)
     coverage = rewarded(rewards, data.rewards)
-    print(f"[curve] rewarded states: share of the dataset {coverage['dataset_share']}, in the "
-          f"{coverage['inference_samples']} inference samples "
-          f"{coverage['rewarded_in_inference_sample']}", flush=True)
+    print(f"[curve] rewarded states: share of the dataset {list(coverage.dataset_share)}, in the "
+          f"{coverage.inference_samples} inference samples "
+          f"{list(coverage.rewarded_in_inference_sample)}", flush=True)
     rows, train_seconds, evaluator = [], 0.0, None
     for steps in checkpoints:
         run_config = dataclasses.replace(
@@ -121,9 +128,9 @@ def main(argv):
     result = {"domain": config.domain, "seed": _SEED.value, "tasks": DEV_GOALS,
               "episodes": episodes, "discount": discount, "fb": dataclasses.asdict(config.fb),
               "batch_size": config.fb.batch_size, "dataset_rows": dataset.rows,
-              "reference": reference, "coverage": coverage, "rows": rows,
+              "reference": reference, "coverage": coverage.to_json(), "rows": rows,
               "provenance": made_by}
-    write_results(stem, result, learning_curve_table(result))
+    write_results(stem, result, learning_curve_table(LearningCurve.from_json(result)))
 
 
 if __name__ == "__main__":

@@ -178,7 +178,7 @@ def main(argv):
     dataset = load_checked(config)
     dev_rewards = np.asarray(relabel(domain, dataset.next_physics, dataset.action))
     coverage = rewarded(dev_rewards, dev_rewards.T)
-    print(f"[select] dev goals' rewarded share of the dataset {coverage['dataset_share']}",
+    print(f"[select] dev goals' rewarded share of the dataset {list(coverage.dataset_share)}",
           flush=True)
     goals = jnp.asarray(list(DEV_GOALS.values()), jnp.float32)
     key = jax.random.PRNGKey(12_345)
@@ -201,7 +201,7 @@ def main(argv):
                   "goals": DEV_GOALS, "episodes": _EPISODES.value,
                   "base_fb": dataclasses.asdict(config.fb),
                   "collect": dataclasses.asdict(config.collect),
-                  "variants": {v: VARIANTS[v] for v in done}, "coverage": coverage,
+                  "variants": {v: VARIANTS[v] for v in done}, "coverage": coverage.to_json(),
                   "navigator": reference, "budget_updates": _BUDGET.value,
                   "complete": done == _VARIANTS.value,
                   "chosen": choose(rows, done, _BUDGET.value), "rows": rows,

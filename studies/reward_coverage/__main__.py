@@ -24,7 +24,7 @@ import fbjax.envs as envs
 from experiments.common import read_config, run
 from fbjax.data.relabel import relabel
 from fbjax.eval.dev_tasks import DOMAINS as DEV_DOMAINS
-from fbjax.eval.dev_tasks import coverage_table, dev_domain
+from fbjax.eval.dev_tasks import CoverageResult, coverage_table, dev_domain
 from fbjax.eval.zero_shot import REWARDED_RULE, inference_data, rewarded_in_sample
 from fbjax.pipeline.mjx import collect_data, load_checked
 from fbjax.provenance import provenance, write_results
@@ -63,7 +63,7 @@ def main(argv):
               "rule": REWARDED_RULE,
               "inference_samples": config.eval.inference_samples, "seeds": list(config.seeds),
               "rows": rows, "provenance": made_by}
-    write_results(stem, result, coverage_table(result))
+    write_results(stem, result, coverage_table(CoverageResult.from_json(result)))
 
 
 if __name__ == "__main__":
