@@ -183,3 +183,30 @@ def test_a_number_that_is_not_one_prints_as_a_dash():
     from fbjax.eval.report import _num
 
     assert _num(float("nan"), ".3f") == "—" and _num(0.12345, ".3f") == "0.123"
+
+
+def test_results_hold_rows_as_one_array_over_seed_task_method_episode():
+    from fbjax.eval.results import AXES, Results
+
+    rows = [_row(1, "a", "fb", [1.0, 2.0], ope_ratio=0.5), _row(0, "a", "fb", [3.0, 4.0],
+                                                                 ope_ratio=1.5),
+            _row(0, "b", "random", [0.0, 0.0])]
+    results = Results.from_rows(rows)
+    assert AXES == ("seed", "task", "method", "episode")
+    assert (results.seeds, results.tasks, results.methods) == ((0, 1), ("a", "b"),
+                                                               ("fb", "random"))
+    assert results.returns.shape == (2, 2, 2, 2)
+    np.testing.assert_array_equal(results.returns[1, 0, 0], [1.0, 2.0])
+    np.testing.assert_array_equal(results.discounted[0, 0, 0], [1.5, 2.0])
+    assert results.evaluated.tolist() == [[[True, False], [False, True]],
+                                          [[True, False], [False, False]]]
+    assert np.isnan(results.returns[1, 1, 1]).all()  # seed 1 never ran random on b
+    cell = results.cell("a", "fb")
+    assert cell.seeds == [0, 1] and cell.fields["ope_ratio"].tolist() == [1.5, 0.5]
+    assert results.cell("b", "fb") is None and results.cell("b", "random").fields == {}
+    with pytest.raises(ValueError, match="two rows for seed 0, task 'b', method 'random'"):
+        Results.from_rows(rows + [_row(0, "b", "random", [1.0, 1.0])])
+    with pytest.raises(ValueError, match=r"rows of \[2, 3\] episodes"):
+        Results.from_rows(rows + [_row(2, "b", "random", [1.0, 1.0, 1.0])])
+    with pytest.raises(ValueError, match=r"carries \['ope_ratio'\] on some seeds only"):
+        Results.from_rows([*rows, _row(2, "a", "fb", [5.0, 6.0])]).cell("a", "fb")

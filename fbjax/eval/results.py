@@ -5,7 +5,6 @@ summary.json read). `as_dict` gives each one's summary.json form."""
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
 
 import numpy as np
 
@@ -66,20 +65,79 @@ class Cell:
         return self.seeds == other.seeds and self.returns.shape == other.returns.shape
 
 
+AXES = ("seed", "task", "method", "episode")
+
+
+@dataclasses.dataclass(frozen=True)
+class Results:
+    """Every evaluated episode as one array over (seed, task, method, episode) (AXES; the names
+    of each axis in `seeds`, `tasks`, `methods`), NaN where a (seed, task, method) was not
+    evaluated (`evaluated`), and each per-seed field over (seed, task, method) with where a row
+    carries it (`carries`). Episodes are paired across methods by index."""
+
+    seeds: tuple[int, ...]
+    tasks: tuple[str, ...]
+    methods: tuple[str, ...]
+    returns: np.ndarray  # (S, T, M, E)
+    discounted: np.ndarray  # (S, T, M, E)
+    fields: dict[str, np.ndarray]  # name -> (S, T, M)
+    carries: dict[str, np.ndarray]  # name -> (S, T, M) bool
+
+    @classmethod
+    def from_rows(cls, rows: list[Row]) -> Results:
+        """The rows of an evaluation (tasks and methods in order of appearance, seeds sorted)."""
+        if not rows:
+            raise ValueError("Results.from_rows: no rows")
+        episodes = {len(r.returns) for r in rows}
+        if len(episodes) != 1:
+            raise ValueError(f"Results.from_rows: rows of {sorted(episodes)} episodes; every "
+                             "(seed, task, method) must have the same number")
+        seeds = tuple(sorted({r.seed for r in rows}))
+        tasks = tuple(dict.fromkeys(r.task for r in rows))
+        methods = tuple(dict.fromkeys(r.method for r in rows))
+        names = tuple(dict.fromkeys(f for r in rows for f in r.fields))
+        shape = (len(seeds), len(tasks), len(methods))
+        returns, discounted = np.full((2, *shape, episodes.pop()), np.nan)
+        fields = {f: np.full(shape, np.nan) for f in names}
+        carries = {f: np.zeros(shape, bool) for f in names}
+        for r in rows:
+            at = (seeds.index(r.seed), tasks.index(r.task), methods.index(r.method))
+            if not np.isnan(returns[at][0]):
+                raise ValueError(f"Results.from_rows: two rows for seed {r.seed}, task "
+                                 f"{r.task!r}, method {r.method!r}")
+            returns[at], discounted[at] = r.returns, r.discounted
+            for f, v in r.fields.items():
+                fields[f][at], carries[f][at] = v, True
+        return cls(seeds, tasks, methods, returns, discounted, fields, carries)
+
+    @property
+    def evaluated(self) -> np.ndarray:
+        """(S, T, M) bool: which (seed, task, method) has episodes."""
+        return ~np.isnan(self.returns[..., 0])
+
+    def cell(self, task: str, method: str) -> Cell | None:
+        """(task, method)'s seeds as a `Cell`; None where no seed evaluated it. Its fields are
+        those its first seed's row carries."""
+        t, m = self.tasks.index(task), self.methods.index(method)
+        have = np.flatnonzero(self.evaluated[:, t, m])
+        if not len(have):
+            return None
+        kept = [f for f in CELL_FIELDS if f in self.fields and self.carries[f][have[0], t, m]]
+        missing = [f for f in kept if not self.carries[f][have, t, m].all()]
+        if missing:
+            raise ValueError(f"Results: {task!r} {method!r} carries {missing} on some seeds only")
+        return Cell([self.seeds[s] for s in have], self.returns[have, t, m],
+                    self.discounted[have, t, m], {f: self.fields[f][have, t, m] for f in kept})
+
+
+CELL_FIELDS = (*OPE_FIELDS, *ZOL_FIELDS)  # the per-seed fields the report's cells keep
+
+
 def cells(rows: list[Row]) -> dict[tuple[str, str], Cell]:
-    """(task, method) -> its `Cell`, from the evaluate stage's rows."""
-    grouped = defaultdict(list)
-    for row in rows:
-        grouped[(row.task, row.method)].append(row)
-    out = {}
-    for key, group in grouped.items():
-        group = sorted(group, key=lambda r: r.seed)
-        out[key] = Cell([r.seed for r in group],
-                        np.array([r.returns for r in group], np.float64),
-                        np.array([r.discounted for r in group], np.float64),
-                        {f: np.array([r.fields[f] for r in group], np.float64)
-                         for f in (*OPE_FIELDS, *ZOL_FIELDS) if f in group[0].fields})
-    return out
+    """(task, method) -> its `Cell`, from the evaluate stage's rows, in order of appearance."""
+    results = Results.from_rows(rows)
+    pairs = dict.fromkeys((r.task, r.method) for r in rows)
+    return {(task, method): results.cell(task, method) for task, method in pairs}
 
 
 @dataclasses.dataclass(frozen=True)
