@@ -29,8 +29,8 @@ def test_each_task_critic_converges_to_its_own_reward(tmp_path):
     arrays, rewards = _data()
     td3 = TD3(TD3Config(hidden=16, layers=1, lr=1e-2, batch_size=32), 2, 1)
     train = TrainConfig(num_steps=400, steps_per_call=200, save_every=200)
-    state = train_oracles(td3, arrays, rewards, str(tmp_path / "oracle"), train, seed=0,
-                          progress_fn=None)
+    state = train_oracles(td3, arrays, rewards, {0: str(tmp_path / "oracle")}, train,
+                          progress_fn=None)[0]
     assert state.step.shape == (TASKS,) and np.all(np.asarray(state.step) == 400)
     obs = jnp.asarray(arrays.obs, jnp.float32)
     action = jnp.asarray(arrays.action, jnp.float32)
@@ -53,8 +53,8 @@ def test_each_task_critic_converges_to_its_own_reward(tmp_path):
     assert saved["num_tasks"] == TASKS and saved["train"]["num_steps"] == 400
 
     longer = TrainConfig(num_steps=600, steps_per_call=200, save_every=200)
-    resumed = train_oracles(td3, arrays, rewards, str(tmp_path / "oracle"), longer, seed=0,
-                            progress_fn=None)
+    resumed = train_oracles(td3, arrays, rewards, {0: str(tmp_path / "oracle")}, longer,
+                            progress_fn=None)[0]
     assert np.all(np.asarray(resumed.step) == 600)
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from fbjax.baselines import TD3, TD3Config
 from fbjax.configs import to_dict
-from fbjax.eval.oracle import train_oracles, train_oracles_seeds
+from fbjax.eval.oracle import train_oracles
 from fbjax.train import TrainConfig, load_fb, read_config, train_run, train_seeds
 from fbjax.train.loop import print_progress
 from fbjax.types import Transition
@@ -84,17 +84,21 @@ def test_oracles_of_every_seed_in_one_program_equal_their_lone_runs(tmp_path):
     rewards = rng.normal(size=(64, 3))
     td3 = TD3(TD3Config(hidden=16, layers=1, lr=1e-3, batch_size=16), 2, 1)
     config = TrainConfig(num_steps=20, steps_per_call=10, save_every=20)
-    together = train_oracles_seeds(td3, arrays, rewards,
-                                   {s: str(tmp_path / "t" / str(s)) for s in SEEDS}, config,
-                                   progress_fn=None)
+    together = train_oracles(td3, arrays, rewards,
+                             {s: str(tmp_path / "t" / str(s)) for s in SEEDS},
+                             dataclasses.replace(config, parallel="seeds"), progress_fn=None)
     for s in SEEDS:
-        alone = train_oracles(td3, arrays, rewards, str(tmp_path / "a" / str(s)), config, s,
-                              progress_fn=None)
+        alone = train_oracles(td3, arrays, rewards, {s: str(tmp_path / "a" / str(s))}, config,
+                              progress_fn=None)[s]
         assert all(x.shape[0] == 3 for x in jax.tree.leaves(together[s].actor))  # per task
         # lr 1e-3 here: 1e-6 is a thousandth of one Adam step.
         assert _worst(together[s], alone) <= 1e-6
-        assert read_config(str(tmp_path / "t" / str(s))) == \
-            read_config(str(tmp_path / "a" / str(s)))
+        # The same description but the layout (train.parallel, which a resume may change).
+        together_config = read_config(str(tmp_path / "t" / str(s)))
+        assert together_config["train"].pop("parallel") == "seeds"
+        alone_config = read_config(str(tmp_path / "a" / str(s)))
+        assert alone_config["train"].pop("parallel") == "single"
+        assert together_config == alone_config
 
 
 def test_the_cores_layout_trains_each_seed_as_its_lone_run(tmp_path):

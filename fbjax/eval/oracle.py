@@ -8,8 +8,8 @@ from fbjax.baselines.td3 import TD3
 from fbjax.configs import to_dict
 from fbjax.data.store import Dataset
 from fbjax.train.loop import ProgressFn, print_progress
-from fbjax.train.run import TrainConfig, train_run
-from fbjax.train.seeds import train_seeds
+from fbjax.train.run import TrainConfig
+from fbjax.train.seeds import train_runs
 from fbjax.types import Labelled, Transition
 
 
@@ -20,25 +20,16 @@ def oracle_dataset(transitions: Transition | Dataset, rewards: np.ndarray) -> La
                     reward=np.asarray(rewards, np.float32))
 
 
-def train_oracles(td3: TD3, transitions: Transition | Dataset, rewards: np.ndarray, run_dir: str,
-                  train: TrainConfig, seed: int, description: dict | None = None,
-                  progress_fn: ProgressFn | None = print_progress):
-    """rewards: (N, T). Trains (or resumes) T TD3 agents in `run_dir`; returns the TD3State whose
-    leaves have a leading task axis T."""
+def train_oracles(td3: TD3, transitions: Transition | Dataset, rewards: np.ndarray,
+                  run_dirs: dict[int, str], train: TrainConfig, description: dict | None = None,
+                  progress_fn: ProgressFn | None = print_progress) -> dict:
+    """rewards: (N, T). Trains (or resumes) T TD3 agents per seed, `run_dirs` {seed: directory},
+    through the training driver (`fbjax.train.train_runs`: train.parallel="seeds" puts every
+    seed x task in one program); returns {seed: TD3State whose leaves have a leading task axis
+    T}."""
     agent, description = _oracle_run(td3, rewards, description)
-    return train_run(agent, oracle_dataset(transitions, rewards), run_dir, description, train, seed,
-                     progress_fn, label="[oracle] ")
-
-
-def train_oracles_seeds(td3: TD3, transitions: Transition | Dataset, rewards: np.ndarray,
-                        run_dirs: dict[int, str], train: TrainConfig,
-                        description: dict | None = None,
-                        progress_fn: ProgressFn | None = print_progress) -> dict:
-    """`train_oracles` for every seed of `run_dirs` {seed: directory} in one program (seeds x
-    tasks copies of TD3); each directory ends as `train_oracles` would leave it for that seed."""
-    agent, description = _oracle_run(td3, rewards, description)
-    return train_seeds(agent, oracle_dataset(transitions, rewards), run_dirs, description, train,
-                       progress_fn, label="[oracle] ")
+    return train_runs(agent, oracle_dataset(transitions, rewards), run_dirs, description, train,
+                      progress_fn, label="[oracle] ")
 
 
 def _oracle_run(td3: TD3, rewards: np.ndarray, description: dict | None):

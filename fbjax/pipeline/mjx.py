@@ -41,7 +41,7 @@ from fbjax.data.store import (
 from fbjax.eval import methods
 from fbjax.eval.evaluator import actor_policy, fb_policy, navigator_policy, random_policy
 from fbjax.eval.methods import PromptContext, grid_name
-from fbjax.eval.oracle import train_oracles, train_oracles_seeds
+from fbjax.eval.oracle import train_oracles
 from fbjax.eval.results import Row
 from fbjax.eval.zero_shot import (
     Latents,
@@ -59,7 +59,7 @@ from fbjax.pipeline.workdir import Workdir, dataset_description, load_checked, o
 from fbjax.train.cores import run_on_cores
 from fbjax.train.loop import local_step, print_progress
 from fbjax.train.run import is_sharded, load_fb, train_run
-from fbjax.train.seeds import train_seeds
+from fbjax.train.seeds import train_runs
 from fbjax.zol.search import SearchInfo
 
 
@@ -161,14 +161,13 @@ def train_all(config: ExperimentConfig) -> dict[int, object]:
               f"process(es) with {jax.default_backend()!r} the seeds train one after another "
               "(--config.train.parallel=seeds trains them in one program)", flush=True)
     dataset = load_checked(config)
-    if config.train.parallel == "seeds" and len(config.seeds) > 1:
-        agent, description = _fb_agent(config, dataset)
-        run_dirs = {seed: Workdir.of(config).fb_run(seed) for seed in config.seeds}
-        print(f"[train] FB seeds {list(config.seeds)}: {config.train.num_steps} steps each, one "
-              f"program -> {workdir.fb}", flush=True)
-        return train_seeds(agent, dataset.transitions(), run_dirs, description, config.train,
-                           label="[train] ")
-    return {seed: train_fb(config, seed, dataset)[1] for seed in config.seeds}
+    agent, description = _fb_agent(config, dataset)
+    run_dirs = {seed: workdir.fb_run(seed) for seed in config.seeds}
+    print(f"[train] FB seeds {list(config.seeds)}: {config.train.num_steps} steps each -> "
+          f"{workdir.fb} ({jax.device_count()} device(s), {jax.process_count()} process(es))",
+          flush=True)
+    return train_runs(agent, dataset.transitions(), run_dirs, description, config.train,
+                      label="[train] ")
 
 
 def _flat_zol_info(info: SearchInfo, g: int) -> dict[str, np.ndarray]:
@@ -268,8 +267,8 @@ def train_oracle(config: ExperimentConfig, dataset: Dataset, rewards, seed: int)
     run_dir = Workdir.of(config).oracle_run(seed)
     print(f"[oracle] TD3 seed {seed}: {config.oracle.train.num_steps} steps for each of "
           f"{rewards.shape[1]} tasks at once -> {run_dir}", flush=True)
-    state = train_oracles(td3, dataset, rewards, run_dir, config.oracle.train, seed,
-                          dataset_description(config, dataset))
+    state = train_oracles(td3, dataset, rewards, {seed: run_dir}, config.oracle.train,
+                          dataset_description(config, dataset))[seed]
     return td3, state
 
 
@@ -281,30 +280,22 @@ def train_oracles_all(config: ExperimentConfig) -> None:
     domain = envs.make(config.domain)
     dataset = load_checked(config)
     rewards = _task_rewards(domain, config.eval.task_ids(domain.task_names), dataset)
-    if not train_oracle_seeds(config, dataset, rewards):
-        for seed in config.seeds:
-            train_oracle(config, dataset, rewards, seed)
+    _train_oracles(config, dataset, rewards)
+
+
+def _train_oracles(config: ExperimentConfig, dataset: Dataset, rewards) -> None:
+    """The TD3 oracles of every seed (x every task) through the training driver."""
+    td3 = TD3(config.oracle.td3, dataset.obs_dim, dataset.action_dim)
+    print(f"[oracle] TD3 seeds {list(config.seeds)}: {config.oracle.train.num_steps} steps for "
+          f"each of {rewards.shape[1]} tasks at once -> {Workdir.of(config).oracle}", flush=True)
+    train_oracles(td3, dataset, rewards,
+                  {seed: Workdir.of(config).oracle_run(seed) for seed in config.seeds},
+                  config.oracle.train, dataset_description(config, dataset))
 
 
 def _task_rewards(domain, task_ids: list[int], dataset: Dataset) -> np.ndarray:
     """(N, tasks) rewards of the evaluated tasks for every stored transition."""
     return np.asarray(relabel(domain, dataset.next_physics, dataset.action))[:, task_ids]
-
-
-def train_oracle_seeds(config: ExperimentConfig, dataset: Dataset, rewards) -> bool:
-    """With oracle.train.parallel="seeds" and several seeds: the oracles of every seed (x every
-    task) in one program, before evaluation reads them seed by seed (each finds its run
-    finished); returns whether it trained them."""
-    seeds = list(config.seeds)
-    if config.oracle.train.parallel != "seeds" or len(seeds) < 2:
-        return False
-    td3 = TD3(config.oracle.td3, dataset.obs_dim, dataset.action_dim)
-    run_dirs = {seed: Workdir.of(config).oracle_run(seed) for seed in seeds}
-    print(f"[oracle] TD3 seeds {seeds}: {config.oracle.train.num_steps} steps for each of "
-          f"{rewards.shape[1]} tasks, every seed and task in one program", flush=True)
-    train_oracles_seeds(td3, dataset, rewards, run_dirs, config.oracle.train,
-                        dataset_description(config, dataset))
-    return True
 
 
 def _evaluate_oracle(config: ExperimentConfig, rollouts: Rollouts, dataset: Dataset, rewards,
@@ -332,8 +323,8 @@ def evaluate_all(config: ExperimentConfig) -> list[Row]:
     num_tasks = len(task_ids)
     fb_family = any(methods.is_fb_family(m) for m in ev.chosen)
     goals = _goals(rollouts, ev.chosen)  # the navigator's and fb_goal's, once
-    if "td3" in ev.chosen:
-        train_oracle_seeds(config, dataset, rewards)
+    if "td3" in ev.chosen and config.oracle.train.parallel == "seeds":
+        _train_oracles(config, dataset, rewards)  # in one program, before any seed's rows
     done = []
     # Development seeds first: zol_selected's settings are known once they are in.
     order = [s for s in config.seeds if s in ev.selection_seeds] + \

@@ -27,7 +27,14 @@ from fbjax.train.checkpoint import Checkpointer
 from fbjax.train.lock import folder_lock
 from fbjax.train.loop import ProgressFn, local_step, print_progress
 from fbjax.train.metrics import MetricsWriter
-from fbjax.train.run import TrainConfig, check_batch, fit_and_save, open_run
+from fbjax.train.run import (
+    TrainConfig,
+    check_batch,
+    fit_and_save,
+    is_sharded,
+    open_run,
+    train_run,
+)
 from fbjax.train.sharding import DATA_AXIS, make_mesh
 
 
@@ -163,3 +170,24 @@ def _train_locked(agent, dataset, run_dirs, description, config, progress_fn, la
                           lambda n: seed_steps(agent, n, mesh), progress_fn,
                           closing=checkpointers)
     return dict(zip(seeds, unstack(states, len(seeds)), strict=True))
+
+
+def train_runs(agent: Agent, dataset, run_dirs: dict[int, str], description: dict[str, Any],
+               config: TrainConfig, progress_fn: ProgressFn | None = print_progress,
+               label: str = "") -> dict[int, Any]:
+    """The training driver: one run of `agent` per seed, `run_dirs` {seed: directory}, laid out
+    as `config.parallel` says. "seeds" with several seeds trains them in one compiled program
+    (`train_seeds`); otherwise the seeds train one after another, each as `train_run` (data-
+    parallel over every device when "sharded" or on several processes). "cores", one worker
+    process per CPU core, starts processes that each load the data and call this for their seed
+    (`fbjax.pipeline.mjx.train_all`); here it trains one after another. Returns {seed: final
+    state}; every directory ends as `train_run` would leave it for its seed alone."""
+    if config.parallel == "seeds" and len(run_dirs) > 1:
+        return train_seeds(agent, dataset, run_dirs, description, config, progress_fn, label)
+    if progress_fn is not None and len(run_dirs) > 1:
+        layout = (f"data-parallel over {jax.device_count()} devices" if is_sharded(config)
+                  else "on one device")
+        print(f"{label}{len(run_dirs)} seeds {list(run_dirs)} one after another ({layout})",
+              flush=True)
+    return {seed: train_run(agent, dataset, run_dir, description, config, seed, progress_fn,
+                            label) for seed, run_dir in run_dirs.items()}
