@@ -25,6 +25,7 @@ _EXPORTS = {
     "from_dict": ("fbjax.configs", "from_dict"),
     "Checkpointer": ("fbjax.train", "Checkpointer"),
     "TrainConfig": ("fbjax.train", "TrainConfig"),
+    "FBRun": ("fbjax.train", "FBRun"),
     "load_fb": ("fbjax.train", "load_fb"),
     "read_config": ("fbjax.train", "read_config"),
     "load_dataset": ("fbjax.data.store", "load_dataset"),

@@ -116,3 +116,27 @@ def test_only_the_closed_loop_echo_is_dropped(monkeypatch):
     sys.unraisablehook(echo)
     sys.unraisablehook(other)
     assert seen == [other]
+
+
+def test_an_fb_run_description_round_trips_and_reads_the_pipelines_config_json():
+    """FBRun is what config.json records of an FB run: the flat object the pipeline has always
+    written (same keys, same order) reads back into it, the FB config strictly, and the rest of
+    the description (training settings, seed, a user's own keys) is left out."""
+    from fbjax.configs import to_dict
+    from fbjax.fb import FBConfig
+    from fbjax.train import FBRun
+
+    fb = FBConfig(z_dim=8, batch_size=16)
+    written = {"fb": to_dict(fb), "dataset": "dataset", "domain": "walker",
+               "tasks": ["stand", "walk"], "obs_dim": 24, "action_dim": 6}
+    run = FBRun(fb=fb, obs_dim=24, action_dim=6, dataset="dataset", domain="walker",
+                tasks=("stand", "walk"))
+    assert run.to_json() == written and list(run.to_json()) == list(written)
+    assert FBRun.from_json({**written, "train": {}, "seed": 3, "mine": 1}, "c.json") == run
+    bare = FBRun(fb=fb, obs_dim=2, action_dim=2)
+    assert list(bare.to_json()) == ["fb", "obs_dim", "action_dim"]
+    assert FBRun.from_json(bare.to_json(), "c.json") == bare
+    with pytest.raises(ValueError, match=r"c.json: no \['obs_dim'\]"):
+        FBRun.from_json({"fb": to_dict(fb), "action_dim": 2}, "c.json")
+    with pytest.raises(ValueError, match="c.json: fb: unknown field"):
+        FBRun.from_json({**written, "fb": {**to_dict(fb), "zdim": 3}}, "c.json")

@@ -10,7 +10,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from fbjax.configs import to_dict
 from fbjax.data import (
     DatasetError,
     from_arrays,
@@ -23,7 +22,7 @@ from fbjax.data.hdf5 import Hdf5Summary, read_hdf5
 from fbjax.data.hdf5 import main as hdf5_main
 from fbjax.fb import FBConfig, act, reward_inference
 from fbjax.fb.learner import FBAgent
-from fbjax.train.run import TrainConfig, load_fb, train_run
+from fbjax.train.run import FBRun, TrainConfig, load_fb, train_run
 from fbjax.zol import density_ratio
 
 
@@ -171,8 +170,8 @@ def test_fb_trains_on_an_imported_hdf5_file_and_its_prompts_seek_their_rewards(t
                       batch_size=128, discount=0.9, lr_forward=1e-3, lr_backward=1e-3,
                       lr_actor=1e-3)
     agent = FBAgent(config, 2, 2)
-    description = {"fb": to_dict(config), "dataset": "dataset", "obs_dim": 2, "action_dim": 2}
-    state = train_run(agent, data, str(workdir / "fb"), description,
+    run = FBRun(fb=config, obs_dim=2, action_dim=2, dataset="dataset")
+    state = train_run(agent, data, str(workdir / "fb"), run,
                       TrainConfig(num_steps=1000, steps_per_call=500, save_every=500), seed=0,
                       progress_fn=None)
 
@@ -180,7 +179,7 @@ def test_fb_trains_on_an_imported_hdf5_file_and_its_prompts_seek_their_rewards(t
     shutil.move(str(workdir), str(moved))
     agent, loaded, saved = load_fb(str(moved / "fb"))
     jax.tree.map(np.testing.assert_array_equal, loaded.params, state.params)
-    data = load_transitions(os.path.join(moved, saved["dataset"]))  # relative to the workdir
+    data = load_transitions(os.path.join(moved, saved.dataset))  # relative to the workdir
 
     rewards = observation_rewards({"right": near(0.6), "left": near(-0.6)}, data)
     z = reward_inference(agent.networks, loaded.params.backward, jnp.asarray(data.next_obs),
@@ -217,4 +216,4 @@ def test_the_own_data_page_runs_as_written(tmp_path, monkeypatch):
     for block in blocks:
         exec(compile(block, "docs/own_data.md", "exec"), namespace)  # noqa: S102
     assert namespace["z"].shape == (1, 8) and namespace["data"].start.sum() == 10
-    assert namespace["run"]["dataset"] == "dataset"
+    assert namespace["run"].dataset == "dataset"

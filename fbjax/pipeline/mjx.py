@@ -58,7 +58,7 @@ from fbjax.pipeline.rollouts import Rollouts
 from fbjax.pipeline.workdir import Workdir, dataset_description, load_checked, one_writer
 from fbjax.train.cores import run_on_cores
 from fbjax.train.loop import local_step, print_progress
-from fbjax.train.run import is_sharded, load_fb, train_run
+from fbjax.train.run import FBRun, is_sharded, load_fb, train_run
 from fbjax.train.seeds import train_runs
 from fbjax.zol.search import SearchInfo
 
@@ -111,10 +111,14 @@ def _base(domain) -> str:
     return domain.data_of or domain.name
 
 
-def _fb_agent(config: ExperimentConfig, dataset: Dataset) -> tuple[FBAgent, dict]:
-    """The FB agent for the dataset and the description its runs record."""
-    description = {"fb": to_dict(config.fb), **dataset_description(config, dataset)}
-    return FBAgent(config.fb, dataset.obs_dim, dataset.action_dim), description
+def _fb_agent(config: ExperimentConfig, dataset: Dataset) -> tuple[FBAgent, FBRun]:
+    """The FB agent for the dataset and the description its runs record (the dataset's path
+    relative to the workdir, as `dataset_description` records it for the oracles)."""
+    workdir = Workdir.of(config)
+    run = FBRun(fb=config.fb, obs_dim=dataset.obs_dim, action_dim=dataset.action_dim,
+                dataset=os.path.relpath(workdir.dataset, workdir.root),
+                domain=dataset.manifest.env, tasks=dataset.manifest.tasks)
+    return FBAgent(config.fb, dataset.obs_dim, dataset.action_dim), run
 
 
 def train_fb(config: ExperimentConfig, seed: int, dataset: Dataset | None = None,

@@ -3,8 +3,8 @@ disk, sharding over devices and processes, many seeds in one program."""
 
 from fbjax.train.checkpoint import Checkpointer, read_config
 from fbjax.train.loop import fit, print_progress
-from fbjax.train.run import PARALLEL, TrainConfig, load_fb, train_run
+from fbjax.train.run import PARALLEL, FBRun, TrainConfig, load_fb, train_run
 from fbjax.train.seeds import train_runs, train_seeds
 
-__all__ = ["PARALLEL", "Checkpointer", "TrainConfig", "fit", "load_fb", "print_progress",
+__all__ = ["PARALLEL", "Checkpointer", "FBRun", "TrainConfig", "fit", "load_fb", "print_progress",
            "read_config", "train_run", "train_runs", "train_seeds"]

@@ -64,17 +64,54 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.parallel {self.parallel!r} is not one of {PARALLEL}")
 
 
+@dataclasses.dataclass(frozen=True)
+class FBRun:
+    """What an FB run is, as its config.json records it (beside the training settings and seed
+    `train_run` adds): the FB config, the observation and action sizes, and its data: the path
+    (relative to the folder the run lives in, so a moved folder keeps working), the domain and
+    its tasks, where there are ones. config.json keeps one flat object (`to_json`)."""
+
+    fb: FBConfig
+    obs_dim: int
+    action_dim: int
+    dataset: str | None = None
+    domain: str | None = None
+    tasks: tuple[str, ...] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"dataset": self.dataset, "domain": self.domain,
+                "tasks": None if self.tasks is None else list(self.tasks)}
+        return {"fb": to_dict(self.fb), **{k: v for k, v in data.items() if v is not None},
+                "obs_dim": self.obs_dim, "action_dim": self.action_dim}
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any], where: str) -> "FBRun":
+        """The run in a config.json (`where`); the FB config is read strictly, the description's
+        other keys (training settings, seed, a user's own) are left out."""
+        missing = [f for f in ("fb", "obs_dim", "action_dim") if f not in obj]
+        if missing:
+            raise ValueError(f"{where}: no {missing}; is it an FB run's config.json?")
+        fb = from_dict(FBConfig, obj.get("fb"), f"{where}: fb")
+        fields = {f.name for f in dataclasses.fields(cls)} - {"fb"}
+        return from_dict(cls, {**{k: v for k, v in obj.items() if k in fields}, "fb": fb}, where)
+
+
+def _described(description: "dict[str, Any] | FBRun") -> dict[str, Any]:
+    return description.to_json() if isinstance(description, FBRun) else description
+
+
 def is_sharded(config: TrainConfig) -> bool:
     return config.parallel == "sharded" or jax.process_count() > 1
 
 
-def train_run(agent: Agent, dataset, run_dir: str, description: dict[str, Any],
+def train_run(agent: Agent, dataset, run_dir: str, description: dict[str, Any] | FBRun,
               config: TrainConfig, seed: int, progress_fn: ProgressFn | None = print_progress,
               label: str = "") -> Any:
     """Trains `agent` on `dataset` (a host pytree, the same on every process) in `run_dir` until
     `config.num_steps`, resuming from the last checkpoint when there is one.
 
-    `description` (JSON-able) says what the run is; `train` and `seed` are added to it. A resumed
+    `description` (JSON-able, or an `FBRun`) says what the run is; `train` and `seed` are added
+    to it. A resumed
     run must have the same description except for RESUMABLE; the error lists each other leaf
     that differs with both values. Returns the final state (replicated when sharded).
 
@@ -119,11 +156,11 @@ def check_batch(agent: Agent, dataset, run_dir: str, label: str) -> None:
                          "batch size")
 
 
-def open_run(agent: Agent, run_dir: str, description: dict[str, Any], config: TrainConfig,
-             seed: int, label: str, place=lambda state: state):
+def open_run(agent: Agent, run_dir: str, description: dict[str, Any] | FBRun,
+             config: TrainConfig, seed: int, label: str, place=lambda state: state):
     """The run's checkpointer, its state (fresh, placed by `place`, or resumed from its last
     checkpoint) and its training key; config.json is (re)written with `train` and `seed`."""
-    described = {**description, "train": to_dict(config), "seed": seed}
+    described = {**_described(description), "train": to_dict(config), "seed": seed}
     checkpointer = Checkpointer(run_dir, max_to_keep=config.keep_checkpoints, cleanup=True)
     init_key, train_key = jax.random.split(jax.random.PRNGKey(seed))  # one stream per purpose
     state = place(agent.init(init_key))
@@ -169,18 +206,17 @@ def resume_state(checkpointer: Checkpointer, state, description: dict[str, Any],
     return state
 
 
-def load_fb(run_dir: str, step: int | None = None) -> tuple[FBAgent, FBState, dict[str, Any]]:
-    """An FB run's agent, its state (latest step unless `step`) and description, from the run
-    directory alone (its config.json records the FB config and the observation/action sizes)."""
+def load_fb(run_dir: str, step: int | None = None) -> tuple[FBAgent, FBState, FBRun]:
+    """An FB run's agent, its state (latest step unless `step`) and what the run is (`FBRun`),
+    from the run directory alone (its config.json records the FB config and the sizes)."""
     if not os.path.exists(os.path.join(run_dir, "config.json")):
         raise FileNotFoundError(f"load_fb: {run_dir} has no config.json; is it an FB run "
                                 "directory written by fbjax.train.train_run?")
-    description = read_config(run_dir)
-    agent = FBAgent(from_dict(FBConfig, description["fb"], f"{run_dir}/config.json: fb"),
-                    description["obs_dim"], description["action_dim"])
+    run = FBRun.from_json(read_config(run_dir), f"{run_dir}/config.json")
+    agent = FBAgent(run.fb, run.obs_dim, run.action_dim)
     checkpointer = Checkpointer(run_dir, max_to_keep=None)
     if checkpointer.latest_step() is None:
         raise FileNotFoundError(f"load_fb: {run_dir} holds no checkpoint")
     state, _ = checkpointer.restore(agent.init(jax.random.PRNGKey(0)), step)
     checkpointer.close()
-    return agent, state, description
+    return agent, state, run

@@ -28,6 +28,7 @@ from fbjax.train.lock import folder_lock
 from fbjax.train.loop import ProgressFn, local_step, print_progress
 from fbjax.train.metrics import MetricsWriter
 from fbjax.train.run import (
+    FBRun,
     TrainConfig,
     check_batch,
     fit_and_save,
@@ -121,8 +122,9 @@ def _count(logged: dict, name: str) -> int:
     return k
 
 
-def train_seeds(agent: Agent, dataset, run_dirs: dict[int, str], description: dict[str, Any],
-                config: TrainConfig, progress_fn: ProgressFn | None = print_progress,
+def train_seeds(agent: Agent, dataset, run_dirs: dict[int, str],
+                description: dict[str, Any] | FBRun, config: TrainConfig,
+                progress_fn: ProgressFn | None = print_progress,
                 label: str = "") -> dict[int, Any]:
     """Trains (or resumes) one run of `agent` per seed, `run_dirs` {seed: directory}, all in one
     compiled program; returns {seed: final state}. Each directory ends as `train_run` would leave
@@ -172,8 +174,9 @@ def _train_locked(agent, dataset, run_dirs, description, config, progress_fn, la
     return dict(zip(seeds, unstack(states, len(seeds)), strict=True))
 
 
-def train_runs(agent: Agent, dataset, run_dirs: dict[int, str], description: dict[str, Any],
-               config: TrainConfig, progress_fn: ProgressFn | None = print_progress,
+def train_runs(agent: Agent, dataset, run_dirs: dict[int, str],
+               description: dict[str, Any] | FBRun, config: TrainConfig,
+               progress_fn: ProgressFn | None = print_progress,
                label: str = "") -> dict[int, Any]:
     """The training driver: one run of `agent` per seed, `run_dirs` {seed: directory}, laid out
     as `config.parallel` says. "seeds" with several seeds trains them in one compiled program
