@@ -28,6 +28,7 @@ import fbjax.envs as envs
 from experiments.common import CONFIG, read_config, run
 from fbjax.data.relabel import relabel
 from fbjax.eval.evaluator import fb_policy, make_evaluator
+from fbjax.eval.results import Results
 from fbjax.eval.stats import hierarchical_bootstrap
 from fbjax.eval.zero_shot import infer_latents, inference_data
 from fbjax.pipeline.config import experiment_config
@@ -55,7 +56,9 @@ def _batched(config, combos) -> list[dict]:
     dataset = load_checked(config)
     rewards = np.asarray(relabel(domain, dataset.next_physics, dataset.action))[:, task_ids]
     num_tasks = len(task_ids)
-    returns = np.zeros((len(grid), num_tasks, len(config.seeds), ev.num_episodes))
+    labels = tuple(", ".join(f"{k}={v}" for k, v in c.items()) for c in combos)
+    shape = (len(config.seeds), num_tasks, len(grid), ev.num_episodes)  # results.AXES order
+    returns, discounted = np.zeros(shape), np.zeros(shape)
     evaluator = None
     for i, seed in enumerate(config.seeds):
         agent, state, _ = load_fb(Workdir.of(config).fb_run(seed))
@@ -67,12 +70,14 @@ def _batched(config, combos) -> list[dict]:
         key = jax.random.fold_in(jax.random.PRNGKey(ev.key), seed)  # the pipeline's episodes
         out = evaluator(state.params, zs.reshape(-1, zs.shape[-1]),
                         jnp.tile(jnp.asarray(task_ids), len(grid)), key)
-        returns[:, :, i] = np.asarray(out["return"]).reshape(len(grid), num_tasks, -1)
+        for into, name in ((returns, "return"), (discounted, "discounted")):  # (G x T, E)
+            into[i] = np.asarray(out[name]).reshape(len(grid), num_tasks, -1).swapaxes(0, 1)
         print(f"[sweep] seed {seed}: {len(grid)} settings x {num_tasks} tasks in one program",
               flush=True)
+    results = Results(tuple(config.seeds), tuple(names), labels, returns, discounted, {}, {})
     return [{"combo": c, "tasks": {
-        task: hierarchical_bootstrap(returns[g, t], ev.bootstrap_reps).as_dict()
-        for t, task in enumerate(names)}} for g, c in enumerate(combos)]
+        task: hierarchical_bootstrap(results.cell(task, label).returns, ev.bootstrap_reps).as_dict()
+        for task in names}} for c, label in zip(combos, labels, strict=True)]
 
 
 def _separate(base: dict, combos, root: str) -> list[dict]:

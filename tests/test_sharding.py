@@ -61,7 +61,8 @@ def test_sharded_point_mass_training_follows_the_single_device_run(tmp_path):
     single = _train(tmp_path / "a")
     four = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
     sharded = _train(tmp_path / "b", "--config.train.parallel=sharded", env=four)
-    assert "(single, 1 device(s)" in single and "(sharded, 4 device(s)" in sharded
+    assert "one after another, each on one device" in single
+    assert "one after another, each data-parallel over 4 devices of 1 process(es)" in sharded
     for step in (10, 20):
         _, a, _ = load_fb(str(tmp_path / "a" / "fb" / "seed_0"), step)
         _, b, _ = load_fb(str(tmp_path / "b" / "fb" / "seed_0"), step)

@@ -187,10 +187,9 @@ def train_runs(agent: Agent, dataset, run_dirs: dict[int, str],
     state}; every directory ends as `train_run` would leave it for its seed alone."""
     if config.parallel == "seeds" and len(run_dirs) > 1:
         return train_seeds(agent, dataset, run_dirs, description, config, progress_fn, label)
-    if progress_fn is not None and len(run_dirs) > 1:
-        layout = (f"data-parallel over {jax.device_count()} devices" if is_sharded(config)
-                  else "on one device")
-        print(f"{label}{len(run_dirs)} seeds {list(run_dirs)} one after another ({layout})",
-              flush=True)
+    if progress_fn is not None:
+        layout = (f"data-parallel over {jax.device_count()} devices of {jax.process_count()} "
+                  "process(es)" if is_sharded(config) else "on one device")
+        print(f"{label}seed(s) {list(run_dirs)} one after another, each {layout}", flush=True)
     return {seed: train_run(agent, dataset, run_dir, description, config, seed, progress_fn,
                             label) for seed, run_dir in run_dirs.items()}
