@@ -74,7 +74,8 @@ def _batched(config, combos) -> list[dict]:
             into[i] = np.asarray(out[name]).reshape(len(grid), num_tasks, -1).swapaxes(0, 1)
         print(f"[sweep] seed {seed}: {len(grid)} settings x {num_tasks} tasks in one program",
               flush=True)
-    results = Results(tuple(config.seeds), tuple(names), labels, returns, discounted, {}, {})
+    results = Results(tuple(config.seeds), tuple(names), labels, returns, discounted,
+                      np.ones(shape[:3], bool), {}, {})
     return [{"combo": c, "tasks": {
         task: hierarchical_bootstrap(results.cell(task, label).returns, ev.bootstrap_reps).as_dict()
         for task in names}} for c, label in zip(combos, labels, strict=True)]

@@ -201,6 +201,8 @@ def test_results_hold_rows_as_one_array_over_seed_task_method_episode():
     assert results.evaluated.tolist() == [[[True, False], [False, True]],
                                           [[True, False], [False, False]]]
     assert np.isnan(results.returns[1, 1, 1]).all()  # seed 1 never ran random on b
+    broken = Results.from_rows([_row(0, "a", "fb", [float("nan"), 1.0])])  # NaN is a result
+    assert broken.evaluated.all() and np.isnan(broken.cell("a", "fb").returns[0, 0])
     cell = results.cell("a", "fb")
     assert cell.seeds == [0, 1] and cell.fields["ope_ratio"].tolist() == [1.5, 0.5]
     assert results.cell("b", "fb") is None and results.cell("b", "random").fields == {}

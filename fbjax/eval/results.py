@@ -71,15 +71,16 @@ AXES = ("seed", "task", "method", "episode")
 @dataclasses.dataclass(frozen=True)
 class Results:
     """Every evaluated episode as one array over (seed, task, method, episode) (AXES; the names
-    of each axis in `seeds`, `tasks`, `methods`), NaN where a (seed, task, method) was not
-    evaluated (`evaluated`), and each per-seed field over (seed, task, method) with where a row
-    carries it (`carries`). Episodes are paired across methods by index."""
+    of each axis in `seeds`, `tasks`, `methods`), which (seed, task, method) was evaluated
+    (`evaluated`; the others hold NaN), and each per-seed field over (seed, task, method) with
+    where a row carries it (`carries`). Episodes are paired across methods by index."""
 
     seeds: tuple[int, ...]
     tasks: tuple[str, ...]
     methods: tuple[str, ...]
     returns: np.ndarray  # (S, T, M, E)
     discounted: np.ndarray  # (S, T, M, E)
+    evaluated: np.ndarray  # (S, T, M) bool
     fields: dict[str, np.ndarray]  # name -> (S, T, M)
     carries: dict[str, np.ndarray]  # name -> (S, T, M) bool
 
@@ -98,22 +99,18 @@ class Results:
         names = tuple(dict.fromkeys(f for r in rows for f in r.fields))
         shape = (len(seeds), len(tasks), len(methods))
         returns, discounted = np.full((2, *shape, episodes.pop()), np.nan)
+        evaluated = np.zeros(shape, bool)
         fields = {f: np.full(shape, np.nan) for f in names}
         carries = {f: np.zeros(shape, bool) for f in names}
         for r in rows:
             at = (seeds.index(r.seed), tasks.index(r.task), methods.index(r.method))
-            if not np.isnan(returns[at][0]):
+            if evaluated[at]:
                 raise ValueError(f"Results.from_rows: two rows for seed {r.seed}, task "
                                  f"{r.task!r}, method {r.method!r}")
-            returns[at], discounted[at] = r.returns, r.discounted
+            returns[at], discounted[at], evaluated[at] = r.returns, r.discounted, True
             for f, v in r.fields.items():
                 fields[f][at], carries[f][at] = v, True
-        return cls(seeds, tasks, methods, returns, discounted, fields, carries)
-
-    @property
-    def evaluated(self) -> np.ndarray:
-        """(S, T, M) bool: which (seed, task, method) has episodes."""
-        return ~np.isnan(self.returns[..., 0])
+        return cls(seeds, tasks, methods, returns, discounted, evaluated, fields, carries)
 
     def cell(self, task: str, method: str) -> Cell | None:
         """(task, method)'s seeds as a `Cell`; None where no seed evaluated it. Its fields are
