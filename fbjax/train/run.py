@@ -111,9 +111,9 @@ def train_run(agent: Agent, dataset, run_dir: str, description: dict[str, Any] |
     `config.num_steps`, resuming from the last checkpoint when there is one.
 
     `description` (JSON-able, or an `FBRun`) says what the run is; `train` and `seed` are added
-    to it. A resumed
-    run must have the same description except for RESUMABLE; the error lists each other leaf
-    that differs with both values. Returns the final state (replicated when sharded).
+    to it. A resumed run must have the same description except for RESUMABLE; the error lists
+    each other leaf that differs with both values. Returns the final state (replicated when
+    sharded).
 
     A second process training in the same `run_dir` at the same time is refused (a lock), and a
     dataset with fewer rows than one batch is refused before anything is written."""
