@@ -45,9 +45,9 @@ def test_summary_means_paired_differences_and_oracles():
     assert s.normalised_tasks == ["a"]
     assert "zol_grid_0" not in s.methods
     agg = s.aggregates
-    assert agg["td3"].iqm.value == pytest.approx(1.0)
-    assert agg["zol_selected"].poi.value == pytest.approx(1.0)  # better on every seed
-    assert agg["random"].poi.value == pytest.approx(0.0)
+    assert agg["td3"].iqm.mean == pytest.approx(1.0)
+    assert agg["zol_selected"].poi.mean == pytest.approx(1.0)  # better on every seed
+    assert agg["random"].poi.mean == pytest.approx(0.0)
 
 
 def test_report_tables_show_cis_differences_and_aggregates():

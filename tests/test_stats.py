@@ -62,11 +62,11 @@ def test_rliable_aggregates_on_known_scores():
     scores = {"fb": np.full((3, 5), 0.5), "better": np.full((3, 5), 0.8),
               "same": np.full((3, 5), 0.5), "split": np.tile([1.0, 0, 0, 0, 0], (3, 1))}
     out = aggregate_scores(scores, "fb", reps=200)
-    assert out["fb"].iqm.value == pytest.approx(0.5) and out["fb"].mean.hi == pytest.approx(0.5)
-    assert out["split"].mean.value == pytest.approx(0.2)
+    assert out["fb"].iqm.mean == pytest.approx(0.5) and out["fb"].mean.hi == pytest.approx(0.5)
+    assert out["split"].mean.mean == pytest.approx(0.2)
     assert out["better"].iqm.lo == pytest.approx(0.8)
-    assert out["better"].poi.value == pytest.approx(1.0)
-    assert out["same"].poi.value == pytest.approx(0.5)
+    assert out["better"].poi.mean == pytest.approx(1.0)
+    assert out["same"].poi.mean == pytest.approx(0.5)
     assert out["fb"].poi is None
 
 

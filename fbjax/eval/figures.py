@@ -127,7 +127,7 @@ def _rliable(summary: Summary, save) -> None:
         return
     methods = [m for m in summary.methods if m in aggregates]
     colors = {m: _color(m) for m in methods}
-    point = {m: np.array([aggregates[m].iqm.value, aggregates[m].mean.value]) for m in methods}
+    point = {m: np.array([aggregates[m].iqm.mean, aggregates[m].mean.mean]) for m in methods}
     interval = {m: np.array([[aggregates[m].iqm.lo, aggregates[m].mean.lo],
                              [aggregates[m].iqm.hi, aggregates[m].mean.hi]])
                 for m in methods}
@@ -137,7 +137,7 @@ def _rliable(summary: Summary, save) -> None:
     save(fig, "intervals")
     improving = [m for m in methods if aggregates[m].poi and m != "random"][::-1]
     if improving:
-        pairs = {f"{m},{BASELINE}": np.array([aggregates[m].poi.value]) for m in improving}
+        pairs = {f"{m},{BASELINE}": np.array([aggregates[m].poi.mean]) for m in improving}
         cis = {f"{m},{BASELINE}": np.array([[aggregates[m].poi.lo], [aggregates[m].poi.hi]])
                for m in improving}
         ax = plot_utils.plot_probability_of_improvement(

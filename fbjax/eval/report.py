@@ -27,7 +27,7 @@ from fbjax.eval.claims import (
     seed_tests,
 )
 from fbjax.eval.methods import ORACLES, ablations, ordered
-from fbjax.eval.results import Aggregate, Claim, Entry, Estimate, Interval, SeedTest, Summary, cells
+from fbjax.eval.results import Aggregate, Claim, Entry, Interval, SeedTest, Summary, cells
 from fbjax.eval.stats import aggregate_scores, hierarchical_bootstrap
 
 # "% of oracle" needs an oracle that earns at least this much per episode; below it the ratio of
@@ -212,8 +212,8 @@ def _difference_table(summary: Summary) -> list[str]:
     return lines
 
 
-def _estimate(e: Estimate) -> str:
-    return f"{e.value:.2f} [{e.lo:.2f}, {e.hi:.2f}]"
+def _estimate(e: Interval) -> str:
+    return f"{e.mean:.2f} [{e.lo:.2f}, {e.hi:.2f}]"
 
 
 def _aggregate_lines(summary: Summary) -> list[str]:

@@ -198,29 +198,20 @@ class Claim:
 
 
 @dataclasses.dataclass(frozen=True)
-class Estimate:
-    """A point estimate with its 95% interval."""
-
-    value: float
-    lo: float
-    hi: float
-
-
-@dataclasses.dataclass(frozen=True)
 class Aggregate:
     """rliable's aggregates of one method's oracle-normalised scores: the IQM and the mean with
     their 95% stratified-bootstrap CIs, and P(method > baseline) with its CI (None for the
     baseline itself). summary.json keeps the flat form (iqm, iqm_lo, iqm_hi, mean, ...)."""
 
-    iqm: Estimate
-    mean: Estimate
-    poi: Estimate | None = None
+    iqm: Interval  # `mean` of each is the point estimate (here the IQM, or P(improvement))
+    mean: Interval
+    poi: Interval | None = None
 
     def as_dict(self) -> dict:
         out = {}
         for name in ("iqm", "mean", "poi"):
             if (e := getattr(self, name)) is not None:
-                out.update({name: e.value, f"{name}_lo": e.lo, f"{name}_hi": e.hi})
+                out.update({name: e.mean, f"{name}_lo": e.lo, f"{name}_hi": e.hi})
         return out
 
 

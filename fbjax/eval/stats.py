@@ -18,7 +18,7 @@ import dataclasses
 
 import numpy as np
 
-from fbjax.eval.results import Aggregate, Estimate, Interval, SeedTest
+from fbjax.eval.results import Aggregate, Interval, SeedTest
 
 CONFIDENCE = 0.95
 
@@ -146,7 +146,7 @@ def aggregate_scores(scores: dict[str, np.ndarray], baseline: str, reps: int = 2
     finally:
         np.random.set_state(saved)
     def estimate(point, ci, i=0):
-        return Estimate(float(np.ravel(point)[i]), float(ci[0, i]), float(ci[1, i]))
+        return Interval(float(np.ravel(point)[i]), float(ci[0, i]), float(ci[1, i]))
 
     return {m: Aggregate(iqm=estimate(iqm[m], iqm_ci[m]), mean=estimate(iqm[m], iqm_ci[m], 1),
                          poi=estimate(poi[m], np.reshape(poi_ci[m], (2, 1))) if m in pairs
