@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from fbjax.fb.config import FBConfig
-from fbjax.nets import MLP, TwoTowerBody, dense, ensemble, full_precision, project_z
+from fbjax.nets import MLP, TwoTowerBody, dense, ensemble, full_precision, members, project_z
 from fbjax.types import Params, PRNGKey
 
 
@@ -159,7 +159,8 @@ class FBNetworks:
         z = jnp.zeros((1, self.config.z_dim))
         action = None if self.discrete else jnp.zeros((1, self.action_dim))
         actor = None if self.discrete else self.actor_module.init(a_key, obs, z)["params"]
-        return FBParams(forward=self.forward_module.init(f_key, obs, action, z)["params"],
+        shared = members(self.config.ensemble_size, obs, action, z)
+        return FBParams(forward=self.forward_module.init(f_key, *shared)["params"],
                         backward=self.backward_module.init(b_key, self.goal(obs))["params"],
                         actor=actor)
 
@@ -173,18 +174,21 @@ class FBNetworks:
 
     def forward(self, params: Params, obs: jax.Array, action, z: jax.Array) -> jax.Array:
         """Shape (K, ..., d) for continuous actions, (K, ..., |A|, d) for discrete ones."""
-        return self.forward_module.apply({"params": params}, obs, action, z)
+        return self.forward_module.apply({"params": params},
+                                         *members(self.config.ensemble_size, obs, action, z))
 
     def actor_mean(self, params: Params, obs: jax.Array, z: jax.Array) -> jax.Array:
         return self.actor_module.apply({"params": params}, obs, z)
 
-    def sample_action(self, params: Params, obs, z, key: PRNGKey) -> jax.Array:
+    def sample_action(self, params: Params, obs, z, key: PRNGKey | None = None, *,
+                      noise: jax.Array | None = None) -> jax.Array:
         """a = clip(mu + clip(sigma * eps, -c, c), -1 + 1e-6, 1 - 1e-6), with a straight-through
-        outer clip so the reparameterised gradient reaches mu even at the bounds."""
+        outer clip so the reparameterised gradient reaches mu even at the bounds. eps ~ N(0, I)
+        is `noise` where given (mu's shape), else drawn from `key`."""
         mu = self.actor_mean(params, obs, z)
         c = self.config
-        noise = jnp.clip(c.actor_noise * jax.random.normal(key, mu.shape), -c.noise_clip,
-                         c.noise_clip)
+        eps = jax.random.normal(key, mu.shape) if noise is None else noise
+        noise = jnp.clip(c.actor_noise * eps, -c.noise_clip, c.noise_clip)
         raw = mu + noise
         clipped = jnp.clip(raw, -1.0 + 1e-6, 1.0 - 1e-6)
         return raw + jax.lax.stop_gradient(clipped - raw)
