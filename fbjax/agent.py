@@ -36,15 +36,38 @@ Sampler = Callable[[PRNGKey], Any]
 def sample_batch(dataset, key: PRNGKey, batch_size: int, rows: jax.Array | int | None = None):
     """`batch_size` rows drawn uniformly with replacement from the first `rows` rows (all by
     default) of a pytree of arrays with a shared leading axis (a `Transition`, a dict)."""
-    if rows is None:
-        rows = jax.tree.leaves(dataset)[0].shape[0]
-    idx = jax.random.randint(key, (batch_size,), 0, rows)
-    return jax.tree.map(lambda x: x[idx], dataset)
+    return uniform_sampler(dataset, batch_size, rows)(key)
 
 
-def uniform_sampler(dataset, batch_size: int, rows: jax.Array | int | None = None) -> Sampler:
+@dataclasses.dataclass(frozen=True)
+class UniformSampler:
+    """key -> a uniform minibatch of `dataset` (see `sample_batch`), in two parts: `indices(key)`
+    draws the rows and `take(rows)` gathers them (constrained to `sharding` where one is given),
+    so a scan of updates can draw every step's rows in one program before it starts."""
+
+    dataset: Any
+    batch_size: int
+    rows: jax.Array | int | None = None
+    sharding: Any = None
+
+    def indices(self, key: PRNGKey) -> jax.Array:
+        rows = jax.tree.leaves(self.dataset)[0].shape[0] if self.rows is None else self.rows
+        return jax.random.randint(key, (self.batch_size,), 0, rows)
+
+    def take(self, idx: jax.Array):
+        batch = jax.tree.map(lambda x: x[idx], self.dataset)
+        if self.sharding is None:
+            return batch
+        return jax.lax.with_sharding_constraint(batch, self.sharding)
+
+    def __call__(self, key: PRNGKey):
+        return self.take(self.indices(key))
+
+
+def uniform_sampler(dataset, batch_size: int, rows: jax.Array | int | None = None,
+                    sharding: Any = None) -> UniformSampler:
     """key -> a uniform minibatch of `dataset` (see `sample_batch`)."""
-    return lambda key: sample_batch(dataset, key, batch_size, rows)
+    return UniformSampler(dataset, batch_size, rows, sharding)
 
 
 def mean_metrics(metrics: Metrics) -> Metrics:
@@ -54,13 +77,27 @@ def mean_metrics(metrics: Metrics) -> Metrics:
 
 def scan_updates(update: Callable, state, sample: Sampler, key: PRNGKey, num_steps: int):
     """`num_steps` of `update(state, batch, key)` in one `lax.scan`, each on `sample(batch_key)`.
-    The step key is split by purpose (batch, update). Returns the state and the mean metrics."""
+    The step key is split by purpose (batch, update). Returns the state and the mean metrics.
 
-    def one_step(state, step_key):
-        batch_key, update_key = jax.random.split(step_key)
-        return update(state, sample(batch_key), update_key)
+    Every step's keys are split before the scan, and a `UniformSampler`'s rows for every step
+    are drawn there too, as one random draw (the same rows as drawing them step by step): the
+    loop body then only gathers its batch, instead of running a random-number program of its
+    own for each batch."""
+    batch_keys, update_keys = jnp.moveaxis(
+        jax.vmap(jax.random.split)(jax.random.split(key, num_steps)), 1, 0)
+    if isinstance(sample, UniformSampler):
+        def one_step(state, xs):
+            rows, update_key = xs
+            return update(state, sample.take(rows), update_key)
 
-    state, metrics = jax.lax.scan(one_step, state, jax.random.split(key, num_steps))
+        xs = (jax.vmap(sample.indices)(batch_keys), update_keys)
+    else:
+        def one_step(state, xs):
+            batch_key, update_key = xs
+            return update(state, sample(batch_key), update_key)
+
+        xs = (batch_keys, update_keys)
+    state, metrics = jax.lax.scan(one_step, state, xs)
     return state, mean_metrics(metrics)
 
 

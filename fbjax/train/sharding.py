@@ -89,12 +89,8 @@ def sharded_steps(agent: Agent, mesh: Mesh, num_steps: int):
     rep, data = replicated(mesh), data_sharding(mesh)
 
     def steps(state, dataset, key):
-        sample = uniform_sampler(dataset, agent.batch_size)
-
-        def sharded_sample(batch_key):
-            return jax.lax.with_sharding_constraint(sample(batch_key), data)
-
-        return scan_updates(agent.update, state, sharded_sample, key, num_steps)
+        sample = uniform_sampler(dataset, agent.batch_size, sharding=data)
+        return scan_updates(agent.update, state, sample, key, num_steps)
 
     return jax.jit(steps, in_shardings=(rep, data, rep), out_shardings=(rep, rep),
                    donate_argnums=0)
