@@ -16,6 +16,7 @@ import flax.struct
 import jax
 import jax.numpy as jnp
 import optax
+from jax.flatten_util import ravel_pytree
 
 from fbjax.fb.config import FBConfig
 from fbjax.fb.losses import (
@@ -33,7 +34,9 @@ from fbjax.types import Metrics, Params, PRNGKey, Transition
 class FBState:
     params: FBParams  # of Params
     target_params: FBParams  # of Params; no actor
-    opt_state: FBParams  # of optax.OptState; no actor where none is trained
+    # Of optax.OptState over each network's parameters flattened into one vector (`flat_step`);
+    # no actor where none is trained.
+    opt_state: FBParams
     step: jax.Array
 
 
@@ -62,9 +65,13 @@ class FBAgent:
         self.networks = FBNetworks(config, obs_dim, action_dim, num_actions)
         self.target_policy = target_policy
         self.batch_size = config.batch_size
+        # Adam as optax's scale_by_adam over each network's flattened parameters, and its
+        # learning rate applied per array (`flat_step`).
         self.optimizers = FBParams(
-            forward=optax.adam(config.lr_forward), backward=optax.adam(config.lr_backward),
-            actor=optax.adam(config.lr_actor) if self.has_actor_step else None)
+            forward=optax.scale_by_adam(), backward=optax.scale_by_adam(),
+            actor=optax.scale_by_adam() if self.has_actor_step else None)
+        self.learning_rates = FBParams(forward=config.lr_forward, backward=config.lr_backward,
+                                       actor=config.lr_actor if self.has_actor_step else None)
 
     @property
     def discrete(self) -> bool:
@@ -80,9 +87,10 @@ class FBAgent:
         target = FBParams(forward=jax.tree.map(jnp.copy, params.forward),
                           backward=jax.tree.map(jnp.copy, params.backward))
         opts = self.optimizers
-        opt_state = FBParams(forward=opts.forward.init(params.forward),
-                             backward=opts.backward.init(params.backward),
-                             actor=None if opts.actor is None else opts.actor.init(params.actor))
+        opt_state = FBParams(forward=opts.forward.init(ravel_pytree(params.forward)[0]),
+                             backward=opts.backward.init(ravel_pytree(params.backward)[0]),
+                             actor=None if opts.actor is None else
+                             opts.actor.init(ravel_pytree(params.actor)[0]))
         return FBState(params, target, opt_state, jnp.zeros((), jnp.int32))
 
     # ----- forward map evaluated at given actions -----
@@ -94,10 +102,13 @@ class FBAgent:
         f = self.networks.forward(forward_params, obs, None, z)  # (K, N, A, d)
         return jnp.take_along_axis(f, action[None, :, None, None], axis=2)[:, :, 0]
 
-    def target_successor(self, params, target_params, next_obs, z, key) -> jax.Array:
+    def target_successor(self, params, target_params, next_obs, z, key=None, *,
+                         noise=None) -> jax.Array:
         """T[i, j] = pessimistic_k F_bar_k(s'_i, a'_i, z_i) . B_bar(s'_j) with a' from pi_z (a
         sample, or the greedy action of F_bar for discrete actions) or from the fixed target
-        policy; for discrete policies the expectation over a' is exact. Shape (N, N)."""
+        policy; for discrete policies the expectation over a' is exact. Shape (N, N).
+        pi_z's sample takes its standard-normal `noise` (N, A) where given, else draws it from
+        `key`."""
         c, nets = self.config, self.networks
         if self.discrete:
             f_all = nets.forward(target_params.forward, next_obs, None, z)  # (K, N, A, d)
@@ -111,7 +122,7 @@ class FBAgent:
             if self.target_policy is not None:
                 next_action = self.target_policy(next_obs, key)
             else:
-                next_action = nets.sample_action(params.actor, next_obs, z, key)
+                next_action = nets.sample_action(params.actor, next_obs, z, key, noise=noise)
             target_f = nets.forward(target_params.forward, next_obs, next_action, z)
         target_b = nets.backward(target_params.backward, next_obs)
         successor = jnp.einsum("knd,md->knm", target_f, target_b)
@@ -140,8 +151,8 @@ class FBAgent:
         }
         return fb + c.ortho_coef * ortho, metrics
 
-    def actor_loss(self, actor_params, forward_params, obs, z, key):
-        action = self.networks.sample_action(actor_params, obs, z, key)
+    def actor_loss(self, actor_params, forward_params, obs, z, key=None, *, noise=None):
+        action = self.networks.sample_action(actor_params, obs, z, key, noise=noise)
         f = self.networks.forward(jax.lax.stop_gradient(forward_params), obs, action, z)
         q = jnp.einsum("knd,nd->kn", f, z)
         loss = actor_loss(q, self.config.actor_pessimism)
@@ -150,38 +161,59 @@ class FBAgent:
     # ----- the update -----
 
     @staticmethod
-    def _apply(optimizer, grads, state_params, opt_state):
-        updates, opt_state = optimizer.update(grads, opt_state, state_params)
-        return optax.apply_updates(state_params, updates), opt_state
+    def flat_step(optimizer, learning_rate, grads, params, opt_state):
+        """One Adam step of a network whose optimiser state is over its parameters flattened
+        into one vector: (new params, new optimiser state, the gradient's norm).
+
+        Adam's moments and direction are then a few kernels over one vector instead of a few per
+        parameter array (what `optax.flatten` does; here the flat gradient also gives the norm).
+        The learning rate scales each array's slice of the direction as it is added, as
+        `optax.adam`'s last step would on that array: every element sees the same operations in
+        the same order as `optax.adam` per array. The results may still differ from it in the
+        last bit, because XLA contracts a * b + c into one fused multiply-add (one rounding
+        instead of two) where it fuses loops, and the flat vector's loops fuse differently from
+        per-array ones (`optax.adam` alone, eager against jitted, differs the same way).
+        Scaling the flat direction instead would let XLA fold the product into each array's
+        addition, and its cost analysis then counts the whole vector as read once per array."""
+        flat_grads, unravel = ravel_pytree(grads)
+        direction, opt_state = optimizer.update(flat_grads, opt_state)
+        updates = jax.tree.map(lambda d: -learning_rate * d, unravel(direction))
+        return (optax.apply_updates(params, updates), opt_state,
+                jnp.sqrt(jnp.sum(flat_grads * flat_grads)))
 
     def update(self, state: FBState, batch: Transition, key: PRNGKey) -> tuple[FBState, Metrics]:
         chex.assert_shape([batch.obs, batch.next_obs], (None, self.networks.obs_dim))
         chex.assert_equal_shape_prefix(jax.tree.leaves(batch), 1)
-        z_key, next_key, actor_key = jax.random.split(key, 3)
+        z_key, noise_key = jax.random.split(key)
         params, opt_state, c = state.params, state.opt_state, self.config
         b_next = self.networks.backward(params.backward, batch.next_obs)
         z = sample_z(z_key, b_next, c.z_dim, c.goal_ratio)
-        target = self.target_successor(params, state.target_params, batch.next_obs, z, next_key)
+        if self.has_actor_step:  # the target's and the actor step's action noise in one draw
+            next_noise, actor_noise = jax.random.normal(
+                noise_key, (2, batch.obs.shape[0], self.networks.action_dim))
+            target = self.target_successor(params, state.target_params, batch.next_obs, z,
+                                           noise=next_noise)
+        else:
+            target = self.target_successor(params, state.target_params, batch.next_obs, z,
+                                           noise_key)
 
         fb_params = FBParams(forward=params.forward, backward=params.backward)
         grads, metrics = jax.grad(self.fb_loss, has_aux=True)(fb_params, batch, z, target)
-        opts = self.optimizers
-        forward, forward_opt = self._apply(opts.forward, grads.forward, params.forward,
-                                           opt_state.forward)
-        backward, backward_opt = self._apply(opts.backward, grads.backward, params.backward,
-                                             opt_state.backward)
-        metrics.update(grad_norm_forward=optax.tree.norm(grads.forward),
-                       grad_norm_backward=optax.tree.norm(grads.backward))
+        opts, rates = self.optimizers, self.learning_rates
+        forward, forward_opt, metrics["grad_norm_forward"] = self.flat_step(
+            opts.forward, rates.forward, grads.forward, params.forward, opt_state.forward)
+        backward, backward_opt, metrics["grad_norm_backward"] = self.flat_step(
+            opts.backward, rates.backward, grads.backward, params.backward, opt_state.backward)
         params = params.replace(forward=forward, backward=backward)
         opt_state = opt_state.replace(forward=forward_opt, backward=backward_opt)
 
         if self.has_actor_step:
             actor_grads, actor_metrics = jax.grad(self.actor_loss, has_aux=True)(
-                params.actor, params.forward, batch.obs, z, actor_key)
-            actor, actor_opt = self._apply(self.optimizers.actor, actor_grads, params.actor,
-                                           opt_state.actor)
+                params.actor, params.forward, batch.obs, z, noise=actor_noise)
+            actor, actor_opt, metrics["grad_norm_actor"] = self.flat_step(
+                opts.actor, rates.actor, actor_grads, params.actor, opt_state.actor)
             params, opt_state = params.replace(actor=actor), opt_state.replace(actor=actor_opt)
-            metrics.update(actor_metrics, grad_norm_actor=optax.tree.norm(actor_grads))
+            metrics.update(actor_metrics)
 
         target_params = FBParams(**{
             name: optax.incremental_update(getattr(params, name),
