@@ -7,8 +7,11 @@ import types
 
 import jax
 import numpy as np
+import optax
 import pytest
+from jax.flatten_util import ravel_pytree
 
+from fbjax.fb import FBParams
 from fbjax.train import Checkpointer, checkpoint, read_config
 from tests.helpers import continuous_agent, discrete_agent, random_batch
 
@@ -57,6 +60,42 @@ def test_a_checkpoint_whose_networks_were_dicts_restores_into_fbparams(tmp_path,
     for a, b in zip(jax.tree.leaves(restored), jax.tree.leaves(state), strict=True):
         np.testing.assert_array_equal(a, b)
     assert checkpoint.state_digest(restored) == checkpoint.state_digest(old)
+
+
+@pytest.mark.parametrize("discrete", [False, True])
+def test_a_checkpoint_with_adam_state_per_array_restores_into_the_flat_layout(tmp_path, discrete):
+    """Runs written before the optimiser state was one vector per network hold optax.adam's state
+    per parameter array: with the agent's conversion they restore with the same moments
+    flattened, bit for bit, and train on; without it they are refused by name."""
+    agent = discrete_agent() if discrete else continuous_agent()
+    state = agent.init(jax.random.PRNGKey(0))
+    state, _ = agent.update(state, random_batch(6, discrete), jax.random.PRNGKey(1))
+
+    def per_array(flat, params):  # optax.adam's own state, holding the same moments per array
+        if flat is None:
+            return None
+        unravel = ravel_pytree(params)[1]
+        adam = optax.adam(1e-3).init(params)
+        return (adam[0]._replace(count=flat.count, mu=unravel(flat.mu), nu=unravel(flat.nu)),
+                *adam[1:])
+
+    old = state.replace(opt_state=FBParams(**{
+        name: per_array(getattr(state.opt_state, name), getattr(state.params, name))
+        for name in ("forward", "backward", "actor")}))
+    ckpt = Checkpointer(str(tmp_path / "run"))
+    ckpt.save(1, old, {"step": 1})
+    with pytest.raises(checkpoint.CheckpointError, match="does not fit"):
+        ckpt.restore(agent.init(jax.random.PRNGKey(9)), 1)
+    restored, meta = ckpt.restore(agent.init(jax.random.PRNGKey(9)),
+                                  upgrade=agent.older_checkpoint_layout)
+    assert meta == {"step": 1}
+    assert jax.tree.structure(restored) == jax.tree.structure(state)
+    for a, b in zip(jax.tree.leaves(restored), jax.tree.leaves(state), strict=True):
+        np.testing.assert_array_equal(a, b)
+    batch, key = random_batch(6, discrete, seed=2), jax.random.PRNGKey(3)
+    for a, b in zip(jax.tree.leaves(agent.update(restored, batch, key)[0]),
+                    jax.tree.leaves(agent.update(state, batch, key)[0]), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_keeps_the_last_checkpoints_only(tmp_path):

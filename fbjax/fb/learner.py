@@ -93,6 +93,26 @@ class FBAgent:
                              opts.actor.init(ravel_pytree(params.actor)[0]))
         return FBState(params, target, opt_state, jnp.zeros((), jnp.int32))
 
+    def older_checkpoint_layout(self, state: FBState):
+        """Checkpoints written before the optimiser state was one vector per network (up to
+        fbjax commit 4e30a2c) hold `optax.adam`'s state per parameter array: a state of that
+        layout shaped like `state`, and the conversion of one read in it to this layout (the
+        same moments, flattened as `flat_step` flattens the gradient). For
+        `Checkpointer.restore(upgrade=...)`."""
+        def per_array(opt, params):
+            return None if opt is None else optax.adam(1.0).init(params)
+
+        def flat(opt):
+            return None if opt is None else opt[0]._replace(
+                mu=ravel_pytree(opt[0].mu)[0], nu=ravel_pytree(opt[0].nu)[0])
+
+        names = ("forward", "backward", "actor")
+        older = state.replace(opt_state=FBParams(**{
+            name: per_array(getattr(state.opt_state, name), getattr(state.params, name))
+            for name in names}))
+        return older, lambda read: read.replace(opt_state=FBParams(**{
+            name: flat(getattr(read.opt_state, name)) for name in names}))
+
     # ----- forward map evaluated at given actions -----
 
     def forward_at(self, forward_params: Params, obs, action, z) -> jax.Array:

@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -129,9 +130,16 @@ class Checkpointer:
                 f"({type(e).__name__}: {e}); the earlier checkpoints {previous} are untouched "
                 "(orbax writes to a temporary folder first)") from e
 
-    def restore(self, abstract_state: Any, step: int | None = None) -> tuple[Any, dict]:
+    def restore(self, abstract_state: Any, step: int | None = None, *,
+                upgrade: Callable[[Any], tuple[Any, Callable] | None] | None = None
+                ) -> tuple[Any, dict]:
         """Restores into the structure of `abstract_state` (e.g. a freshly initialised state or
         `jax.eval_shape` of it); returns (state, meta).
+
+        `upgrade(abstract_state)`, where given, names an older layout of the same state and its
+        conversion, (older_state, convert): an intact checkpoint that does not fit
+        `abstract_state` but fits `older_state` is read in that layout, checked against its
+        digest, and returned as `convert(read)` (`FBAgent.older_checkpoint_layout`).
 
         Without `step`, the latest intact checkpoint: one that cannot be read or whose values do
         not match their saved digest is reported, moved to DIR/corrupt/<step>, and the one
@@ -140,7 +148,7 @@ class Checkpointer:
             if step not in self.all_steps():
                 raise FileNotFoundError(f"no checkpoint for step {step} under {self.directory}; "
                                         f"available: {self.all_steps()}")
-            state, meta, problem = self._try_restore(abstract_state, step)
+            state, meta, problem = self._try_restore(abstract_state, step, upgrade)
             if problem:
                 raise CheckpointError(f"checkpoint step {step} under {self.directory} is "
                                       f"unusable: {problem}")
@@ -149,7 +157,7 @@ class Checkpointer:
             raise FileNotFoundError(f"no checkpoint under {self.directory}")
         failures = []
         for candidate in reversed(self.all_steps()):
-            state, meta, problem = self._try_restore(abstract_state, candidate)
+            state, meta, problem = self._try_restore(abstract_state, candidate, upgrade)
             if not problem:
                 if failures:
                     print(f"checkpoint: restored step {candidate} under {self.directory} "
@@ -163,28 +171,50 @@ class Checkpointer:
         raise CheckpointError(f"no intact checkpoint under {self.directory}: "
                               + "; ".join(failures))
 
-    def _try_restore(self, abstract_state, step) -> tuple[Any, dict, str | None]:
+    def _try_restore(self, abstract_state, step, upgrade=None) -> tuple[Any, dict, str | None]:
         """(state, meta, None), or (None, None, what is wrong with the files) when the
         checkpoint itself is damaged. An error that comes from `abstract_state` not matching an
-        intact checkpoint (a caller's mistake, not damage) is raised."""
-        target = jax.tree.map(ocp.utils.to_shape_dtype_struct, abstract_state)
-        args = ocp.args.Composite(state=ocp.args.StandardRestore(target),
-                                  meta=ocp.args.JsonRestore())
+        intact checkpoint (a caller's mistake, not damage) is raised, unless the checkpoint fits
+        the older layout `upgrade` names."""
         _quiet_failed_reads()
+        convert = None
         try:
-            restored = self._manager.restore(step, args=args)
+            restored = self._read(abstract_state, step)
         except Exception as e:  # noqa: BLE001 - decided below: damage or caller's mistake
             damage = self.check(step)
-            if damage is None:
-                raise CheckpointError(f"checkpoint step {step} under {self.directory} is intact "
-                                      f"but does not fit the state it is restored into "
-                                      f"({type(e).__name__}: {e})") from e
-            return None, None, damage
+            if damage is not None:
+                return None, None, damage
+            restored, convert = self._read_older_layout(abstract_state, step, upgrade, e)
         meta = dict(restored.meta)
         saved = meta.pop("digest", None)
         if saved is not None and state_digest(restored.state) not in (saved, None):
             return None, None, "its values do not match the digest saved with them"
-        return restored.state, meta, None
+        return (restored.state if convert is None else convert(restored.state)), meta, None
+
+    def _read(self, abstract_state, step):
+        target = jax.tree.map(ocp.utils.to_shape_dtype_struct, abstract_state)
+        return self._manager.restore(step, args=ocp.args.Composite(
+            state=ocp.args.StandardRestore(target), meta=ocp.args.JsonRestore()))
+
+    def _read_older_layout(self, abstract_state, step, upgrade, error):
+        """(what was read, its conversion) of intact checkpoint `step` in the older layout
+        `upgrade(abstract_state)` names; CheckpointError naming `error` where there is none or
+        the checkpoint does not fit it either."""
+        older = None if upgrade is None else upgrade(abstract_state)
+        if older is not None:
+            older_state, convert = older
+            try:
+                restored = self._read(older_state, step)
+            except Exception:  # noqa: BLE001 - it fits neither layout: the error below
+                restored = None
+            if restored is not None:
+                print(f"checkpoint: step {step} under {self.directory} has an older fbjax's "
+                      "layout of the state; read in that layout and converted",
+                      file=sys.stderr, flush=True)
+                return restored, convert
+        raise CheckpointError(f"checkpoint step {step} under {self.directory} is intact "
+                              f"but does not fit the state it is restored into "
+                              f"({type(error).__name__}: {error})") from error
 
     def check(self, step: int) -> str | None:
         """None when checkpoint `step` reads back whole and matches its digest, else what is

@@ -165,7 +165,8 @@ def open_run(agent: Agent, run_dir: str, description: dict[str, Any] | FBRun,
     init_key, train_key = jax.random.split(jax.random.PRNGKey(seed))  # one stream per purpose
     state = place(agent.init(init_key))
     if checkpointer.latest_step() is not None:
-        state = resume_state(checkpointer, state, described, label)
+        state = resume_state(checkpointer, state, described, label,
+                             getattr(agent, "older_checkpoint_layout", None))
     checkpointer.write_config(described)
     return checkpointer, state, train_key
 
@@ -189,9 +190,11 @@ def fit_and_save(agent: Agent, state, dataset, config: TrainConfig, key, checkpo
     return state
 
 
-def resume_state(checkpointer: Checkpointer, state, description: dict[str, Any], label: str):
+def resume_state(checkpointer: Checkpointer, state, description: dict[str, Any], label: str,
+                 upgrade=None):
     """The latest intact checkpoint of a run whose saved description matches `description` up to
-    RESUMABLE; otherwise a ValueError listing each difference (saved -> now)."""
+    RESUMABLE; otherwise a ValueError listing each difference (saved -> now). `upgrade`: see
+    `Checkpointer.restore`."""
     saved = checkpointer.read_config()
     differ = [d for d in differences(saved, description)
               if not d.startswith(tuple(f"{r}:" for r in RESUMABLE))]
@@ -199,7 +202,7 @@ def resume_state(checkpointer: Checkpointer, state, description: dict[str, Any],
         raise ValueError(f"{checkpointer.directory} holds a run with other settings: "
                          f"{'; '.join(differ)} (saved -> now). Resume with the same settings "
                          f"(only {', '.join(RESUMABLE)} may change) or use another directory")
-    state, _ = checkpointer.restore(state)
+    state, _ = checkpointer.restore(state, upgrade=upgrade)
     step = local_step(state.step)
     if jax.process_index() == 0:
         print(f"{label}resumed from step {step} in {checkpointer.directory}", flush=True)
@@ -217,6 +220,7 @@ def load_fb(run_dir: str, step: int | None = None) -> tuple[FBAgent, FBState, FB
     checkpointer = Checkpointer(run_dir, max_to_keep=None)
     if checkpointer.latest_step() is None:
         raise FileNotFoundError(f"load_fb: {run_dir} holds no checkpoint")
-    state, _ = checkpointer.restore(agent.init(jax.random.PRNGKey(0)), step)
+    state, _ = checkpointer.restore(agent.init(jax.random.PRNGKey(0)), step,
+                                    upgrade=agent.older_checkpoint_layout)
     checkpointer.close()
     return agent, state, run
