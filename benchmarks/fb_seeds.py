@@ -3,6 +3,7 @@
 
   python benchmarks/fb_seeds.py                              # main command's config, S = 1,4,8
   python benchmarks/fb_seeds.py --config=walker --batch=1024 --seeds=1,4,8 --steps=100
+  python benchmarks/fb_seeds.py --config=walker --batch=1024 --seeds=8 --compute_dtype=bfloat16
 
 Prints one JSON line per S: program updates/s (every seed advances one update), seed-updates/s
 (S x that) and the ratio of seed-updates/s to the first line's, the baseline measured in the same
@@ -18,7 +19,7 @@ import time
 
 
 def measure(name: str, batch: int | None, num_seeds: int, steps: int, repeats: int,
-            plain: bool = False) -> dict:
+            plain: bool = False, compute_dtype: str = "float32") -> dict:
     """num_seeds seeds in one program; `plain`: one seed without the seed axis (the ordinary
     single-device training step, `fbjax.train.sharding.single_device_steps`)."""
     import jax
@@ -30,7 +31,7 @@ def measure(name: str, batch: int | None, num_seeds: int, steps: int, repeats: i
     from fbjax.train.sharding import single_device_steps
 
     obs_dim, action_dim = CONFIGS[name]
-    config = _fb_config(name, batch, "float32")
+    config = _fb_config(name, batch, compute_dtype)
     agent = FBAgent(config, obs_dim, action_dim)
     dataset = random_dataset(obs_dim, action_dim)
     if plain:
@@ -62,7 +63,8 @@ def measure(name: str, batch: int | None, num_seeds: int, steps: int, repeats: i
     return {"benchmark": "fb_seeds", "config": name, "batch": config.batch_size,
             "seeds": num_seeds, "seed_axis": not plain, "device": jax.devices()[0].device_kind,
             "fb": {k: getattr(config, k) for k in ("z_dim", "backward_hidden", "forward_hidden",
-                                                   "actor_hidden", "ensemble_size")},
+                                                   "actor_hidden", "ensemble_size",
+                                                   "compute_dtype")},
             "steps_per_call": steps, "compile_s": round(compile_s, 2),
             "program_updates_per_s": round(steps / best, 2),
             "seed_updates_per_s": round(num_seeds * steps / best, 2),
@@ -81,11 +83,13 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="timed calls (the best counts)")
     parser.add_argument("--plain", type=int, default=1, choices=(0, 1),
                         help="first measure one seed without the seed axis (the baseline)")
+    parser.add_argument("--compute_dtype", default="float32", choices=("float32", "bfloat16"))
     args = parser.parse_args()
     base = None
     runs = [(1, True)] * args.plain + [(int(x), False) for x in args.seeds.split(",")]
     for s, plain in runs:
-        result = measure(args.config, args.batch, s, args.steps, args.repeats, plain)
+        result = measure(args.config, args.batch, s, args.steps, args.repeats, plain,
+                         args.compute_dtype)
         base = base or result["seed_updates_per_s"]
         result["ratio_to_first"] = round(result["seed_updates_per_s"] / base, 3)
         print(json.dumps(result), flush=True)
