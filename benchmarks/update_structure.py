@@ -36,75 +36,42 @@ import subprocess
 import sys
 import time
 
-CONFIGS = {"point_mass_maze": (4, 2, None), "walker": (24, 6, 1024)}
-_INSTRUCTION = re.compile(r"\s*(?:ROOT\s+)?%?([\w.\-]+)\s*=\s*(?:\(.*?\)|\S+)\s+([\w\-]+)\(")
-_HEADER = re.compile(r"\s*(ENTRY\s+)?%?([\w.\-]+)\s.*\{\s*$")
+import trace_summary
+from profile_update import CONFIGS, _fb_config, _timed_calls, cost_of, random_dataset
+
+MEASURED = ("point_mass_maze", "walker")
+BATCH = {"walker": 1024}  # the full-size update's reference batch; others keep their config's
 _NO_DATA = {"parameter", "constant", "tuple", "get-tuple-element", "bitcast"}
+_CALLEES = re.compile(r"(?:condition|body|to_apply|true_computation|false_computation)="
+                      r"%?([\w.\-]+)")
 
 
 def kernel_counts(hlo_text: str, only_loop_bodies: bool = False) -> dict:
     """Fusions and kernels (see the module docstring) of an optimised HLO module's text; with
     `only_loop_bodies`, those of the outermost while loop's body and what it runs."""
-    computations, entry = collections.defaultdict(list), None
-    current = None
-    for line in hlo_text.splitlines():
-        m = _INSTRUCTION.match(line)
-        if m and current is not None:
-            computations[current].append((m.group(2), line))
-        elif _HEADER.match(line):
-            header = _HEADER.match(line)
-            current = header.group(2)
-            entry = current if header.group(1) else entry
+    computations = trace_summary.instructions(hlo_text)
 
     def runs(name):  # computations whose instructions run as kernels, from `name` down
         found = [name]
-        for opcode, line in computations.get(name, ()):
+        for _, opcode, line in computations.get(name, ()):
             if opcode in ("while", "call", "conditional"):
                 branches = re.search(r"branch_computations=\{([^}]*)\}", line)
-                callees = re.findall(r"(?:condition|body|to_apply|true_computation|"
-                                     r"false_computation)=%?([\w.\-]+)", line)
+                callees = _CALLEES.findall(line)
                 callees += re.findall(r"%?([\w.\-]+)", branches.group(1)) if branches else []
                 for callee in callees:
                     found += runs(callee)
         return found
 
-    start = entry
+    start = re.search(r"^ENTRY\s+%?([\w.\-]+)", hlo_text, re.MULTILINE).group(1)
     if only_loop_bodies:
         loops = [re.search(r"body=%?([\w.\-]+)", line).group(1)
-                 for body in computations.values() for opcode, line in body
+                 for body in computations.values() for _, opcode, line in body
                  if opcode == "while"]
         start = max(loops, key=lambda body: len(computations[body]))
     kinds = collections.Counter(opcode for name in dict.fromkeys(runs(start))
-                                for opcode, _ in computations[name] if opcode not in _NO_DATA)
+                                for _, opcode, _ in computations[name] if opcode not in _NO_DATA)
     return {"fusions": kinds["fusion"], "kernels": sum(kinds.values()),
             "kernels_by_op": dict(kinds.most_common())}
-
-
-def _agent_and_data(name: str, compute_dtype: str):
-    """CONFIG's FB agent (walker at its reference batch) and 100k rows of synthetic data."""
-    import dataclasses
-    import importlib
-
-    import jax
-    import numpy as np
-
-    from fbjax.fb import FBAgent
-    from fbjax.pipeline.config import experiment_config
-    from fbjax.types import Transition
-
-    obs_dim, action_dim, batch = CONFIGS[name]
-    module = importlib.import_module(f"experiments.configs.{name}")
-    fb = experiment_config(module.get_config().to_dict()).fb
-    config = dataclasses.replace(fb, batch_size=batch or fb.batch_size,
-                                 compute_dtype=compute_dtype)
-    rng = np.random.default_rng(0)
-    rows = 100_000
-    data = jax.device_put(Transition(
-        obs=rng.normal(size=(rows, obs_dim)).astype(np.float32),
-        action=rng.uniform(-1, 1, (rows, action_dim)).astype(np.float32),
-        next_obs=rng.normal(size=(rows, obs_dim)).astype(np.float32),
-        terminal=np.zeros(rows, np.float32), start=np.zeros(rows, np.float32)))
-    return FBAgent(config, obs_dim, action_dim), data
 
 
 def measure(name: str, steps: int, repeats: int, compute_dtype: str) -> dict:
@@ -113,43 +80,31 @@ def measure(name: str, steps: int, repeats: int, compute_dtype: str) -> dict:
 
     import fbjax
     from fbjax.agent import train_steps
+    from fbjax.fb import FBAgent
 
-    agent, data = _agent_and_data(name, compute_dtype)
-    config = agent.config
-    state = agent.init(jax.random.PRNGKey(0))
-    key = jax.random.PRNGKey(1)
+    obs_dim, action_dim = CONFIGS[name]
+    config = _fb_config(name, BATCH.get(name), compute_dtype)
+    agent, data = FBAgent(config, obs_dim, action_dim), random_dataset(obs_dim, action_dim)
+    state, key = agent.init(jax.random.PRNGKey(0)), jax.random.PRNGKey(1)
 
-    def cost(program, field):
-        c = program.cost_analysis()
-        c = c[0] if isinstance(c, list | tuple) else c
-        return float(c[field])
-
-    one = jax.jit(lambda s, k: train_steps(agent, s, data, k, 1))
-    lowered = one.lower(state, key)
+    lowered = jax.jit(lambda s, k: train_steps(agent, s, data, k, 1)).lower(state, key)
     compiled = lowered.compile()
     run = jax.jit(lambda s, k: train_steps(agent, s, data, k, steps), donate_argnums=0)
     began = time.perf_counter()
     scan = run.lower(state, key).compile()
     compile_s = time.perf_counter() - began
-    state, _ = scan(state, key)  # warm-up
-    jax.block_until_ready(state)
-    rates = []
-    for r in range(repeats):
-        began = time.perf_counter()
-        state, _ = scan(state, jax.random.PRNGKey(2 + r))
-        jax.block_until_ready(state)
-        rates.append(steps / (time.perf_counter() - began))
+    _, times = _timed_calls(scan, state, repeats)
     return {"benchmark": "update_structure", "config": name, "batch": config.batch_size,
             "compute_dtype": compute_dtype, "fbjax_from": os.path.dirname(
                 os.path.dirname(os.path.abspath(fbjax.__file__))),
             **kernel_counts(compiled.as_text()),
             **{f"{k}_in_scan_body": v for k, v in kernel_counts(scan.as_text(), True).items()
                if k != "kernels_by_op"},
-            "mbytes_per_update": round(cost(compiled, "bytes accessed") / 2**20, 2),
-            "gflop_per_update": round(cost(lowered, "flops") / 1e9, 4),
+            "mbytes_per_update": round(cost_of(compiled, "bytes accessed") / 2**20, 2),
+            "gflop_per_update": round(cost_of(lowered) / 1e9, 4),
             "steps_per_call": steps, "compile_s": round(compile_s, 2),
-            "updates_per_s": round(max(rates), 2),
-            "updates_per_s_all": [round(x, 2) for x in rates],
+            "updates_per_s": round(steps / min(times), 2),
+            "updates_per_s_all": [round(steps / t, 2) for t in times],
             "device": jax.devices()[0].device_kind, "jax": jax.__version__}
 
 
@@ -170,7 +125,8 @@ def main():
     parser.add_argument("--baseline", required=False, help="checkout of the code before")
     parser.add_argument("--current", default=os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))), help="checkout of the code after (default: this one)")
-    parser.add_argument("--configs", default="point_mass_maze,walker")
+    parser.add_argument("--configs", default=",".join(MEASURED),
+                        help=f"comma-separated, of {sorted(CONFIGS)}")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=3)
