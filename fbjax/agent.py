@@ -85,19 +85,16 @@ def scan_updates(update: Callable, state, sample: Sampler, key: PRNGKey, num_ste
     own for each batch."""
     batch_keys, update_keys = jnp.moveaxis(
         jax.vmap(jax.random.split)(jax.random.split(key, num_steps)), 1, 0)
-    if isinstance(sample, UniformSampler):
-        def one_step(state, xs):
-            rows, update_key = xs
-            return update(state, sample.take(rows), update_key)
-
-        xs = (jax.vmap(sample.indices)(batch_keys), update_keys)
+    if isinstance(sample, UniformSampler):  # rows drawn here, gathered in the loop
+        draws, batch_of = jax.vmap(sample.indices)(batch_keys), sample.take
     else:
-        def one_step(state, xs):
-            batch_key, update_key = xs
-            return update(state, sample(batch_key), update_key)
+        draws, batch_of = batch_keys, sample
 
-        xs = (batch_keys, update_keys)
-    state, metrics = jax.lax.scan(one_step, state, xs)
+    def one_step(state, xs):
+        drawn, update_key = xs
+        return update(state, batch_of(drawn), update_key)
+
+    state, metrics = jax.lax.scan(one_step, state, (draws, update_keys))
     return state, mean_metrics(metrics)
 
 
