@@ -18,6 +18,18 @@ from tests.helpers import continuous_agent, discrete_agent, random_batch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def assert_equal_and_trains_on_alike(agent, restored, state, discrete: bool):
+    """`restored` has `state`'s structure and values, bit for bit, and an update from each on the
+    same batch and key gives the same state."""
+    assert jax.tree.structure(restored) == jax.tree.structure(state)
+    for a, b in zip(jax.tree.leaves(restored), jax.tree.leaves(state), strict=True):
+        np.testing.assert_array_equal(a, b)
+    batch, key = random_batch(6, discrete, seed=2), jax.random.PRNGKey(3)
+    for a, b in zip(jax.tree.leaves(agent.update(restored, batch, key)[0]),
+                    jax.tree.leaves(agent.update(state, batch, key)[0]), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_round_trip_is_bit_exact_and_keeps_structure(tmp_path):
     agent = continuous_agent()
     state = agent.init(jax.random.PRNGKey(0))
@@ -27,14 +39,7 @@ def test_round_trip_is_bit_exact_and_keeps_structure(tmp_path):
     ckpt.save(1, state, {"step": 1})
     restored, meta = ckpt.restore(agent.init(jax.random.PRNGKey(9)))
     assert meta == {"step": 1} and read_config(str(tmp_path / "run")) == {"seed": 3}
-    assert jax.tree.structure(restored) == jax.tree.structure(state)
-    for a, b in zip(jax.tree.leaves(restored), jax.tree.leaves(state), strict=True):
-        np.testing.assert_array_equal(a, b)
-    # The restored state trains on like the original.
-    batch, key = random_batch(6, False, seed=2), jax.random.PRNGKey(3)
-    for a, b in zip(jax.tree.leaves(agent.update(restored, batch, key)[0]),
-                    jax.tree.leaves(agent.update(state, batch, key)[0]), strict=True):
-        np.testing.assert_array_equal(a, b)
+    assert_equal_and_trains_on_alike(agent, restored, state, discrete=False)
 
 
 @pytest.mark.parametrize("discrete", [False, True])
@@ -89,13 +94,7 @@ def test_a_checkpoint_with_adam_state_per_array_restores_into_the_flat_layout(tm
     restored, meta = ckpt.restore(agent.init(jax.random.PRNGKey(9)),
                                   upgrade=agent.older_checkpoint_layout)
     assert meta == {"step": 1}
-    assert jax.tree.structure(restored) == jax.tree.structure(state)
-    for a, b in zip(jax.tree.leaves(restored), jax.tree.leaves(state), strict=True):
-        np.testing.assert_array_equal(a, b)
-    batch, key = random_batch(6, discrete, seed=2), jax.random.PRNGKey(3)
-    for a, b in zip(jax.tree.leaves(agent.update(restored, batch, key)[0]),
-                    jax.tree.leaves(agent.update(state, batch, key)[0]), strict=True):
-        np.testing.assert_array_equal(a, b)
+    assert_equal_and_trains_on_alike(agent, restored, state, discrete)
 
 
 def test_keeps_the_last_checkpoints_only(tmp_path):
