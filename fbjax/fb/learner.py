@@ -94,9 +94,10 @@ class FBAgent:
         return FBState(params, target, opt_state, jnp.zeros((), jnp.int32))
 
     def older_checkpoint_layout(self, state: FBState):
-        """Checkpoints written before the optimiser state was one vector per network (up to
-        fbjax commit 4e30a2c) hold `optax.adam`'s state per parameter array: a state of that
-        layout shaped like `state`, and the conversion of one read in it to this layout (the
+        """Checkpoints written before the optimiser state was one vector per network (up to fbjax
+        commit 4e30a2c) hold `optax.adam`'s state per parameter array: a state of that layout
+        shaped like `state` (a concrete state, e.g. `init`'s: the older moments are made from its
+        parameters, on their devices), and the conversion of one read in it to this layout (the
         same moments, flattened as `flat_step` flattens the gradient). For
         `Checkpointer.restore(upgrade=...)`."""
         def per_array(opt, params):
