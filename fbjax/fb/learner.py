@@ -22,11 +22,13 @@ from fbjax.fb.config import FBConfig
 from fbjax.fb.losses import (
     actor_loss,
     fb_measure_loss,
+    mix_goals,
     orthonormality_loss,
     pessimistic_mean,
     sample_z,
 )
 from fbjax.fb.networks import FBNetworks, FBParams
+from fbjax.nets import project_z
 from fbjax.types import Metrics, Params, PRNGKey, Transition
 
 
@@ -205,16 +207,21 @@ class FBAgent:
     def update(self, state: FBState, batch: Transition, key: PRNGKey) -> tuple[FBState, Metrics]:
         chex.assert_shape([batch.obs, batch.next_obs], (None, self.networks.obs_dim))
         chex.assert_equal_shape_prefix(jax.tree.leaves(batch), 1)
-        z_key, noise_key = jax.random.split(key)
         params, opt_state, c = state.params, state.opt_state, self.config
         b_next = self.networks.backward(params.backward, batch.next_obs)
-        z = sample_z(z_key, b_next, c.z_dim, c.goal_ratio)
-        if self.has_actor_step:  # the target's and the actor step's action noise in one draw
-            next_noise, actor_noise = jax.random.normal(
-                noise_key, (2, batch.obs.shape[0], self.networks.action_dim))
+        if self.has_actor_step:
+            # Every Gaussian of the update in one draw (the latents', the target's and the actor
+            # step's action noise) and every uniform in another: three random loops in all.
+            gauss_key, uniform_key = jax.random.split(key)
+            d, a = c.z_dim, self.networks.action_dim
+            gauss = jax.random.normal(gauss_key, (batch.obs.shape[0], d + 2 * a))
+            z = mix_goals(uniform_key, project_z(gauss[:, :d]), b_next, c.goal_ratio)
+            next_noise, actor_noise = gauss[:, d:d + a], gauss[:, d + a:]
             target = self.target_successor(params, state.target_params, batch.next_obs, z,
                                            noise=next_noise)
         else:
+            z_key, noise_key = jax.random.split(key)
+            z = sample_z(z_key, b_next, c.z_dim, c.goal_ratio)
             target = self.target_successor(params, state.target_params, batch.next_obs, z,
                                            noise_key)
 

@@ -73,10 +73,18 @@ def sample_z(key: PRNGKey, backward_next: jax.Array, z_dim: int, goal_ratio: flo
     of it otherwise. Unlike a permutation, two latents may share a goal, and a latent may get its
     own row's s' (probability 1/N).
     """
-    n = backward_next.shape[0]
     gauss_key, uniform_key = jax.random.split(key)
-    z = project_z(jax.random.normal(gauss_key, (n, z_dim)))
-    coin, pick = jax.random.uniform(uniform_key, (2, n))
+    z = project_z(jax.random.normal(gauss_key, (backward_next.shape[0], z_dim)))
+    return mix_goals(uniform_key, z, backward_next, goal_ratio)
+
+
+def mix_goals(key: PRNGKey, z: jax.Array, backward_next: jax.Array,
+              goal_ratio: float) -> jax.Array:
+    """`sample_z`'s second half: each row of the latents z (N, d) replaced with probability
+    `goal_ratio` by a uniformly drawn row of backward_next (N, d), with one uniform draw for the
+    coins and the rows. For a caller that draws z's Gaussians together with other ones."""
+    n = backward_next.shape[0]
+    coin, pick = jax.random.uniform(key, (2, n))
     rows = jnp.minimum((pick * n).astype(jnp.int32), n - 1)
     goals = jax.lax.stop_gradient(backward_next[rows])
     return jnp.where((coin < goal_ratio)[:, None], goals, z)
