@@ -90,6 +90,23 @@ def test_sample_z_gaussian_latents_lie_on_the_sphere():
     np.testing.assert_allclose(np.linalg.norm(z, axis=1), np.sqrt(6), rtol=1e-5)
 
 
+def test_the_noise_drawn_with_the_latents_is_standard_normal_and_uncorrelated_with_them():
+    """sample_z_and_noise's extra columns (the FB update's action noise) are N(0, 1), and are not
+    the latents' own Gaussians: 4096 x 3 draws give a mean within 5 standard errors of 0
+    (5 / sqrt(12288)), a standard deviation within 5 of its standard errors of 1 (5 / sqrt(2 x
+    12288)), and each column's correlation with each latent coordinate within 5 / sqrt(4096)."""
+    n = 4096
+    b = jnp.zeros((n, 6), jnp.float32)
+    z, noise = losses.sample_z_and_noise(jax.random.PRNGKey(3), b, 6, 0.0, 3)
+    z, noise = np.asarray(z), np.asarray(noise)
+    assert noise.shape == (n, 3)
+    np.testing.assert_allclose(np.linalg.norm(z, axis=1), np.sqrt(6), rtol=1e-5)
+    assert abs(noise.mean()) < 5 / np.sqrt(noise.size)
+    assert abs(noise.std() - 1.0) < 5 / np.sqrt(2 * noise.size)
+    corr = np.corrcoef(np.concatenate([z, noise], axis=1).T)[:6, 6:]
+    assert np.abs(corr).max() < 5 / np.sqrt(n)
+
+
 def test_sample_z_goal_latents_are_rows_of_the_backward_embeddings_drawn_uniformly():
     # Distinct rows, so each goal latent names the row it was drawn from.
     n, draws = 6, 3000

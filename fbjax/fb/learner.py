@@ -22,13 +22,12 @@ from fbjax.fb.config import FBConfig
 from fbjax.fb.losses import (
     actor_loss,
     fb_measure_loss,
-    mix_goals,
     orthonormality_loss,
     pessimistic_mean,
     sample_z,
+    sample_z_and_noise,
 )
 from fbjax.fb.networks import FBNetworks, FBParams
-from fbjax.nets import project_z
 from fbjax.types import Metrics, Params, PRNGKey, Transition
 
 
@@ -209,14 +208,10 @@ class FBAgent:
         chex.assert_equal_shape_prefix(jax.tree.leaves(batch), 1)
         params, opt_state, c = state.params, state.opt_state, self.config
         b_next = self.networks.backward(params.backward, batch.next_obs)
-        if self.has_actor_step:
-            # Every Gaussian of the update in one draw (the latents', the target's and the actor
-            # step's action noise) and every uniform in another: three random loops in all.
-            gauss_key, uniform_key = jax.random.split(key)
-            d, a = c.z_dim, self.networks.action_dim
-            gauss = jax.random.normal(gauss_key, (batch.obs.shape[0], d + 2 * a))
-            z = mix_goals(uniform_key, project_z(gauss[:, :d]), b_next, c.goal_ratio)
-            next_noise, actor_noise = gauss[:, d:d + a], gauss[:, d + a:]
+        if self.has_actor_step:  # the latents' and both action noises' Gaussians in one draw
+            a = self.networks.action_dim
+            z, noise = sample_z_and_noise(key, b_next, c.z_dim, c.goal_ratio, 2 * a)
+            next_noise, actor_noise = noise[:, :a], noise[:, a:]
             target = self.target_successor(params, state.target_params, batch.next_obs, z,
                                            noise=next_noise)
         else:

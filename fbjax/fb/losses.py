@@ -73,18 +73,20 @@ def sample_z(key: PRNGKey, backward_next: jax.Array, z_dim: int, goal_ratio: flo
     of it otherwise. Unlike a permutation, two latents may share a goal, and a latent may get its
     own row's s' (probability 1/N).
     """
-    gauss_key, uniform_key = jax.random.split(key)
-    z = project_z(jax.random.normal(gauss_key, (backward_next.shape[0], z_dim)))
-    return mix_goals(uniform_key, z, backward_next, goal_ratio)
+    return sample_z_and_noise(key, backward_next, z_dim, goal_ratio, 0)[0]
 
 
-def mix_goals(key: PRNGKey, z: jax.Array, backward_next: jax.Array,
-              goal_ratio: float) -> jax.Array:
-    """`sample_z`'s second half: each row of the latents z (N, d) replaced with probability
-    `goal_ratio` by a uniformly drawn row of backward_next (N, d), with one uniform draw for the
-    coins and the rows. For a caller that draws z's Gaussians together with other ones."""
+def sample_z_and_noise(key: PRNGKey, backward_next: jax.Array, z_dim: int, goal_ratio: float,
+                       noise_dim: int) -> tuple[jax.Array, jax.Array]:
+    """`sample_z`'s latents (N, z_dim) and `noise_dim` more standard-normal columns (N, noise_dim)
+    from the same Gaussian draw: the FB update takes its action noise from them, so that every
+    Gaussian of an update is one random loop (on a CPU each loop is a dozen kernels). With
+    noise_dim 0 the latents are `sample_z`'s, bit for bit."""
     n = backward_next.shape[0]
-    coin, pick = jax.random.uniform(key, (2, n))
+    gauss_key, uniform_key = jax.random.split(key)
+    gauss = jax.random.normal(gauss_key, (n, z_dim + noise_dim))
+    coin, pick = jax.random.uniform(uniform_key, (2, n))
     rows = jnp.minimum((pick * n).astype(jnp.int32), n - 1)
     goals = jax.lax.stop_gradient(backward_next[rows])
-    return jnp.where((coin < goal_ratio)[:, None], goals, z)
+    z = jnp.where((coin < goal_ratio)[:, None], goals, project_z(gauss[:, :z_dim]))
+    return z, gauss[:, z_dim:]
