@@ -1,8 +1,11 @@
 """Shared test settings: a persistent compilation cache so repeated compiles are cheap."""
 
+import collections
+import json
 import os
 
 import jax
+import pytest
 
 _CACHE = os.environ.setdefault(
     "JAX_COMPILATION_CACHE_DIR",
@@ -10,3 +13,16 @@ _CACHE = os.environ.setdefault(
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 jax.config.update("jax_compilation_cache_dir", _CACHE)
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` has deselected: order what will run
+def pytest_collection_modifyitems(config, items):
+    """Test files longest first (tests/durations.json; 1 s for a test it does not list), each
+    file's tests in their own order, so that xdist's `--dist loadfile` (with setup.cfg's
+    `--no-loadscope-reorder`) hands out the long files first and ends on short ones."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "durations.json")) as f:
+        seconds = json.load(f)
+    per_file = collections.Counter()
+    for item in items:
+        per_file[item.nodeid.split("::")[0]] += seconds.get(item.nodeid, 1.0)
+    items.sort(key=lambda item: -per_file[item.nodeid.split("::")[0]])

@@ -24,6 +24,7 @@ def test_every_domain_and_task_is_a_brax_env():
         envs.brax_env("point_mass", "fly")
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_wrapped_rollout_matches_the_domain_and_cuts_episodes():
     from brax.envs.wrappers.training import wrap
 

@@ -30,6 +30,7 @@ def assert_equal_and_trains_on_alike(agent, restored, state, discrete: bool):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_round_trip_is_bit_exact_and_keeps_structure(tmp_path):
     agent = continuous_agent()
     state = agent.init(jax.random.PRNGKey(0))

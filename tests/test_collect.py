@@ -18,6 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EPISODE = 1000
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_collect_binary_writes_a_valid_point_mass_dataset(tmp_path):
     """4 environments x 1 episode of 1000 steps with RND, through experiments.collect."""
     workdir = tmp_path / "run"
@@ -79,6 +80,7 @@ def test_policies_and_rollout_match_a_python_loop():
     assert _lag_one_correlation(actions, 3, 200) > 0.7  # AR(1) with rho = 0.9, then clipped
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_rnd_predictor_learns_and_configs_validate():
     domain = envs.make("point_mass")
     config = from_dict(CollectConfig, {"policy": "rnd", "num_envs": 8, "num_episodes": 3,
@@ -115,6 +117,7 @@ def test_collection_can_start_anywhere_in_the_maze():
         collect(envs.make("point_mass"), config, 0, blocks.append, progress_fn=None)
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_rnd_explorer_learning_inside_episodes_keeps_episodes_whole():
     """segment_length 30 in 100-step episodes: segments of 30, 30, 30 and 10 steps, the explorer
     learning after each (its updates split in proportion), and every episode still one

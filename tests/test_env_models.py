@@ -22,6 +22,7 @@ from dm_control.suite import humanoid, quadruped  # noqa: E402
 from tests.test_envs import ROLLOUT_ENVS  # noqa: E402
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_maze_walls_stop_the_mass_and_episodes_start_in_the_top_left_room():
     domain = envs.make("point_mass_maze")
     starts = np.asarray(jax.vmap(lambda k: domain.reset(k).obs)(
@@ -197,7 +198,7 @@ OBSERVATIONS = {"quadruped": quadruped._common_observations,
                                               random=0).get_observation}
 
 
-@pytest.mark.parametrize("name", ["quadruped", "humanoid"])
+@pytest.mark.parametrize("name", [pytest.param("quadruped", marks=pytest.mark.slow), "humanoid"])
 def test_legged_observations_are_dm_controls(name):
     """fbjax's observation function has DM Control's layout and values, on states of DM
     Control's own random-action rollouts (DM Control's physics, forward-computed with the
@@ -249,6 +250,7 @@ def test_importing_the_envs_keeps_stdout_clean_where_warp_is_missing(tmp_path):
     assert proc.stdout == ""
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_register_and_action_repeat_make_a_coarser_maze_the_pipeline_can_name(monkeypatch):
     """A registered domain is made by name; with_action_repeat(maze, 4) holds each action for 4
     physics steps of 0.02 s, so one of its steps equals four of the maze's under the same action,

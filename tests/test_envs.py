@@ -247,6 +247,7 @@ def test_registry_and_errors():
         envs.make("walker").task_fn("jump")
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_episode_matches_a_step_by_step_loop():
     """`step` under `lax.scan` equals calling it from Python, and observations have the
     documented sizes."""

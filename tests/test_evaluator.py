@@ -20,6 +20,7 @@ CONFIG = FBConfig(z_dim=8, backward_hidden=16, forward_hidden=16, actor_hidden=1
 EPISODES, LENGTH, DISCOUNT = 3, 40, 0.9
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_returns_equal_a_python_rollout_loop():
     domain = envs.make("point_mass")
     agent = FBAgent(CONFIG, domain.obs_dim, domain.action_dim)

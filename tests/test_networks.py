@@ -96,6 +96,7 @@ def _relative_rms(a, b):
     return float(np.sqrt(np.mean((a - b) ** 2) / np.mean(b ** 2)))
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_bfloat16_matmuls_agree_with_float32_and_keep_float32_outputs():
     config = dataclasses.replace(TINY, forward_hidden=64, backward_hidden=64, actor_hidden=64)
     f32 = FBAgent(config, OBS_DIM, ACTION_DIM)

@@ -57,6 +57,7 @@ def model():
     return agent, params, data
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_pool_has_every_stratum_and_its_size(model):
     agent, params, data = model
     config = PoolConfig(num_random=4, mixture_weights=(0.5,), num_goals=3, angles=(5.0,),

@@ -151,6 +151,7 @@ def test_a_dataset_without_physics_is_refused_by_the_mjx_pipeline(tmp_path):
         load_dataset(str(tmp_path / "d"), "point_mass")
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_fb_trains_on_an_imported_hdf5_file_and_its_prompts_seek_their_rewards(tmp_path):
     obs, action, next_obs = plane_walks(40, 50)
     timeouts = np.zeros(len(obs))

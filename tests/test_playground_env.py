@@ -20,6 +20,7 @@ def upright(next_obs, action):
     return (jnp.cos(next_obs[1]) + 1.0) / 2.0
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_the_adapter_steps_the_envs_physics_as_the_env_does():
     """From the same reset, 50 control steps of random actions in [-1, 1] reach the same qpos
     and qvel through Playground's step and through fbjax's (float32: a few ulps per step)."""

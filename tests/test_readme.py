@@ -73,6 +73,7 @@ def test_the_checker_sees_a_missing_module_and_a_broken_link(tmp_path, monkeypat
         test_every_command_script_and_link_a_page_shows_exists(str(page))
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_readme_api_example_runs_as_written():
     """README's finite-MDP example, executed verbatim: FB trained for 2,000 updates on four rooms
     gives one latent per goal and one action per (state, latent) row."""

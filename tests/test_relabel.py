@@ -17,6 +17,7 @@ def _samples(domain, n, seed=0):
     return physics, rng.uniform(-1, 1, (n, domain.action_dim)).astype(np.float32)
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_relabel_matches_per_sample_rewards_any_chunk():
     domain = envs.make("walker")
     physics, action = _samples(domain, 37)

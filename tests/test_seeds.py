@@ -31,6 +31,7 @@ def _worst(a, b) -> float:
                for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True))
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_each_seed_equals_its_lone_run_and_owns_its_directory(tmp_path):
     agent, data = continuous_agent(), random_batch(256, False)
     alone = {s: train_run(agent, data, str(tmp_path / "alone" / str(s)), DESCRIPTION,
@@ -59,6 +60,7 @@ def test_each_seed_equals_its_lone_run_and_owns_its_directory(tmp_path):
     assert not any(k.startswith("train/fb_loss/") for k in logs[3][-1])
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_seeds_resume_exactly_and_refuse_uneven_steps(tmp_path):
     agent, data = continuous_agent(), random_batch(256, False)
     dirs = {s: str(tmp_path / "a" / str(s)) for s in SEEDS}
@@ -101,6 +103,7 @@ def test_oracles_of_every_seed_in_one_program_equal_their_lone_runs(tmp_path):
         assert together_config == alone_config
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_the_cores_layout_trains_each_seed_as_its_lone_run(tmp_path):
     """train.parallel="cores": the pipeline's seeds train in worker processes pinned to one core
     each, and each seed's parameters are those of the same seed trained in this process (the

@@ -36,6 +36,7 @@ def _final_state(workdir):
     return state
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_smoke_both_phases(tmp_path):
     proc = _run(tmp_path / "run")
     out = proc.stdout

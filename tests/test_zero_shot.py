@@ -56,6 +56,7 @@ def prompted():
     return agent, params, data
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_latents_per_task_equal_single_prompt_calls(prompted):
     agent, params, data = prompted
     grid = [ZOLConfig(steps=3, starts="data_topk", top_k=0.1),

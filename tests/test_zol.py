@@ -265,6 +265,7 @@ def test_zol_gradient_is_tangential_to_the_sphere(tiny_model):
     np.testing.assert_allclose(objective(3.0 * z), objective(z), rtol=1e-5)
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_zol_grid_equals_one_search_per_config(tiny_model):
     agent, params, start_obs, next_obs, rewards, z0 = tiny_model
     configs = [ZOLConfig(steps=10, lr=lr, chi2_coef=c, clip=clip)
