@@ -22,7 +22,7 @@ def parse(lines) -> dict[str, float]:
         match = _LINE.match(line)
         if match:
             seconds[match.group(2)] += float(match.group(1))
-    return {test: round(s, 1) for test, s in sorted(seconds.items()) if s >= 1.0}
+    return {test: round(s, 2) for test, s in sorted(seconds.items())}
 
 
 def main(logs: list[str]) -> None:
