@@ -6,7 +6,7 @@
 #   experiments/results/tabular_*     the finite-MDP ground truth (experiments.train, tabular.py),
 #                                     float32 and bfloat16 matmuls
 #   experiments/results/point_mass_maze_td3/  the maze with z_dim 32 and TD3 beside the navigator
-#   experiments/results/point_mass_maze_3seeds_sequential/  the main command's seeds 0-2, one
+#   experiments/results/point_mass_maze_sequential/  the main command's four seeds, one
 #                                     process
 # and the studies' results (studies/NAME/results/, each study's README says what it measures):
 #   ope_validation, ratio_accuracy, learning_curve (FB on the maze's development goals),
@@ -71,13 +71,13 @@ run ratio_accuracy python -m studies.ratio_accuracy --config.workdir="$SCRATCH/r
 cp "$SCRATCH/ratio_accuracy.log" "$(study ratio_accuracy)/ratio_accuracy.log"
 cp "$SCRATCH/ratio_accuracy.provenance.json" "$(study ratio_accuracy)/ratio_accuracy_provenance.json"
 cp "$SCRATCH"/ratio_accuracy/ratio_accuracy.{json,md,png} "$(study ratio_accuracy)/"
-# The main command's seeds 0-2 trained one after another in one process: the same runs up to
-# floating-point summation order (experiments/results/point_mass_maze_3seeds_sequential/).
+# The main command's four seeds trained one after another in one process: the same runs up to
+# floating-point summation order (experiments/results/point_mass_maze_sequential/).
 mkdir -p "$SCRATCH/maze_sequential"
 ln -s "$SCRATCH/point_mass_maze/dataset" "$SCRATCH/maze_sequential/dataset"
 run maze_sequential python -m experiments.pipeline --config.workdir="$SCRATCH/maze_sequential" \
-    --config.seeds="(0,1,2)" --config.train.parallel=single
-publish maze_sequential "$SCRATCH/maze_sequential" "$OUT/point_mass_maze_3seeds_sequential"
+    --config.train.parallel=single
+publish maze_sequential "$SCRATCH/maze_sequential" "$OUT/point_mass_maze_sequential"
 # The maze with z_dim 32 and TD3 beside the navigator, on the main command's data: TD3 is no
 # oracle there (experiments/results/point_mass_maze_td3/).
 mkdir -p "$SCRATCH/maze_td3" && ln -s "$SCRATCH/point_mass_maze/dataset" "$SCRATCH/maze_td3/dataset"
