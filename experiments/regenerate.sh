@@ -78,6 +78,7 @@ ln -s "$SCRATCH/point_mass_maze/dataset" "$SCRATCH/maze_sequential/dataset"
 run maze_sequential python -m experiments.pipeline --config.workdir="$SCRATCH/maze_sequential" \
     --config.train.parallel=single
 publish maze_sequential "$SCRATCH/maze_sequential" "$OUT/point_mass_maze_sequential"
+python -m studies.process_layouts  # the two layouts side by side
 # The maze with z_dim 32 and TD3 beside the navigator, on the main command's data: TD3 is no
 # oracle there (experiments/results/point_mass_maze_td3/).
 mkdir -p "$SCRATCH/maze_td3" && ln -s "$SCRATCH/point_mass_maze/dataset" "$SCRATCH/maze_td3/dataset"
