@@ -1,4 +1,5 @@
-"""Shared test settings: a persistent compilation cache so repeated compiles are cheap."""
+"""Shared test settings: a persistent compilation cache so repeated compiles are cheap, and the
+order the test files run in (longest first, for pytest-xdist)."""
 
 import collections
 import json
