@@ -62,6 +62,10 @@ VARIANTS = {
                            backward_hidden=256),
     "ref_rates_z50": dict(goal_indices=XY, lr_forward=1e-4, lr_backward=1e-4, lr_actor=1e-4,
                           z_dim=50),
+    # The Bellman target of the original FB code: min over the two target F members (lambda_F
+    # = 0.5 with K = 2), where SPEC's default averages them.
+    "ref_rates_min_target": dict(goal_indices=XY, lr_forward=1e-4, lr_backward=1e-4,
+                                 lr_actor=1e-4, forward_pessimism=0.5),
 }
 
 _VARIANTS = flags.DEFINE_list("variants", list(VARIANTS), "Variants of VARIANTS to run.")
