@@ -25,7 +25,9 @@ CONFIGS = os.path.join(HERE, "configs")
 DEFAULT_CONFIG = os.path.join(CONFIGS, "point_mass_maze.py")
 # Errors our code raises on purpose when it refuses an input; printed as one line.
 REFUSALS = (ValueError, KeyError, FileNotFoundError, ImportError, FolderLocked, CheckpointError)
-_OURS = (os.path.dirname(os.path.abspath(fbjax.__file__)) + os.sep, HERE + os.sep)
+_STUDIES = os.path.join(os.path.dirname(HERE), "studies")  # their binaries refuse as ours do
+_OURS = (os.path.dirname(os.path.abspath(fbjax.__file__)) + os.sep, HERE + os.sep,
+         _STUDIES + os.sep)
 TRACEBACK_ENV = "FBJAX_TRACEBACK"
 
 

@@ -37,6 +37,7 @@ publish() {  # publish NAME WORKDIR DEST: a pipeline run's log, provenance, tabl
   cp "$2"/report/{results.md,summary.json} "$2"/report/*.png "$2"/report/*.pdf "$3/"
   rm -f "$3/bars.png"  # the figure before oracle-normalised scores replaced it
   cp "$2/eval/results.json" "$3/results.json"
+  cp "$2/fb/seed_0/config.json" "$3/fb_config.json"  # the FB settings and dataset it trained on
   rm -f "$3/report_provenance.json"  # a later re-render's record; this run's tables are its own
 }
 

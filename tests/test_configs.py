@@ -122,6 +122,7 @@ def test_a_refusal_raised_in_a_worker_process_counts_as_ours():
         return error
 
     assert common._raised_by_us(raised_in(common._OURS[0] + "data/store.py"))
+    assert common._raised_by_us(raised_in(common._STUDIES + "/process_layouts/__main__.py"))
     assert not common._raised_by_us(raised_in("/usr/lib/python3/site-packages/jax/core.py"))
 
 

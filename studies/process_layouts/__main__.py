@@ -5,23 +5,30 @@ the report's 95% CIs, per seed, and whether each task's two intervals overlap.
   # reads experiments/results/point_mass_maze/ (train.parallel="cores": one pinned worker per
   # core) and experiments/results/point_mass_maze_sequential/ (one process, seeds in turn);
   # writes studies/process_layouts/results/process_layouts.{md,json}
+  python -m studies.process_layouts --cores=experiments/results/point_mass_maze_b128
 
-Both runs are the same math on the same dataset, up to floating-point summation order (issue
-25's "stable across floating-point order").
+Both runs must be the same math on the same dataset, up to floating-point summation order (issue
+25's "stable across floating-point order"): the study refuses two runs whose FB settings or
+dataset differ, as each run's `fb_config.json` (its seed 0's run description, which
+experiments/regenerate.sh publishes beside the tables) records them.
 """
 
 import json
 import os
+import sys
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
-from fbjax.provenance import provenance
+from experiments.common import run
+from fbjax.provenance import provenance, write_results
 
-RUNS = {"cores": "experiments/results/point_mass_maze",
-        "one process": "experiments/results/point_mass_maze_sequential"}
 OUT = "studies/process_layouts/results/process_layouts"
 _METHOD = flags.DEFINE_string("method", "fb", "the method compared across layouts")
+_CORES = flags.DEFINE_string("cores", "experiments/results/point_mass_maze",
+                             "the published run with one pinned worker per core")
+_ONE = flags.DEFINE_string("one_process", "experiments/results/point_mass_maze_sequential",
+                           "the published run with its seeds in turn in one process")
 
 
 def _read(folder: str, name: str) -> dict:
@@ -47,6 +54,26 @@ def layout_figures(folder: str, method: str) -> dict:
     return out
 
 
+def check_same_run(runs: dict[str, str]) -> None:
+    """ValueError unless every run's fb_config.json has the same FB settings and dataset."""
+    described = {}
+    for name, folder in runs.items():
+        path = os.path.join(folder, "fb_config.json")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path}: missing; the study compares runs by the FB settings "
+                                    "it records (experiments/regenerate.sh publishes it)")
+        config = _read(folder, "fb_config.json")
+        described[name] = {"fb": config["fb"], "dataset": config["dataset"]}
+    (a, first), *others = described.items()
+    for b, other in others:
+        for part in ("fb", "dataset"):
+            if other[part] != first[part]:
+                diff = sorted(k for k in first[part].keys() | other[part].keys()
+                              if first[part].get(k) != other[part].get(k))
+                raise ValueError(f"process_layouts: {runs[a]} and {runs[b]} differ in {part} "
+                                 f"{diff}: not the same run in two layouts")
+
+
 def _pct(c: dict) -> str:
     return f"{100 * c['mean']:.0f}% [{100 * c['lo']:.0f}, {100 * c['hi']:.0f}]"
 
@@ -70,20 +97,20 @@ def table(figures: dict[str, dict]) -> list[str]:
 
 def main(argv):
     del argv
-    figures = {name: layout_figures(folder, _METHOD.value) for name, folder in RUNS.items()}
-    meta = provenance("python -m studies.process_layouts")
+    runs = {"cores": _CORES.value, "one process": _ONE.value}
+    check_same_run(runs)
+    figures = {name: layout_figures(folder, _METHOD.value) for name, folder in runs.items()}
+    meta = provenance(" ".join(["python -m studies.process_layouts", *sys.argv[1:]]))
+    first_task = next(iter(next(iter(figures.values())).values()))
     lines = [f"# {_METHOD.value}: % of the scripted navigator in two process layouts", "",
              "Mean with the report's 95% hierarchical-bootstrap CI; per seed, seeds "
-             f"{' / '.join(map(str, next(iter(figures.values()))['reach_top_left']['seeds']))}"
-             ". Runs: " + ", ".join(f"{k} `{v}/`" for k, v in RUNS.items()) + ".", "",
-             *table(figures), "", f"Made by `python -m studies.process_layouts` at commit "
-             f"{meta['commit']}."]
-    with open(OUT + ".md", "w") as f:
-        f.write("\n".join(lines) + "\n")
-    with open(OUT + ".json", "w") as f:
-        json.dump({"figures": figures, "runs": RUNS, "provenance": meta}, f, indent=1)
+             f"{' / '.join(map(str, first_task['seeds']))}"
+             ". Runs: " + ", ".join(f"{k} `{v}/`" for k, v in runs.items()) + ".", "",
+             *table(figures), "", f"Made by `{meta['command']}` at commit {meta['commit']}."]
     print("\n".join(lines))
+    write_results(OUT, {"figures": figures, "runs": runs, "provenance": meta},
+                  "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main)
