@@ -66,6 +66,12 @@ VARIANTS = {
     # = 0.5 with K = 2), where SPEC's default averages them.
     "ref_rates_min_target": dict(goal_indices=XY, lr_forward=1e-4, lr_backward=1e-4,
                                  lr_actor=1e-4, forward_pessimism=0.5),
+    # On the B 256 default: the original FB code's orthonormality weight in SPEC's units (its
+    # loss is mean_{i!=j} C_ij^2 - 2 mean_i C_ii, twice SPEC's, at coefficient 1), and z_dim 50.
+    "ref_rates_b256_ortho2": dict(goal_indices=XY, lr_forward=1e-4, lr_backward=1e-4,
+                                  lr_actor=1e-4, backward_hidden=256, ortho_coef=2.0),
+    "ref_rates_b256_z50": dict(goal_indices=XY, lr_forward=1e-4, lr_backward=1e-4,
+                               lr_actor=1e-4, backward_hidden=256, z_dim=50),
 }
 
 _VARIANTS = flags.DEFINE_list("variants", list(VARIANTS), "Variants of VARIANTS to run.")
