@@ -5,7 +5,9 @@ the report's 95% CIs, per seed, and whether each task's two intervals overlap.
   # reads experiments/results/point_mass_maze/ (train.parallel="cores": one pinned worker per
   # core) and experiments/results/point_mass_maze_sequential/ (one process, seeds in turn);
   # writes studies/process_layouts/results/process_layouts.{md,json}
-  python -m studies.process_layouts --cores=experiments/results/point_mass_maze_b128
+  python -m studies.process_layouts --cores=experiments/results/point_mass_maze_b128 \
+    --one_process=experiments/results/point_mass_maze_sequential_b128 \
+    --out=studies/process_layouts/results/process_layouts_b128   # the previous default's pair
 
 Both runs must be the same math on the same dataset, up to floating-point summation order (issue
 25's "stable across floating-point order"): the study refuses two runs whose FB settings or
@@ -23,12 +25,13 @@ from absl import flags
 from experiments.common import run
 from fbjax.provenance import provenance, write_results
 
-OUT = "studies/process_layouts/results/process_layouts"
 _METHOD = flags.DEFINE_string("method", "fb", "the method compared across layouts")
 _CORES = flags.DEFINE_string("cores", "experiments/results/point_mass_maze",
                              "the published run with one pinned worker per core")
 _ONE = flags.DEFINE_string("one_process", "experiments/results/point_mass_maze_sequential",
                            "the published run with its seeds in turn in one process")
+_OUT = flags.DEFINE_string("out", "studies/process_layouts/results/process_layouts",
+                           "output stem: writes OUT.md and OUT.json")
 
 
 def _read(folder: str, name: str) -> dict:
@@ -108,7 +111,7 @@ def main(argv):
              ". Runs: " + ", ".join(f"{k} `{v}/`" for k, v in runs.items()) + ".", "",
              *table(figures), "", f"Made by `{meta['command']}` at commit {meta['commit']}."]
     print("\n".join(lines))
-    write_results(OUT, {"figures": figures, "runs": runs, "provenance": meta},
+    write_results(_OUT.value, {"figures": figures, "runs": runs, "provenance": meta},
                   "\n".join(lines) + "\n")
 
 
