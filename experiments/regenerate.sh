@@ -8,6 +8,7 @@
 #   experiments/results/point_mass_maze_td3/  the maze with z_dim 32 and TD3 beside the navigator
 #   experiments/results/point_mass_maze_sequential/  the main command's four seeds, one
 #                                     process
+# (experiments/results/*_b128/ keep the previous default's two layouts; they are not rerun)
 # and the studies' results (studies/NAME/results/, each study's README says what it measures):
 #   ope_validation, ratio_accuracy, learning_curve (FB on the maze's development goals),
 #   reward_coverage, rnd_coverage, dynamics_drift, reward_agreement, cpu_stall
