@@ -154,3 +154,15 @@ def test_a_playground_environment_runs_the_whole_pipeline(tmp_path, monkeypatch)
     # The balance task starts near upright: 50 steps earn most of the 50 available.
     assert all(sum(r.returns) / len(r.returns) > 10 for r in rows)
     assert "# cartpole_pg: zero-shot FB" in report(config)
+
+    # The model as an inference checkpoint, prompted from another workdir on the same data:
+    # nothing trained, and the same rows as evaluating the run it came from.
+    from fbjax.train.export import export_fb
+    export_fb(str(tmp_path / "fb" / "seed_0"), str(tmp_path / "models" / "seed_0"))
+    (tmp_path / "other").mkdir()
+    os.symlink(tmp_path / "dataset", tmp_path / "other" / "dataset")
+    loaded = dataclasses.replace(config, workdir=str(tmp_path / "other"),
+                                 fb_from=str(tmp_path / "models"))
+    assert train_all(loaded) == {} and not os.path.exists(tmp_path / "other" / "fb")
+    assert (json.dumps([r.to_json() for r in evaluate_all(loaded)])
+            == json.dumps([r.to_json() for r in rows]))

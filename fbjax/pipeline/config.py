@@ -114,6 +114,10 @@ class ExperimentConfig:
     train: TrainConfig = TrainConfig()
     oracle: OracleConfig = OracleConfig()
     eval: EvalConfig = EvalConfig()
+    # A folder of inference checkpoints, seed_S/ for every seed (fbjax.train.export; written by
+    # python -m experiments.export): the pipeline trains no FB and prompts these instead, after
+    # checking that each is the model `fb` describes, for this dataset's domain. "": train.
+    fb_from: str = ""
 
     def __post_init__(self):
         if not self.seeds:

@@ -54,10 +54,11 @@ from fbjax.fb.inference import reward_inference_all
 from fbjax.fb.learner import FBAgent
 from fbjax.pipeline.arms import CONTROL_STREAM, add_control, add_zol_arms, select_settings, zol_arms
 from fbjax.pipeline.config import ExperimentConfig
+from fbjax.pipeline.pretrained import check_exports, fb_model
 from fbjax.pipeline.rollouts import Rollouts
 from fbjax.pipeline.workdir import Workdir, dataset_description, load_checked, one_writer
 from fbjax.train.cores import run_on_cores
-from fbjax.train.loop import local_step, print_progress
+from fbjax.train.loop import print_progress
 from fbjax.train.run import FBRun, is_sharded, load_fb, train_run
 from fbjax.train.seeds import train_runs
 from fbjax.zol.search import SearchInfo
@@ -149,7 +150,14 @@ def train_all(config: ExperimentConfig) -> dict[int, object]:
         raise FileNotFoundError(f"train: no dataset at {workdir.dataset}; run python -m "
                                 "experiments.collect with the same --config.workdir first")
     # Checked before any worker starts.
-    check_env(read_manifest(workdir.dataset), workdir.dataset, config.domain)
+    manifest = read_manifest(workdir.dataset)
+    check_env(manifest, workdir.dataset, config.domain)
+    if config.fb_from:
+        steps = check_exports(config, manifest)
+        print(f"[train] FB seeds {list(config.seeds)} from the inference checkpoints in "
+              f"{config.fb_from} ({', '.join(f'seed {s}: {n} updates' for s, n in steps.items())})"
+              "; nothing to train", flush=True)
+        return {}
     if config.train.parallel == "cores" and len(config.seeds) > 1:
         if jax.process_count() == 1 and jax.default_backend() == "cpu":
             single = dataclasses.replace(config, train=dataclasses.replace(config.train,
@@ -188,9 +196,9 @@ def _flat_zol_info(info: SearchInfo, g: int) -> dict[str, np.ndarray]:
 def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, dataset: Dataset, rewards, goals,
                  seed, key) -> None:
     ev, task_ids = config.eval, rollouts.task_ids
-    run_dir = Workdir.of(config).fb_run(seed)
-    agent, state, _ = load_fb(run_dir)
-    trained = rollouts.fb_steps[seed] = local_step(state.step)
+    agent, params, trained, run_dir = fb_model(config, seed, dataset.manifest,
+                                               (dataset.obs_dim, dataset.action_dim))
+    rollouts.fb_steps[seed] = trained
     if trained < config.train.num_steps:
         raise ValueError(f"evaluate: FB seed {seed} in {run_dir} has trained {trained} of the "
                          f"config's {config.train.num_steps} steps; run python -m "
@@ -201,15 +209,15 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, dataset: Dataset,
     rollouts.count_rewarded(seed, rewards, data.rewards)
     grid = ev.grid() if zol_arms(ev) else []
     began = time.perf_counter()
-    z_r = (reward_inference_all(agent.networks, state.params.backward, dataset.next_obs,
+    z_r = (reward_inference_all(agent.networks, params.backward, dataset.next_obs,
                                 rewards) if ev.reward_prompt == "all" else None)
     zs = jax.tree.map(np.asarray, infer_latents(
-        agent, state.params, data, grid, ev.rwr_iterations if "rwr" in ev.chosen else 0, z_r))
+        agent, params, data, grid, ev.rwr_iterations if "rwr" in ev.chosen else 0, z_r))
     print(f"[evaluate] seed {seed}: reward inference, ZOL ({len(grid)} settings x "
           f"{len(task_ids)} tasks x {ev.zol.steps} steps, one program) and regression in "
           f"{time.perf_counter() - began:.1f}s", flush=True)
     latents = {"fb": zs.fb} | ({} if zs.rwr is None else {"rwr": zs.rwr})
-    context = PromptContext(agent, state.params, data, latents, tuple(rollouts.tasks), goals, key)
+    context = PromptContext(agent, params, data, latents, tuple(rollouts.tasks), goals, key)
     prompts = _prompts(context, zs, ev.chosen)
     control = (np.asarray(matched_rotations(zs.fb, zs.grid[0],
                                             jax.random.fold_in(key, CONTROL_STREAM),
@@ -217,10 +225,10 @@ def _evaluate_fb(config: ExperimentConfig, rollouts: Rollouts, dataset: Dataset,
                if "zol_control" in ev.chosen else np.zeros((0, *zs.fb.shape)))
     stacked = jnp.concatenate([jnp.asarray(z) for z in (*(z for z, _ in prompts.values()),
                                                          *control)])
-    out = rollouts.run("fb", fb_policy(agent.networks), state.params, stacked,
+    out = rollouts.run("fb", fb_policy(agent.networks), params, stacked,
                        jnp.tile(task_ids, len(prompts) + len(control)), key)
     for i, (name, (z, g)) in enumerate(prompts.items()):
-        ope = jax.tree.map(np.asarray, off_policy_estimates(agent, state.params, data,
+        ope = jax.tree.map(np.asarray, off_policy_estimates(agent, params, data,
                                                              jnp.asarray(z)))
         extra = {f"ope_{k}": v for k, v in ope.items()}
         if g is not None:  # ZOL's grid setting g

@@ -1,0 +1,59 @@
+"""Which FB model the pipeline prompts: the seed's run in the workdir, or an inference
+checkpoint from `ExperimentConfig.fb_from` (FOLDER/seed_S/, written by fbjax.train.export), so
+that a model trained elsewhere (a GPU lease, another machine) runs as load -> prompt -> ZOL ->
+evaluate on this machine's dataset."""
+
+import os
+
+from fbjax.configs import differences, to_dict
+from fbjax.data.store import Manifest
+from fbjax.fb.learner import FBAgent
+from fbjax.fb.networks import FBParams
+from fbjax.pipeline.config import ExperimentConfig
+from fbjax.pipeline.workdir import Workdir
+from fbjax.train.export import load_export
+from fbjax.train.loop import local_step
+from fbjax.train.run import FBRun, load_fb
+
+
+def export_folder(config: ExperimentConfig, seed: int) -> str:
+    return os.path.join(config.fb_from, f"seed_{seed}")
+
+
+def check_export(config: ExperimentConfig, run: FBRun, manifest: Manifest, folder: str,
+                 sizes: tuple[int, int] | None = None) -> None:
+    """ValueError unless the export is the model this config describes, for this dataset's
+    domain (and its observation and action sizes, where given)."""
+    problems = differences(to_dict(run.fb), to_dict(config.fb), "fb")
+    if run.domain is not None and manifest.env is not None and run.domain != manifest.env:
+        problems.append(f"domain: {run.domain!r} -> {manifest.env!r}")
+    if sizes is not None and (run.obs_dim, run.action_dim) != sizes:
+        problems.append(f"(obs_dim, action_dim): {(run.obs_dim, run.action_dim)} -> {sizes}")
+    if problems:
+        raise ValueError(f"fb_from: {folder} is another model than this config and dataset "
+                         f"describe: {'; '.join(problems)} (export -> config). Give the export's "
+                         "settings (--config.fb.x=...) or the dataset it was trained for")
+
+
+def check_exports(config: ExperimentConfig, manifest: Manifest) -> dict[int, int]:
+    """Every seed's export read and checked; returns the updates each was trained for."""
+    steps = {}
+    for seed in config.seeds:
+        folder = export_folder(config, seed)
+        _, _, run, meta = load_export(folder)
+        check_export(config, run, manifest, folder)
+        steps[seed] = int(meta["step"])
+    return steps
+
+
+def fb_model(config: ExperimentConfig, seed: int, manifest: Manifest,
+             sizes: tuple[int, int]) -> tuple[FBAgent, FBParams, int, str]:
+    """(agent, params, updates trained, where) of seed's FB model."""
+    if not config.fb_from:
+        run_dir = Workdir.of(config).fb_run(seed)
+        agent, state, _ = load_fb(run_dir)
+        return agent, state.params, local_step(state.step), run_dir
+    folder = export_folder(config, seed)
+    agent, params, run, meta = load_export(folder)
+    check_export(config, run, manifest, folder, sizes)
+    return agent, params, int(meta["step"]), folder
