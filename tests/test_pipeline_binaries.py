@@ -139,6 +139,28 @@ def test_ope_validation_binary_on_the_tiny_run(workdir, tmp_path):
         assert os.path.exists(out / name), name
 
 
+def test_exported_models_are_evaluated_without_training(workdir, tmp_path):
+    """experiments.export writes every seed's inference checkpoint; a pipeline given them
+    (--config.fb_from) trains nothing and evaluates them, and refuses them for another model."""
+    models = tmp_path / "models"
+    exported = _run("export", workdir, f"--out={models}")
+    assert exported.stdout.count("[export] seed ") == 2
+    assert sorted(os.listdir(models)) == ["seed_0", "seed_1"]
+    other = tmp_path / "other"
+    other.mkdir()
+    os.symlink(workdir / "dataset", other / "dataset")
+    flags = (f"--config.fb_from={models}", "--config.eval.methods=fb,random",
+             "--config.eval.tasks=reach_top_left")
+    done = _run("pipeline", other, *flags)
+    assert "nothing to train" in done.stdout and not os.path.exists(other / "fb")
+    rows = json.loads((other / "eval" / "results.json").read_text())["rows"]
+    assert {(r["seed"], r["method"]) for r in rows} == {(s, m) for s in (0, 1)
+                                                        for m in ("fb", "random")}
+    wrong = _run("evaluate", other, *flags, "--config.fb.z_dim=12", check=False)
+    assert wrong.returncode != 0 and "is another model" in wrong.stderr
+    assert "fb.z_dim" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
 def test_sweep_of_zol_settings_runs_as_one_program(workdir):
     proc = _run("sweep", workdir, "--sweep=eval.zol.lr=0.001,0.01",
                 "--sweep=eval.zol.chi2_coef=0,0.1")
