@@ -10,8 +10,10 @@
 #             saved (results.json is rewritten after each seed, so a cut-short evaluation keeps
 #             the seeds it finished);
 #   report    results.md and summary.json;
-#   fb_seeds  seed-updates/s of the full-size FB update (batch 1024) for S = 1, 4, 8.
-# STAGES picks the stages (all by default). A 15-minute lease runs it as two calls on the same
+#   fb_seeds  seed-updates/s of the full-size FB update (batch 1024) for S = 1, 4, 8;
+#   export    (only when named in STAGES) every seed's inference checkpoint at that step,
+#             brought back as models.tar.part-NN when it fits the lease's file limits.
+# STAGES picks the stages (all but export by default). A 15-minute lease runs it as two calls on the same
 # machine, the second started at once (the machine stays warm ~30 s; /tmp survives), its BUDGET
 # the lease's budget_left_s (in the first call's reply) less about 30 s:
 #   COMMIT=... BUDGET=540 RESERVE=130 STAGES="collect train oracle" bash experiments/device_walker_study.sh
@@ -99,6 +101,12 @@ fi
 if want report; then
   run_stage report 20 python3 -m experiments.report "${COMMON[@]}" "${STEPS_FLAGS[@]}"
 fi
+if want export; then
+  # Inference checkpoints (F, B and the actor at step DONE, digest and provenance) for every
+  # seed, to prompt and evaluate elsewhere with --config.fb_from (experiments/export.py).
+  run_stage export 90 python3 -m experiments.export "${COMMON[@]}" --out="$WORK/models" \
+    --step="$DONE"
+fi
 if want fb_seeds && [ "$(left)" -gt 40 ]; then
   stage fb_seeds
   # shellcheck disable=SC2086
@@ -110,4 +118,19 @@ cp "$WORK/eval/results.json" "$WORK/report/results.md" "$WORK/report/summary.jso
   2>> "$LOG"
 (cd "$WORK" && tar czf "$OUT/runs.tar.gz" dataset/manifest.json */seed_*/config.json \
   */seed_*/metrics/metrics.jsonl) 2>> "$LOG"
+# The exports come back as a tar in parts of at most 15 MiB (the lease returns at most 8 files,
+# 16 MiB each, 64 MiB in all), only when every part fits beside what is already in $OUT.
+if [ -d "$WORK/models" ]; then
+  (cd "$WORK" && tar cf /tmp/models.tar models) 2>> "$LOG"
+  have_files=$(find "$OUT" -type f | wc -l) have_mb=$(du -sm "$OUT" | cut -f1)
+  tar_mb=$(( ($(stat -c %s /tmp/models.tar) + 1048575) / 1048576 ))
+  parts=$(( (tar_mb + 14) / 15 ))
+  if [ $(( have_files + parts )) -le 8 ] && [ $(( have_mb + tar_mb )) -le 62 ]; then
+    split -b 15m -d /tmp/models.tar "$OUT/models.tar.part-"
+    echo "== models.tar: $tar_mb MiB in $parts part(s); cat models.tar.part-* | tar x" >> "$LOG"
+  else
+    echo "== models.tar ($tar_mb MiB, $parts part(s)) does not fit beside $have_files file(s)," \
+      "$have_mb MiB in \$OUT: not brought back; export fewer seeds" >> "$LOG"
+  fi
+fi
 exit 0
