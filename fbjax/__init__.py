@@ -27,6 +27,8 @@ _EXPORTS = {
     "TrainConfig": ("fbjax.train", "TrainConfig"),
     "FBRun": ("fbjax.train", "FBRun"),
     "load_fb": ("fbjax.train", "load_fb"),
+    "export_fb": ("fbjax.train", "export_fb"),
+    "load_export": ("fbjax.train", "load_export"),
     "read_config": ("fbjax.train", "read_config"),
     "load_dataset": ("fbjax.data.store", "load_dataset"),
     "from_arrays": ("fbjax.data.arrays", "from_arrays"),

@@ -1,6 +1,6 @@
 """Console scripts for the experiment binaries: `fbjax-pipeline`, `fbjax-collect`, `fbjax-train`,
-`fbjax-evaluate`, `fbjax-report`, each the same as `python -m experiments.NAME` with the same flags,
-from any directory.
+`fbjax-evaluate`, `fbjax-report`, `fbjax-export`, each the same as `python -m experiments.NAME`
+with the same flags, from any directory.
 
 The binaries and their configs live in the repository's `experiments/`, which is not part of the
 installed package (a top-level package called `experiments` would collide with a user's own), so
@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 
-BINARIES = ("pipeline", "collect", "train", "evaluate", "report")
+BINARIES = ("pipeline", "collect", "train", "evaluate", "report", "export")
 
 
 def _checkout() -> str | None:
@@ -52,3 +52,7 @@ def evaluate() -> None:
 
 def report() -> None:
     _run("report")
+
+
+def export() -> None:
+    _run("export")
