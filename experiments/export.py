@@ -29,6 +29,12 @@ def main(argv):
     config = read_config()
     workdir = Workdir.of(config)
     command = " ".join(["python -m experiments.export", *sys.argv[1:]])
+    missing = [s for s in config.seeds
+               if not os.path.exists(os.path.join(workdir.fb_run(s), "config.json"))]
+    if missing:  # checked before anything is written
+        raise FileNotFoundError(f"export: no FB run for seed(s) {missing} under "
+                                f"{os.path.dirname(workdir.fb_run(missing[0]))}; train them "
+                                "first (python -m experiments.train with the same config)")
     for seed in config.seeds:
         run_dir, out = workdir.fb_run(seed), os.path.join(_OUT.value, f"seed_{seed}")
         meta = export_fb(run_dir, out, _STEP.value, command)

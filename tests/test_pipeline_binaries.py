@@ -159,6 +159,9 @@ def test_exported_models_are_evaluated_without_training(workdir, tmp_path):
     wrong = _run("evaluate", other, *flags, "--config.fb.z_dim=12", check=False)
     assert wrong.returncode != 0 and "is another model" in wrong.stderr
     assert "fb.z_dim" in wrong.stderr and "Traceback" not in wrong.stderr
+    untrained = _run("export", other, f"--out={tmp_path / 'none'}", check=False)
+    assert untrained.returncode != 0 and "no FB run for seed(s) [0, 1]" in untrained.stderr
+    assert not os.path.exists(tmp_path / "none")
 
 
 def test_sweep_of_zol_settings_runs_as_one_program(workdir):
