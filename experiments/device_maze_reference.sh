@@ -7,6 +7,11 @@
 # load -> prompt -> ZOL -> evaluate. It is experiments/device_walker_study.sh with the maze's
 # config; see that script for the stages, BUDGET, RESERVE and the results in $OUT.
 #   COMMIT=$(git rev-parse HEAD) BUDGET=540 bash experiments/device_maze_reference.sh
+# or, to train longer, two calls on the warm machine (/tmp kept), the second resuming training
+# and then exporting (before evaluating, which may run out of time):
+#   COMMIT=... BUDGET=540 RESERVE=20 STAGES="collect train" bash experiments/device_maze_reference.sh
+#   COMMIT=... BUDGET=<budget_left_s - 30> NO_WHEELS=1 PYTHONPATH=/tmp/site \
+#     bash experiments/device_maze_reference.sh
 # Then, on the CPU (DONE is the "FB updates saved by every seed" line of study.log):
 #   cat models.tar.part-* | tar x        # models/seed_S/{params.msgpack,inference.json}
 #   python -m experiments.pipeline --config=experiments/configs/point_mass_maze_reference.py \

@@ -10,12 +10,12 @@
 #             saved (results.json is rewritten after each seed, so a cut-short evaluation keeps
 #             the seeds it finished);
 #   report    results.md and summary.json;
-#   fb_seeds  seed-updates/s of the full-size FB update (batch 1024) for S = 1, 4, 8;
-#   export    (only when named in STAGES) every seed's inference checkpoint at that step,
-#             brought back as models.tar.part-NN when it fits the lease's file limits.
-# STAGES picks the stages (all but export by default). A 15-minute lease runs it as two calls on the same
-# machine, the second started at once (the machine stays warm ~30 s; /tmp survives), its BUDGET
-# the lease's budget_left_s (in the first call's reply) less about 30 s:
+#   export    (only when named in STAGES; before evaluate) every seed's inference checkpoint
+#             at that step, brought back as models.tar.part-NN when it fits the lease's limits;
+#   fb_seeds  seed-updates/s of the full-size FB update (batch 1024) for S = 1, 4, 8.
+# STAGES picks the stages (all but export by default). A 15-minute lease runs it as two calls on
+# the same machine, the second started at once (the machine stays warm ~30 s; /tmp survives),
+# its BUDGET the lease's budget_left_s (in the first call's reply) less about 30 s:
 #   COMMIT=... BUDGET=540 RESERVE=130 STAGES="collect train oracle" bash experiments/device_walker_study.sh
 #   COMMIT=... BUDGET=... STAGES="evaluate report" NO_WHEELS=1 PYTHONPATH=/tmp/site bash experiments/device_walker_study.sh
 # Measured on an H200 (2026-11-27, experiments/results/walker_study_h200/README.md): the machine
@@ -94,18 +94,19 @@ PY
 )
 echo "== FB updates saved by every seed: $DONE" >> "$LOG"
 STEPS_FLAGS=(--config.train.num_steps="$DONE" --config.train.save_every="$SAVE")
+if want export; then
+  # Before the evaluation, which may run out of time: inference checkpoints (F, B and the
+  # actor at step DONE, digest and provenance) for every seed, to prompt and evaluate
+  # elsewhere with --config.fb_from (experiments/export.py).
+  run_stage export 90 python3 -m experiments.export "${COMMON[@]}" --out="$WORK/models" \
+    --step="$DONE"
+fi
 if want evaluate; then
   run_stage evaluate $(( $(left) - 25 )) python3 -m experiments.evaluate "${COMMON[@]}" \
     "${STEPS_FLAGS[@]}"
 fi
 if want report; then
   run_stage report 20 python3 -m experiments.report "${COMMON[@]}" "${STEPS_FLAGS[@]}"
-fi
-if want export; then
-  # Inference checkpoints (F, B and the actor at step DONE, digest and provenance) for every
-  # seed, to prompt and evaluate elsewhere with --config.fb_from (experiments/export.py).
-  run_stage export 90 python3 -m experiments.export "${COMMON[@]}" --out="$WORK/models" \
-    --step="$DONE"
 fi
 if want fb_seeds && [ "$(left)" -gt 40 ]; then
   stage fb_seeds
