@@ -11,7 +11,7 @@ import pytest
 
 from fbjax.data.store import Manifest
 from fbjax.pipeline.config import ExperimentConfig
-from fbjax.pipeline.pretrained import check_export
+from fbjax.pipeline.pretrained import check_export, check_steps
 from fbjax.train import Checkpointer, FBRun
 from fbjax.train.export import PARAMS, export_fb, load_export
 from tests.helpers import ACTION_DIM, OBS_DIM, TINY, continuous_agent
@@ -92,3 +92,10 @@ def test_the_pipeline_refuses_an_export_of_another_model():
         check_export(config, run, walker, "m")
     with pytest.raises(ValueError, match=r"\(obs_dim, action_dim\): \(3, 2\) -> \(4, 2\)"):
         check_export(config, run, manifest, "m", (4, 2))
+    # An export taken before the config's update count: refused with the flag that evaluates it,
+    # not the advice to train that a run in the workdir gets.
+    exported = dataclasses.replace(config, fb_from="models")
+    check_steps(exported, 0, config.train.num_steps, "m")
+    with pytest.raises(ValueError, match=r"exported at that update.*num_steps=7$") as refused:
+        check_steps(exported, 0, 7, "m")
+    assert "experiments.train" not in str(refused.value)

@@ -35,25 +35,41 @@ def check_export(config: ExperimentConfig, run: FBRun, manifest: Manifest, folde
                          "settings (--config.fb.x=...) or the dataset it was trained for")
 
 
+def check_steps(config: ExperimentConfig, seed: int, trained: int, where: str) -> None:
+    """ValueError unless seed's model has trained the config's train.num_steps updates."""
+    if trained >= config.train.num_steps:
+        return
+    first = ("it was exported at that update" if config.fb_from else
+             "run python -m experiments.train with the same config first, or, for a run that "
+             "train.max_seconds stopped,")
+    raise ValueError(f"evaluate: FB seed {seed} in {where} has trained {trained} of the config's "
+                     f"{config.train.num_steps} steps; {first} evaluate the steps it has with "
+                     f"--config.train.num_steps={trained}")
+
+
 def check_exports(config: ExperimentConfig, manifest: Manifest) -> dict[int, int]:
-    """Every seed's export read and checked; returns the updates each was trained for."""
+    """Every seed's export read and checked, its updates included; returns the updates each
+    was trained for."""
     steps = {}
     for seed in config.seeds:
         folder = export_folder(config, seed)
         _, _, run, meta = load_export(folder)
         check_export(config, run, manifest, folder)
         steps[seed] = int(meta["step"])
+        check_steps(config, seed, steps[seed], folder)
     return steps
 
 
 def fb_model(config: ExperimentConfig, seed: int, manifest: Manifest,
-             sizes: tuple[int, int]) -> tuple[FBAgent, FBParams, int, str]:
-    """(agent, params, updates trained, where) of seed's FB model."""
+             sizes: tuple[int, int]) -> tuple[FBAgent, FBParams, int]:
+    """(agent, params, updates trained) of seed's FB model, checked against the config."""
     if not config.fb_from:
         run_dir = Workdir.of(config).fb_run(seed)
         agent, state, _ = load_fb(run_dir)
-        return agent, state.params, local_step(state.step), run_dir
+        check_steps(config, seed, local_step(state.step), run_dir)
+        return agent, state.params, local_step(state.step)
     folder = export_folder(config, seed)
     agent, params, run, meta = load_export(folder)
     check_export(config, run, manifest, folder, sizes)
-    return agent, params, int(meta["step"]), folder
+    check_steps(config, seed, int(meta["step"]), folder)
+    return agent, params, int(meta["step"])
