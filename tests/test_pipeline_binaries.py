@@ -104,6 +104,16 @@ def test_same_command_twice_gives_identical_checkpoints_and_tables(workdir, tmp_
         assert first == second, part
 
 
+def test_a_pipeline_killed_in_training_reruns_to_the_uninterrupted_results(workdir, tmp_path):
+    """The fault suite's kill point (tests/faults/injection.py): SIGKILLed half a second into
+    training, then run again, the pipeline must finish with exactly this module's uninterrupted
+    run's rows and tables, and leave a workdir the validator accepts."""
+    from tests.faults import injection
+
+    case = injection.kill_point(tmp_path / "killed", "train", 0.5, injection.outcome(workdir))
+    assert case["killed"] and case["ok"], case
+
+
 def test_a_moved_workdir_resumes_and_keeps_its_stages(workdir, tmp_path):
     """Run configs record the dataset relative to the workdir, so a copied workdir is the same
     run: the dataset is kept, every run resumes at its last step (no retraining, no refusal)
@@ -124,14 +134,15 @@ def test_a_moved_workdir_resumes_and_keeps_its_stages(workdir, tmp_path):
 
 def test_ope_validation_binary_on_the_tiny_run(workdir, tmp_path):
     out = tmp_path / "ope"
-    proc = _run("studies.ope_validation", workdir, "--episodes=2", "--fqe_policies=20",
+    # 4 FQE policies (the study's default is 24): FQE's own accuracy is tests/test_fqe.py's.
+    proc = _run("studies.ope_validation", workdir, "--episodes=2", "--fqe_policies=4",
                 "--fqe_steps=1000", f"--out={out}")
     assert "written to" in proc.stdout
     with open(out / "ope_validation.json") as f:
         report = json.load(f)
     assert report["num_policies"] >= 200 and report["provenance"]["commit"]
     assert set(report["summary"]["spearman_mean"]) >= {"fb_value", "raw", "linear_clip20"}
-    assert all(len(r["fqe"]["policies"]) == 20 for r in report["per_seed"])  # every seed
+    assert all(len(r["fqe"]["policies"]) == 4 for r in report["per_seed"])  # every seed
     ceiling = report["per_seed"][0]["noise_ceiling"]
     assert len(ceiling["ceiling"]) == len(report["tasks"]) == 5
     assert "Noise ceiling per reward" in (out / "ope_validation.md").read_text()
