@@ -25,8 +25,9 @@ def assert_equal_and_trains_on_alike(agent, restored, state, discrete: bool):
     for a, b in zip(jax.tree.leaves(restored), jax.tree.leaves(state), strict=True):
         np.testing.assert_array_equal(a, b)
     batch, key = random_batch(6, discrete, seed=2), jax.random.PRNGKey(3)
-    for a, b in zip(jax.tree.leaves(agent.update(restored, batch, key)[0]),
-                    jax.tree.leaves(agent.update(state, batch, key)[0]), strict=True):
+    update = jax.jit(agent.update)  # compiled: op by op, one update took 25 s of this file
+    for a, b in zip(jax.tree.leaves(update(restored, batch, key)[0]),
+                    jax.tree.leaves(update(state, batch, key)[0]), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -34,7 +35,7 @@ def assert_equal_and_trains_on_alike(agent, restored, state, discrete: bool):
 def test_round_trip_is_bit_exact_and_keeps_structure(tmp_path):
     agent = continuous_agent()
     state = agent.init(jax.random.PRNGKey(0))
-    state, _ = agent.update(state, random_batch(6, False), jax.random.PRNGKey(1))
+    state, _ = jax.jit(agent.update)(state, random_batch(6, False), jax.random.PRNGKey(1))
     ckpt = Checkpointer(str(tmp_path / "run"))
     ckpt.write_config({"seed": 3})
     ckpt.save(1, state, {"step": 1})
@@ -49,7 +50,7 @@ def test_a_checkpoint_whose_networks_were_dicts_restores_into_fbparams(tmp_path,
     discrete actions, none in the targets): they restore bit for bit into the typed state."""
     agent = discrete_agent() if discrete else continuous_agent()
     state = agent.init(jax.random.PRNGKey(0))
-    state, _ = agent.update(state, random_batch(6, discrete), jax.random.PRNGKey(1))
+    state, _ = jax.jit(agent.update)(state, random_batch(6, discrete), jax.random.PRNGKey(1))
 
     def as_dicts(networks):
         return {k: getattr(networks, k) for k in ("forward", "backward", "actor")
@@ -75,7 +76,7 @@ def test_a_checkpoint_with_adam_state_per_array_restores_into_the_flat_layout(tm
     flattened, bit for bit, and train on; without it they are refused by name."""
     agent = discrete_agent() if discrete else continuous_agent()
     state = agent.init(jax.random.PRNGKey(0))
-    state, _ = agent.update(state, random_batch(6, discrete), jax.random.PRNGKey(1))
+    state, _ = jax.jit(agent.update)(state, random_batch(6, discrete), jax.random.PRNGKey(1))
 
     def per_array(flat, params):  # optax.adam's own state, holding the same moments per array
         if flat is None:

@@ -254,7 +254,7 @@ def test_episode_matches_a_step_by_step_loop():
     domain = envs.make("point_mass")
     assert (domain.obs_dim, domain.action_dim, domain.physics_dim) == (4, 2, 4)
     actions = jax.random.uniform(jax.random.PRNGKey(1), (20, 2), minval=-1, maxval=1)
-    start = domain.reset(jax.random.PRNGKey(0))
+    start = jax.jit(domain.reset)(jax.random.PRNGKey(0))
     final, _ = jax.lax.scan(lambda s, a: (domain.step(s, a), None), start, actions)
     step = jax.jit(domain.step)
     state = start

@@ -32,16 +32,18 @@ def test_returns_equal_a_python_rollout_loop():
     out = jax.tree.map(np.asarray, evaluate(params, zs, task_ids, key))
     assert out["return"].shape == (2, EPISODES)
 
-    step = jax.jit(domain.step)
+    # Each piece compiled on its own (op by op, MJX's reset alone took seconds).
+    step, reset = jax.jit(domain.step), jax.jit(domain.reset)
+    task_rewards = jax.jit(domain.task_rewards)
     actor = jax.jit(agent.networks.actor_mean)
     for p in range(2):
         for e in range(EPISODES):
-            state = domain.reset(jax.random.split(episode_key(key, int(task_ids[p]), e))[0])
+            state = reset(jax.random.split(episode_key(key, int(task_ids[p]), e))[0])
             total = discounted = 0.0
             for t in range(LENGTH):
                 action = actor(params.actor, state.obs[None], zs[p][None])[0]
                 state = step(state, action)
-                reward = float(domain.task_rewards(state.data, action)[int(task_ids[p])])
+                reward = float(task_rewards(state.data, action)[int(task_ids[p])])
                 total += reward
                 discounted += DISCOUNT ** t * reward
             np.testing.assert_allclose(out["return"][p, e], total, rtol=1e-4, atol=1e-5)
@@ -63,6 +65,7 @@ def test_random_policy_and_summary():
         make_evaluator(domain, random_policy(2), 0)
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_methods_with_the_same_z_on_a_task_get_identical_episodes():
     """Paired rollouts: start states follow (task, episode), never the prompt's position, so the
     same z at two positions (as two "methods" of one task) earns the same per-episode returns,

@@ -21,10 +21,10 @@ STEPS = 20
 def _write_episodes(folder, domain, count):
     """ExoRL's layout: T+1 entries per field, action[0] and reward[0] placeholders."""
     os.makedirs(folder)
-    step = jax.jit(domain.step)
+    step, reset = jax.jit(domain.step), jax.jit(domain.reset)
     for e in range(count):
         key = jax.random.PRNGKey(e)
-        state = domain.reset(key)
+        state = reset(key)
         obs, physics, actions = [state.obs], [domain.physics(state)], [jnp.zeros(2)]
         for t in range(STEPS):
             action = jax.random.uniform(jax.random.fold_in(key, t), (2,), minval=-1, maxval=1)

@@ -201,6 +201,7 @@ def test_fb_trains_on_an_imported_hdf5_file_and_its_prompts_seek_their_rewards(t
         assert toward > away, (toward, away)
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_the_own_data_page_runs_as_written(tmp_path, monkeypatch):
     """docs/own_data.md's Python blocks, executed in order on random walks in a fresh folder:
     the page's calls are the library's."""

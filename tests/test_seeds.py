@@ -132,6 +132,7 @@ def test_the_cores_layout_trains_each_seed_as_its_lone_run(tmp_path):
         assert _worst(states[seed].params, state.params) <= TOLERANCE
 
 
+@pytest.mark.slow  # over 15 s here (docs/testing.md)
 def test_a_time_limit_stops_after_one_call_saves_and_resumes_exactly(tmp_path, capsys):
     agent, data = continuous_agent(), random_batch(256, False)
     straight = train_seeds(agent, data, {s: str(tmp_path / "b" / str(s)) for s in SEEDS},
