@@ -149,7 +149,7 @@ def test_update_moves_parameters_and_polyak_averages_targets(make):
 def test_policy_evaluation_mode_has_no_actor_step():
     agent = continuous_agent(target_policy=lambda obs, key: jnp.zeros((obs.shape[0], 2)))
     state = agent.init(jax.random.PRNGKey(0))
-    new, metrics = agent.update(state, random_batch(N, False), jax.random.PRNGKey(1))
+    new, metrics = jax.jit(agent.update)(state, random_batch(N, False), jax.random.PRNGKey(1))
     assert "actor_loss" not in metrics
     for a, b in zip(jax.tree.leaves(state.params.actor), jax.tree.leaves(new.params.actor),
                     strict=True):
