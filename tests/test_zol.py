@@ -180,11 +180,12 @@ def test_zol_objective_gradient_matches_finite_differences(tiny_model):
                 jnp.asarray(rewards[0], jnp.float64), jnp.asarray(z0[0], jnp.float64), 0.9,
                 config)
 
+        @jax.jit  # compiled once: op by op, the 2 d + 1 calls below took most of this test
         def objective(z):
             return zol_objective(z, *args)[0]
 
         z = jnp.asarray(z0[1], jnp.float64)  # away from z0 so the trust term matters
-        grad = np.asarray(jax.grad(objective)(z))
+        grad = np.asarray(jax.jit(jax.grad(objective))(z))
         eps = 1e-6
         fd = np.array([(objective(z.at[k].add(eps)) - objective(z.at[k].add(-eps))) / (2 * eps)
                        for k in range(z.shape[0])])
