@@ -39,7 +39,7 @@ def check_steps(config: ExperimentConfig, seed: int, trained: int, where: str) -
     """ValueError unless seed's model has trained the config's train.num_steps updates."""
     if trained >= config.train.num_steps:
         return
-    first = ("it was exported at that update" if config.fb_from else
+    first = ("it was exported at that update;" if config.fb_from else
              "run python -m experiments.train with the same config first, or, for a run that "
              "train.max_seconds stopped,")
     raise ValueError(f"evaluate: FB seed {seed} in {where} has trained {trained} of the config's "
@@ -66,8 +66,9 @@ def fb_model(config: ExperimentConfig, seed: int, manifest: Manifest,
     if not config.fb_from:
         run_dir = Workdir.of(config).fb_run(seed)
         agent, state, _ = load_fb(run_dir)
-        check_steps(config, seed, local_step(state.step), run_dir)
-        return agent, state.params, local_step(state.step)
+        trained = local_step(state.step)
+        check_steps(config, seed, trained, run_dir)
+        return agent, state.params, trained
     folder = export_folder(config, seed)
     agent, params, run, meta = load_export(folder)
     check_export(config, run, manifest, folder, sizes)
