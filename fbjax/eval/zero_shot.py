@@ -23,6 +23,7 @@ E_rho[r B], and the ratio's per-prompt diagnostics.
 """
 
 import dataclasses
+import functools
 
 import flax.struct
 import jax
@@ -32,6 +33,7 @@ import numpy as np
 from fbjax.data.store import Dataset
 from fbjax.fb.inference import reward_inference
 from fbjax.fb.learner import FBAgent
+from fbjax.fb.networks import FBNetworks
 from fbjax.types import Params, Transition
 from fbjax.zol.ope import fb_value_estimate, ratio_estimate
 from fbjax.zol.ratio import density_ratio, positive_ratio
@@ -153,14 +155,19 @@ def off_policy_estimates(agent: FBAgent, params: Params, data: InferenceData,
                          zs: jax.Array) -> dict[str, jax.Array]:
     """For prompts zs (T, d) on tasks 0..T-1: J_hat from the free ratio (linear, clip 20), FB's
     own value, and the diagnostics (c_z, ESS, chi^2, max w, fraction < 0) of that ratio."""
-    nets, discount = agent.networks, agent.config.discount
+    return _off_policy_estimates(agent.networks, agent.config.discount, params, data.start_obs,
+                                 data.next_obs, data.rewards, zs)
 
-    def one(z, rewards):
-        linear = density_ratio(nets, params, data.start_obs, data.next_obs, z, discount)
+
+@functools.partial(jax.jit, static_argnums=(0, 1))  # one program, not one compile per op
+def _off_policy_estimates(nets: FBNetworks, discount: float, params: Params, start_obs,
+                          next_obs, rewards, zs: jax.Array) -> dict[str, jax.Array]:
+    def one(z, task_rewards):
+        linear = density_ratio(nets, params, start_obs, next_obs, z, discount)
         w = positive_ratio(linear, "linear", clip=20.0)
-        return {"ratio": ratio_estimate(w, rewards, discount),
-                "fb_value": fb_value_estimate(nets, params, data.start_obs, data.next_obs,
-                                              rewards, z),
+        return {"ratio": ratio_estimate(w, task_rewards, discount),
+                "fb_value": fb_value_estimate(nets, params, start_obs, next_obs, task_rewards,
+                                              z),
                 **ratio_diagnostics(linear, w)}
 
-    return jax.vmap(one)(zs, data.rewards)
+    return jax.vmap(one)(zs, rewards)

@@ -13,6 +13,7 @@
 """
 
 import dataclasses
+import functools
 
 import flax.struct
 import jax
@@ -191,6 +192,10 @@ def _search_one(networks, params, start_obs, backward_next, rewards, z0, discoun
                               cos_z0=cos, at_z0=at_z0, at_z=at_z)
 
 
+# One compiled program per (networks, discount, config) and input shapes: called outside jit,
+# the searches' measurements and set-up would otherwise run op by op, each op compiled on first
+# use (hundreds of small compiles in every fresh process).
+@functools.partial(jax.jit, static_argnames=("networks", "discount", "config"))
 def _search(networks, params, start_obs, next_obs, rewards, z0, discount, config, values):
     backward_next = jax.lax.stop_gradient(networks.backward(params.backward, next_obs))
     starts = start_obs if start_obs.ndim == 3 else jnp.broadcast_to(
@@ -248,8 +253,13 @@ def zol_grid(networks: FBNetworks, params: Params, start_obs, next_obs, rewards,
                                  f"one program can vary only {NUMERIC}")
     check_prompts("zol_grid", networks, start_obs, next_obs, rewards, z0)
     values = jax.tree.map(lambda *v: jnp.stack(v), *[numeric(c) for c in configs])
+    return _grid(networks, params, start_obs, next_obs, rewards, z0, discount, configs[0], values)
+
+
+@functools.partial(jax.jit, static_argnames=("networks", "discount", "config"))
+def _grid(networks, params, start_obs, next_obs, rewards, z0, discount, config, values):
     return jax.vmap(lambda v: _search(networks, params, start_obs, next_obs, rewards, z0,
-                                      discount, configs[0], v))(values)
+                                      discount, config, v))(values)
 
 
 def ratio_weighted_regression(networks: FBNetworks, params: Params, start_obs, next_obs,
@@ -258,6 +268,14 @@ def ratio_weighted_regression(networks: FBNetworks, params: Params, start_obs, n
                               clip: float | None = 20.0):
     """Fixed-point iteration z <- proj(mean_i w_z(s'_i) r_i B(s'_i)) for P prompts; rewards (P, n),
     z0 (P, d). Returns (z (P, d), the per-iteration change ||z_t+1 - z_t|| (P, iterations))."""
+    return _regression(networks, params, start_obs, next_obs, rewards, z0, discount, iterations,
+                       transform, beta, clip)
+
+
+@functools.partial(jax.jit, static_argnames=("networks", "discount", "iterations", "transform",
+                                             "beta", "clip"))
+def _regression(networks, params, start_obs, next_obs, rewards, z0, discount, iterations,
+                transform, beta, clip):
     backward_next = jax.lax.stop_gradient(networks.backward(params.backward, next_obs))
 
     def one(r, z0):
