@@ -159,7 +159,7 @@ def off_policy_estimates(agent: FBAgent, params: Params, data: InferenceData,
                                  data.next_obs, data.rewards, zs)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))  # one program, not one compile per op
+@functools.partial(jax.jit, static_argnums=(0, 1), inline=True)  # one program, not per op
 def _off_policy_estimates(nets: FBNetworks, discount: float, params: Params, start_obs,
                           next_obs, rewards, zs: jax.Array) -> dict[str, jax.Array]:
     def one(z, task_rewards):

@@ -194,8 +194,9 @@ def _search_one(networks, params, start_obs, backward_next, rewards, z0, discoun
 
 # One compiled program per (networks, discount, config) and input shapes: called outside jit,
 # the searches' measurements and set-up would otherwise run op by op, each op compiled on first
-# use (hundreds of small compiles in every fresh process).
-@functools.partial(jax.jit, static_argnames=("networks", "discount", "config"))
+# use (hundreds of small compiles in every fresh process). Inside a caller's jit they are inlined
+# (inline=True), so what the caller does not use is dropped from its program as before.
+@functools.partial(jax.jit, static_argnames=("networks", "discount", "config"), inline=True)
 def _search(networks, params, start_obs, next_obs, rewards, z0, discount, config, values):
     backward_next = jax.lax.stop_gradient(networks.backward(params.backward, next_obs))
     starts = start_obs if start_obs.ndim == 3 else jnp.broadcast_to(
@@ -256,7 +257,7 @@ def zol_grid(networks: FBNetworks, params: Params, start_obs, next_obs, rewards,
     return _grid(networks, params, start_obs, next_obs, rewards, z0, discount, configs[0], values)
 
 
-@functools.partial(jax.jit, static_argnames=("networks", "discount", "config"))
+@functools.partial(jax.jit, static_argnames=("networks", "discount", "config"), inline=True)
 def _grid(networks, params, start_obs, next_obs, rewards, z0, discount, config, values):
     return jax.vmap(lambda v: _search(networks, params, start_obs, next_obs, rewards, z0,
                                       discount, config, v))(values)
@@ -273,7 +274,7 @@ def ratio_weighted_regression(networks: FBNetworks, params: Params, start_obs, n
 
 
 @functools.partial(jax.jit, static_argnames=("networks", "discount", "iterations", "transform",
-                                             "beta", "clip"))
+                                             "beta", "clip"), inline=True)
 def _regression(networks, params, start_obs, next_obs, rewards, z0, discount, iterations,
                 transform, beta, clip):
     backward_next = jax.lax.stop_gradient(networks.backward(params.backward, next_obs))
