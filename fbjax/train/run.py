@@ -220,8 +220,7 @@ def load_fb(run_dir: str, step: int | None = None) -> tuple[FBAgent, FBState, FB
     checkpointer = Checkpointer(run_dir, max_to_keep=None)
     if checkpointer.latest_step() is None:
         raise FileNotFoundError(f"load_fb: {run_dir} holds no checkpoint")
-    like = jax.eval_shape(agent.init, jax.random.PRNGKey(0))  # shapes only: nothing to compile
-    state, _ = checkpointer.restore(like, step,
+    state, _ = checkpointer.restore(agent.init(jax.random.PRNGKey(0)), step,
                                     upgrade=agent.older_checkpoint_layout)
     checkpointer.close()
     return agent, state, run
