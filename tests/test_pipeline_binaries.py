@@ -106,6 +106,9 @@ def test_a_pipeline_killed_in_training_reruns_to_the_uninterrupted_results(workd
     case = injection.kill_point(killed, "train", 0.5, injection.outcome(workdir))
     assert case["killed"] and case["ok"], case
     assert _digests(killed) == _digests(workdir)
+    first = (workdir / "eval" / "results.json").read_text().replace(str(workdir), "WORKDIR")
+    second = (killed / "eval" / "results.json").read_text().replace(str(killed), "WORKDIR")
+    assert first == second  # the whole file: rows, ZOL selection, counts, settings
 
 
 def test_a_moved_workdir_resumes_and_keeps_its_stages(workdir, tmp_path):
