@@ -101,7 +101,14 @@ def _readme_status_numbers() -> dict[str, str]:
     with open(os.path.join(ROOT, "experiments", "results", "point_mass_maze",
                            "pipeline.log")) as f:
         wall = int(re.findall(r"^wall time (\d+) s$", f.read(), re.M)[-1])
+    avx2 = _results("point_mass_maze_avx2", "summary.json")
+    with open(os.path.join(ROOT, "experiments", "results", "point_mass_maze_avx2",
+                           "pipeline.log")) as f:
+        avx2_wall = int(re.findall(r"^wall time (\d+) s", f.read(), re.M)[-1])
     return {
+        "AVX2 machine's share":
+            f"{round(100 * avx2['aggregates']['fb']['mean'])}% of the navigator: its",
+        "AVX2 machine's wall time": f"takes {avx2_wall // 60} minutes with collection",
         "updates per seed": f"At {run['fb_steps'] // 1000}k updates per seed",
         "share of the navigator": f"earns {round(100 * maze['aggregates']['fb']['mean'])}% of",
         "OPE error on the ground truth": f"a median {medians[0]}-{medians[1]}% of the true value",
