@@ -20,8 +20,8 @@ PACKAGES = ("fbjax", "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "mujo
 
 def cpu(cpuinfo: str = "/proc/cpuinfo") -> dict:
     """The host CPU's model and its widest vector instruction set (avx512f, avx2, avx, or
-    None where /proc/cpuinfo does not say): CPU timings differ about 3x between a 2-core
-    AVX-512 machine and a 2-core AVX2-only one, so a timing names which it came from."""
+    None where /proc/cpuinfo does not say): the test suite takes about 2x as long on a 2-core
+    AVX2-only machine as on a 2-core AVX-512 one, so a timing names which it came from."""
     try:
         with open(cpuinfo) as f:
             text = f.read()
