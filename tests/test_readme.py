@@ -89,6 +89,12 @@ def _results(*parts: str):
         return json.load(f)
 
 
+def _wall_time(run: str) -> int:
+    """The last `wall time N s` line of a committed run's pipeline.log."""
+    with open(os.path.join(ROOT, "experiments", "results", run, "pipeline.log")) as f:
+        return int(re.findall(r"^wall time (\d+) s", f.read(), re.M)[-1])
+
+
 def _readme_status_numbers() -> dict[str, str]:
     """README's figures, each from the committed result it cites (rounded as README rounds)."""
     maze = _results("point_mass_maze", "summary.json")
@@ -98,13 +104,8 @@ def _readme_status_numbers() -> dict[str, str]:
         ratio = json.load(f)["results"]
     medians = sorted(round(100 * ratio[m]["fb"]["init/linear"]["ope_error_median"])
                      for m in ("four_rooms", "random"))
-    with open(os.path.join(ROOT, "experiments", "results", "point_mass_maze",
-                           "pipeline.log")) as f:
-        wall = int(re.findall(r"^wall time (\d+) s$", f.read(), re.M)[-1])
+    wall, avx2_wall = _wall_time("point_mass_maze"), _wall_time("point_mass_maze_avx2")
     avx2 = _results("point_mass_maze_avx2", "summary.json")
-    with open(os.path.join(ROOT, "experiments", "results", "point_mass_maze_avx2",
-                           "pipeline.log")) as f:
-        avx2_wall = int(re.findall(r"^wall time (\d+) s", f.read(), re.M)[-1])
     return {
         "AVX2 machine's share":
             f"{round(100 * avx2['aggregates']['fb']['mean'])}% of the navigator: its",
